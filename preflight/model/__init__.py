@@ -1,0 +1,1 @@
+"""Typed data that flows through the pipeline: plan -> snapshots -> findings."""
