@@ -1,0 +1,207 @@
+"""The `preflight` command line (typer). Mirrors `virsh migrate` so a user can
+put `preflight check` in front of the command they were about to run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional  # noqa: UP035 - typer reads these annotations at run time
+
+import typer
+
+from preflight.engine import ExitCode, Report, evaluate
+from preflight.model.facts import HostSnapshot
+from preflight.model.plan import MigrationPlan
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Will `virsh migrate --live GUEST DESTURI` work? Inspects both hosts, says why not, writes the fix.\n\n"
+    "Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 could not inspect.",
+)
+
+FORMATS = ("text", "json", "sarif", "junit")
+
+
+def fail_usage(message: str) -> typer.Exit:
+    typer.echo(f"preflight: error: {message}", err=True)
+    return typer.Exit(int(ExitCode.USAGE))
+
+
+def dest_spec_from_uri(uri: str) -> str:
+    """qemu+ssh://root@host2:22/system -> ssh://root@host2:22 (the host to inspect over SSH)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    if not parts.hostname:
+        raise ValueError(f"{uri!r} names no remote host; pass --dest SPEC")
+    netloc = parts.netloc
+    if "+" in parts.scheme and parts.scheme.split("+", 1)[1] != "ssh":
+        netloc = netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc  # tls/tcp port is not ssh's
+    return f"ssh://{netloc}"
+
+
+def build_plan(args: list[str], **flags: object) -> MigrationPlan:
+    if not args:
+        raise ValueError("missing DESTURI (e.g. qemu+ssh://host2.example.com/system)")
+    *guests, dest_uri = args
+    if "://" not in dest_uri:
+        raise ValueError(f"the last argument must be the destination URI, got {dest_uri!r}")
+    if not guests and not flags.get("all_running"):
+        raise ValueError("name at least one GUEST, or pass --all-running")
+    conc = flags.get("concurrency")
+    if conc is not None and int(conc) < 1:  # type: ignore[call-overload]
+        raise ValueError("--concurrency must be at least 1")
+    return MigrationPlan(guests=list(guests), dest_uri=dest_uri, **flags)  # type: ignore[arg-type]
+
+
+def load_snapshot(path: Path, role: str) -> HostSnapshot:
+    try:
+        snap = HostSnapshot.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a usable facts snapshot ({exc})") from None
+    snap.role = role
+    return snap
+
+
+def write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)
+
+
+def render(report: Report, fmt: str, output: Path | None, verbose: bool) -> None:
+    from preflight.report import machine, text
+
+    if fmt == "json":
+        out = machine.to_json(report)
+    elif fmt == "sarif":
+        out = machine.to_sarif(report)
+    elif fmt == "junit":
+        out = machine.to_junit(report)
+    else:
+        out = text.render(report, sys.stdout if output is None else None, verbose=verbose)
+    write_output(out, output)
+
+
+@app.command()
+def check(
+    args: List[str] = typer.Argument(..., metavar="[GUEST ...] DESTURI", help="As for virsh migrate."),
+    live: bool = typer.Option(False, "--live", help="Live migration (the guest must be running)."),
+    p2p: bool = typer.Option(False, "--p2p", help="Peer-to-peer: the source daemon connects to DESTURI."),
+    tunnelled: bool = typer.Option(False, "--tunnelled", help="Data over the libvirt connection (with --p2p)."),
+    copy_storage_all: bool = typer.Option(False, "--copy-storage-all", help="Disks are copied: no shared storage needed."),
+    unsafe: bool = typer.Option(False, "--unsafe", help="The migration will pass --unsafe (storage is still judged)."),
+    offline: bool = typer.Option(False, "--offline", help="Offline migration of the definition only."),
+    migrateuri: Optional[str] = typer.Option(None, "--migrateuri", help="Data-stream URI, e.g. tcp://10.0.0.20."),
+    all_running: bool = typer.Option(False, "--all-running", help="Every running guest of the source."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Migrations at once [default: number of guests]."),
+    source: str = typer.Option("local", "--source", help="local | ssh://[user@]host[:port] | image root directory."),
+    dest: Optional[str] = typer.Option(None, "--dest", help="Destination host [default: ssh://HOST of DESTURI]."),
+    source_libvirt: Optional[str] = typer.Option(None, "--source-libvirt", help="libvirt URI of the source [default: from --source]."),
+    dest_libvirt: Optional[str] = typer.Option(None, "--dest-libvirt", help="libvirt URI of the destination [default: from --dest]."),
+    source_facts: Optional[Path] = typer.Option(None, "--source-facts", help="Judge a saved snapshot instead of gathering."),
+    dest_facts: Optional[Path] = typer.Option(None, "--dest-facts", help="Judge a saved snapshot instead of gathering."),
+    save_facts: Optional[Path] = typer.Option(None, "--save-facts", help="Also save both snapshots into this directory."),
+    fmt: str = typer.Option("text", "--format", help="text | json | sarif | junit."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here (atomically)."),
+    sudo: bool = typer.Option(False, "--sudo", help="Run the remote gather script with sudo -n."),
+    ssh_config: Optional[Path] = typer.Option(None, "--ssh-config", help="ssh -F FILE for inspection connections."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per connection / gather phase."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text: list passed checks too."),
+) -> None:
+    """Inspect the source and destination and judge the planned migration."""
+    if fmt not in FORMATS:
+        raise fail_usage(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        plan = build_plan(args, live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all,
+                          unsafe=unsafe, offline=offline, migrate_uri=migrateuri, all_running=all_running,
+                          concurrency=concurrency)
+        if tunnelled and not p2p:
+            raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
+        dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
+        src_snap = load_snapshot(source_facts, "source") if source_facts else None
+        dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
+    except ValueError as exc:
+        raise fail_usage(str(exc)) from None
+    from preflight.inspect import InspectError, inspect_pair
+
+    try:
+        src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
+                                          sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
+                                          timeout=timeout)
+    except InspectError as exc:
+        raise fail_usage(str(exc)) from None
+    if save_facts:
+        save_facts.mkdir(parents=True, exist_ok=True)
+        src_snap.save(save_facts / "source.json")
+        dst_snap.save(save_facts / "destination.json")
+    report = evaluate(plan, src_snap, dst_snap)
+    render(report, fmt, output, verbose)
+    raise typer.Exit(int(report.exit_code))
+
+
+@app.command()
+def facts(
+    spec: str = typer.Argument(..., help="local | ssh://[user@]host[:port] | image root directory."),
+    output: Path = typer.Option(..., "--output", "-o", help="Snapshot file (JSON) to write."),
+    libvirt: Optional[str] = typer.Option(None, "--libvirt", help="libvirt URI [default: from SPEC]."),
+    role: str = typer.Option("source", "--role", help="source | destination (a source also resolves --resolve names)."),
+    resolve: List[str] = typer.Option([], "--resolve", help="Name to resolve on this host (getent ahosts)."),
+    disk: List[str] = typer.Option([], "--disk", help="Disk path to stat on this host."),
+    sudo: bool = typer.Option(False, "--sudo"),
+    ssh_config: Optional[Path] = typer.Option(None, "--ssh-config"),
+    timeout: float = typer.Option(10.0, "--timeout"),
+) -> None:
+    """Gather one host's facts snapshot (JSON) to judge later with check --source-facts/--dest-facts.
+
+    For identical results, `preflight check ... --save-facts DIR` saves both hosts' snapshots
+    gathered for exactly that plan."""
+    if role not in ("source", "destination"):
+        raise fail_usage("--role must be source or destination")
+    from preflight.inspect import InspectError, inspect_one
+
+    try:
+        snap = inspect_one(spec, role, libvirt, list(resolve), list(disk), sudo=sudo,
+                           ssh_config=str(ssh_config) if ssh_config else None, timeout=timeout)
+    except InspectError as exc:
+        raise fail_usage(str(exc)) from None
+    snap.save(output)
+    ok = sum(1 for p in snap.probes.values() if p.ok)
+    typer.echo(f"{output}: {ok}/{len(snap.probes)} probes ok, libvirt "
+               f"{snap.libvirt.status.value if snap.libvirt else 'not consulted'}"
+               + ("" if snap.reachable else f"; UNREACHABLE: {snap.unreachable_reason}"))
+    raise typer.Exit(0 if snap.reachable else int(ExitCode.COULD_NOT_INSPECT))
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List every rule: id, slug, severity, one-line summary."""
+    from rules import ALL_RULES
+
+    for r in ALL_RULES:
+        summary = (r.__doc__ or "").strip().splitlines()[0].split(" — ", 1)[-1]
+        typer.echo(f"{r.ID:<7} {r.NAME:<30} {r.SEVERITY.value:<8} {summary}")
+
+
+@app.command()
+def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest-name-resolves).")) -> None:
+    """Print a rule's documentation: what it checks, why it breaks a migration, how to fix it."""
+    from rules import find_rule
+
+    found = find_rule(rule)
+    if found is None:
+        raise fail_usage(f"no rule {rule!r}; `preflight rules` lists them")
+    typer.echo((found.__doc__ or "").strip())
+    typer.echo(f"\nSeverity: {found.SEVERITY.value}\nSeed: {found.SEED}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Run every rule over the two hosts' views and reduce findings to a verdict."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from types import ModuleType
+
+from preflight.model.facts import HostSnapshot
+from preflight.model.findings import Finding, Scope, Severity, Status
+from preflight.model.plan import MigrationPlan
+from preflight.rulekit import Context, Outcome
+from preflight.view import HostView
+
+
+class ExitCode(IntEnum):
+    READY = 0
+    NOT_READY = 1
+    USAGE = 2
+    COULD_NOT_INSPECT = 3
+
+
+class Verdict:
+    READY = "ready"
+    NOT_READY = "not-ready"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class Report:
+    plan: MigrationPlan
+    findings: list[Finding]
+    snapshots: dict[str, HostSnapshot] = field(default_factory=dict)
+
+    @property
+    def blocking_failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.FAIL and f.severity is Severity.ERROR]
+
+    @property
+    def blocking_unknowns(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.UNKNOWN and f.severity is Severity.ERROR]
+
+    @property
+    def unreachable(self) -> list[HostSnapshot]:
+        return [s for s in self.snapshots.values() if not s.reachable]
+
+    @property
+    def verdict(self) -> str:
+        if self.blocking_failures:
+            return Verdict.NOT_READY
+        if self.blocking_unknowns or self.unreachable:
+            return Verdict.UNKNOWN
+        return Verdict.READY
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {
+            Verdict.READY: ExitCode.READY,
+            Verdict.NOT_READY: ExitCode.NOT_READY,
+            Verdict.UNKNOWN: ExitCode.COULD_NOT_INSPECT,
+        }[self.verdict]
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for f in self.findings:
+            out[f.status.value] += 1
+        return out
+
+
+def _to_finding(rule: ModuleType, outcome: Outcome) -> Finding:
+    return Finding(
+        rule=rule.ID,
+        name=rule.NAME,
+        status=outcome.status,
+        severity=outcome.severity or rule.SEVERITY,
+        host=outcome.host,
+        message=outcome.message,
+        file=outcome.file,
+        line=outcome.line,
+        remediation=outcome.remediation if outcome.status is Status.FAIL else outcome.remediation,
+        subject=outcome.subject,
+        evidence=outcome.evidence,
+        seed=getattr(rule, "SEED", None),
+    )
+
+
+def _reachability(snap: HostSnapshot) -> Finding | None:
+    if snap.reachable:
+        return None
+    return Finding(
+        rule="INS001",
+        name="host-reachable",
+        status=Status.UNKNOWN,
+        severity=Severity.ERROR,
+        host=Scope(snap.role),
+        message=f"could not inspect {snap.spec}: {snap.unreachable_reason}",
+        remediation="Check that the host is up, that SSH reaches it with key authentication "
+        "(BatchMode) and that its host key is in known_hosts; then run again.",
+    )
+
+
+def evaluate(
+    plan: MigrationPlan,
+    source: HostSnapshot,
+    dest: HostSnapshot,
+    rules: Iterable[ModuleType] | None = None,
+) -> Report:
+    from rules import ALL_RULES
+
+    ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
+    findings: list[Finding] = [f for f in (_reachability(source), _reachability(dest)) if f]
+    for rule in rules if rules is not None else ALL_RULES:
+        try:
+            for outcome in rule.check(ctx):
+                findings.append(_to_finding(rule, outcome))
+        except Exception as exc:  # a rule bug must not hide the other findings, nor pass
+            findings.append(
+                Finding(
+                    rule=rule.ID,
+                    name=rule.NAME,
+                    status=Status.UNKNOWN,
+                    severity=rule.SEVERITY,
+                    host=Scope.PAIR,
+                    message=f"internal error in rule: {exc!r}",
+                    evidence={"traceback": traceback.format_exc(limit=3)},
+                )
+            )
+    return Report(plan=plan, findings=findings, snapshots={"source": source, "destination": dest})

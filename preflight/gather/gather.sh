@@ -1,0 +1,322 @@
+# preflight gather: ONE POSIX sh script per host (dash, bash; RHEL 7/8/9, Debian, Ubuntu).
+# No python on the host. Run as:  sh -c "$SCRIPT" preflight-gather TOKEN ARG...
+# ARG: t:SECONDS (per-command timeout)  x:names-only (a follow-up run: only the n: lookups)  f:FILE (a file probe)  n:NAME (getent ahosts NAME)
+#      p:PATH (stat + sha256 of a guest disk path)
+# Output: framed sections, parsed by preflight/gather/frames.py. Every marker is
+#   "\n--TOKEN <tag>\n" with a random TOKEN, so no file content can forge one:
+#   K key | H how | O stdout | E rc status (+ stderr) | Z end of section; DONE at the very end.
+# Probe keys and output formats follow preflight/model/probes.py exactly.
+
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+LC_ALL=C  # byte-order glob sorting (as sshd's glob), untranslated messages
+export PATH LC_ALL
+TOK=$1
+shift
+TMO_S=10
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+umask 077
+W=$(mktemp -d 2>/dev/null) || W=
+if [ -z "$W" ]; then
+    W=${TMPDIR:-/tmp}/preflight.$$
+    mkdir "$W" || exit 3
+fi
+trap 'rm -rf "$W"' EXIT
+trap 'exit 1' HUP INT TERM
+ERR=$W/err
+OUT=$W/out
+
+# timeout(1) only runs executables; a hung NFS mount or resolver must not hang the whole gather.
+if have timeout; then
+    tmo() { timeout -k 2 "$TMO_S" "$@"; }
+else
+    tmo() { "$@"; }
+fi
+
+begin() {
+    : >"$ERR"
+    printf '\n--%s K\n%s\n--%s H\n%s\n--%s O\n' "$TOK" "$1" "$TOK" "$2" "$TOK"
+}
+
+# end RC STATUS: status is ok | missing | error; stderr collected in $ERR follows.
+end() {
+    if [ "$1" = 124 ]; then printf 'timed out after %s s\n' "$TMO_S" >>"$ERR"; fi
+    printf '\n--%s E %s %s\n' "$TOK" "$1" "$2"
+    cat "$ERR" 2>/dev/null
+    printf '\n--%s Z\n' "$TOK"
+}
+
+# cmd_section KEY HOW CMD...: CMD's stdout is the probe text.
+cmd_section() {
+    key=$1 how=$2
+    shift 2
+    begin "$key" "$how"
+    if ! have "$1"; then
+        printf '%s: command not found\n' "$1" >"$ERR"
+        end 127 missing
+        return
+    fi
+    tmo "$@" </dev/null 2>"$ERR"
+    rc=$?
+    if [ "$rc" = 0 ]; then end 0 ok; else end "$rc" error; fi
+}
+
+file_section() {
+    begin "file:$1" "cat $1"
+    if [ -e "$1" ]; then
+        if cat -- "$1" </dev/null 2>"$ERR"; then end 0 ok; else end "$?" error; fi
+    else
+        printf '%s: No such file or directory\n' "$1" >"$ERR"
+        end 1 missing
+    fi
+}
+
+# sshd_includes FILE DEPTH: the files FILE includes, depth-first, each glob sorted (sshd's order).
+# Relative paths are relative to /etc/ssh, as sshd reads them.
+sshd_includes() (
+    [ "$2" -gt 8 ] && exit 0  # sshd stops at 16; this only guards against include loops
+    grep -i '^[[:space:]]*include[[:space:]=]' "$1" 2>/dev/null |
+        sed 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=]*//; s/"//g' |
+        while IFS= read -r line; do
+            set -f
+            for pat in $line; do
+                case $pat in /*) ;; *) pat=/etc/ssh/$pat ;; esac
+                set +f
+                for f in $pat; do
+                    if [ -f "$f" ]; then
+                        printf '%s\n' "$f"
+                        sshd_includes "$f" $(($2 + 1))
+                    fi
+                done
+                set -f
+            done
+            set +f
+        done
+)
+
+sshd_files() {
+    main=/etc/ssh/sshd_config
+    begin sshd-files "sshd_config and its Include targets"
+    if [ -f "$main" ]; then
+        printf '%s\n' "$main"
+        sshd_includes "$main" 1 | tee "$W/sshd-files"
+        end 0 ok
+    else
+        : >"$W/sshd-files"
+        printf '%s: No such file or directory\n' "$main" >"$ERR"
+        end 1 missing
+    fi
+    while IFS= read -r f; do file_section "$f"; done <"$W/sshd-files"
+}
+
+hostname_sections() {
+    if have hostname; then
+        cmd_section cmd:hostname hostname hostname
+    else
+        cmd_section cmd:hostname "uname -n" uname -n
+    fi
+    cmd_section cmd:hostname-f "hostname -f" hostname -f
+    if have ip; then
+        cmd_section cmd:addresses "ip -o addr show" ip -o addr show
+    else
+        cmd_section cmd:addresses "hostname -I" hostname -I
+    fi
+}
+
+sshd_sections() {
+    cmd_section cmd:sshd-T "sshd -T" sshd -T
+    begin cmd:sshd-version "sshd -V"
+    if ! have sshd; then
+        echo "sshd: command not found" >"$ERR"
+        end 127 missing
+        return
+    fi
+    # Old sshd has no -V but prints its version before the usage text; take that line either way.
+    tmo sshd -V </dev/null >"$OUT" 2>&1
+    rc=$?
+    if grep -m 1 '^OpenSSH' "$OUT"; then
+        end 0 ok
+    else
+        cat "$OUT" >"$ERR"
+        end "$rc" error
+    fi
+}
+
+PKGS="libvirt-daemon libvirt-daemon-common libvirt-daemon-system libvirt-daemon-driver-qemu
+qemu-kvm qemu-kvm-core qemu-kvm-ev qemu-kvm-rhev qemu-system-x86 openssh-server libvirt-libs libvirt0"
+
+packages_section() {
+    TAB=$(printf '\t')
+    if have dpkg-query && [ -f /var/lib/dpkg/status ]; then
+        begin cmd:packages "dpkg-query -W"
+        # shellcheck disable=SC2086 # word splitting of the list is wanted
+        dpkg-query -W -f='${Package}\t${Version}\t${Status}\n' $PKGS </dev/null >"$OUT" 2>"$ERR"
+        rc=$?
+        # rc 1 only means some names are unknown; "rc" status lines are removed packages.
+        awk -F "$TAB" '$3 ~ / installed$/ { print $1 "\t" $2 }' "$OUT"
+        if [ "$rc" -le 1 ]; then end "$rc" ok; else end "$rc" error; fi
+    elif have rpm; then
+        begin cmd:packages "rpm -q"
+        # shellcheck disable=SC2086
+        rpm -q --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n' $PKGS </dev/null >"$OUT" 2>"$ERR"
+        rc=$?
+        grep "$TAB" "$OUT"
+        # rpm's rc counts the names not installed; an empty answer means rpm itself failed.
+        if [ -s "$OUT" ]; then end "$rc" ok; else end "$rc" error; fi
+    else
+        begin cmd:packages "rpm -q / dpkg-query -W"
+        echo "neither rpm nor dpkg-query found" >"$ERR"
+        end 127 missing
+    fi
+}
+
+RUNNING=
+daemon_state() {  # daemon -> "state<TAB>how"
+    d=$1
+    if [ -d /run/systemd/system ] && have systemctl; then
+        if systemctl is-active --quiet "$d.service" </dev/null 2>/dev/null; then
+            printf 'running\tsystemd'
+            return
+        fi
+        for s in "$d.socket" "$d-ro.socket" "$d-admin.socket" "$d-tcp.socket" "$d-tls.socket"; do
+            if systemctl is-active --quiet "$s" </dev/null 2>/dev/null; then
+                printf 'socket\tsystemd'
+                return
+            fi
+        done
+        printf 'stopped\tsystemd'
+        return
+    fi
+    pidfile=
+    for f in "/run/$d.pid" "/var/run/$d.pid"; do
+        if [ -f "$f" ]; then
+            pidfile=$f
+            break
+        fi
+    done
+    if [ -n "$pidfile" ]; then
+        pid=$(head -n 1 "$pidfile" 2>/dev/null)
+        # comm must match too: a stale pid file may name a reused pid
+        if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$d" ]; then
+            printf 'running\tpidfile'
+            return
+        fi
+    fi
+    if have pidof; then
+        if pidof "$d" >/dev/null 2>&1; then printf 'running\tpidof'; else printf 'stopped\tpidof'; fi
+        return
+    fi
+    if [ -n "$pidfile" ]; then
+        printf 'stopped\tpidfile'
+        return
+    fi
+    case $d in virtqemud) sock=/run/libvirt/virtqemud-sock ;; *) sock=/run/libvirt/libvirt-sock ;; esac
+    if [ -S "$sock" ]; then printf 'running\tsocket'; else printf 'stopped\tsocket'; fi
+}
+
+daemons_section() {
+    begin cmd:daemons "systemctl is-active / pid files / pidof / sockets"
+    for d in libvirtd virtqemud virtproxyd; do
+        st=$(daemon_state "$d")
+        printf '%s\t%s\n' "$d" "$st"
+        case $st in running*) RUNNING="$RUNNING $d" ;; esac
+    done
+    end 0 ok
+}
+
+virt_admin_sections() {
+    for d in $RUNNING; do
+        uri="$d:///system"
+        begin "cmd:virt-admin:$d" "virt-admin -c $uri srv-clients-info $d; srv-threadpool-info $d"
+        if ! have virt-admin; then
+            echo "virt-admin: command not found" >"$ERR"
+            end 127 missing
+            continue
+        fi
+        tmo virt-admin -c "$uri" srv-clients-info "$d" </dev/null 2>"$ERR"
+        rc=$?
+        tmo virt-admin -c "$uri" srv-threadpool-info "$d" </dev/null 2>>"$ERR"
+        rc2=$?
+        [ "$rc" = 0 ] && rc=$rc2
+        if [ "$rc" = 0 ]; then end 0 ok; else end "$rc" error; fi
+    done
+}
+
+getent_section() {
+    begin "cmd:getent:$1" "getent ahosts $1"
+    case $1 in
+    -*)
+        echo "refusing a name that looks like an option" >"$ERR"
+        end 2 error
+        return
+        ;;
+    esac
+    tmo getent ahosts "$1" </dev/null 2>"$ERR"
+    rc=$?
+    # rc 2 is getent's "no such name": an answer, not a failure.
+    case $rc in
+    0) end 0 ok ;;
+    2)
+        echo "not found" >>"$ERR"
+        end 2 ok
+        ;;
+    *) end "$rc" error ;;
+    esac
+}
+
+path_section() {
+    begin "cmd:path:$1" "realpath, stat -L, head -c 65536 | sha256sum"
+    tmo test -e "$1" 2>"$ERR"
+    rc=$?
+    if [ "$rc" = 1 ]; then
+        printf '%s: No such file or directory\n' "$1" >"$ERR"
+        end 1 missing
+        return
+    elif [ "$rc" != 0 ]; then
+        end "$rc" error
+        return
+    fi
+    rp=$(tmo realpath -- "$1" 2>/dev/null || tmo readlink -f -- "$1" 2>/dev/null) || rp=$1
+    st=$(tmo stat -L -c '%d %i %s %Y %Z' -- "$1" 2>>"$ERR")
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        end "$rc" error
+        return
+    fi
+    sha=$(tmo head -c 65536 -- "$1" 2>>"$ERR" | sha256sum 2>>"$ERR")
+    sha=${sha%% *}
+    # shellcheck disable=SC2086 # st is five numbers
+    set -- $st
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rp" "$1" "$2" "$3" "$4" "$5" "${sha:--}"
+    end 0 ok
+}
+
+# --- main: the order of sections is the order of the catalogue ---
+ONLY_NAMES=
+for a in "$@"; do
+    case $a in
+    t:*) TMO_S=${a#t:} ;;
+    x:names-only) ONLY_NAMES=1 ;;
+    esac
+done
+if [ -z "$ONLY_NAMES" ]; then
+    for a in "$@"; do
+        case $a in f:*) file_section "${a#f:}" ;; esac
+    done
+    sshd_files
+    hostname_sections
+    sshd_sections
+    packages_section
+    daemons_section
+    virt_admin_sections
+    begin cmd:mountinfo "cat /proc/self/mountinfo"
+    if cat /proc/self/mountinfo 2>"$ERR"; then end 0 ok; else end "$?" error; fi
+fi
+for a in "$@"; do
+    case $a in
+    n:*) getent_section "${a#n:}" ;;
+    p:*) path_section "${a#p:}" ;;
+    esac
+done
+printf '\n--%s DONE\n' "$TOK"

@@ -1,0 +1,220 @@
+"""Gather both hosts of a migration, in parallel, each with one script run.
+
+Phase 1 (parallel): libvirt facts of both hosts; the ssh masters.
+Phase 2 (parallel): one gather script per host, with the guest disk paths (known
+only after phase 1) and, on the source, the destination names to resolve.
+Phase 3 (rare): names learned only from the destination's answers (its qemu.conf
+migration_host, its `hostname` when libvirt could not say) resolved on the source.
+
+A host that cannot be reached gets reachable=False and the transport's reason;
+nothing here raises for an unreachable host.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, open_access
+from preflight.gather.image import gather_image
+from preflight.gather.libvirt_facts import gather_libvirt
+from preflight.gather.script import expected_keys, run_gather
+from preflight.model import probes as pk
+from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
+from preflight.model.plan import MigrationPlan
+
+IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvirt test:///abs/path.xml"
+_MIGRATION_HOST = re.compile(r'^\s*migration_host\s*=\s*"([^"]*)"', re.MULTILINE)
+
+
+def default_libvirt_uri(spec: HostSpec, options: AccessOptions | None = None) -> str | None:
+    """The libvirt URI that reaches the same host the spec does.
+
+    ssh: libvirt runs its own ssh (it cannot share our master) with the same checks:
+    no_tty=1 gives BatchMode, no_verify=0 keeps host-key verification. libvirt's ssh reads
+    ~/.ssh/config only: an --ssh-config file is NOT seen by it; pass --dest-libvirt to change it.
+    """
+    if spec.kind == "local":
+        return "qemu:///system"
+    if spec.kind == "ssh":
+        strict = (options or AccessOptions()).strict_host_key_checking
+        host = f"[{spec.host}]" if ":" in (spec.host or "") else spec.host
+        user = f"{spec.user}@" if spec.user else ""
+        port = f":{spec.port}" if spec.port else ""
+        no_verify = 0 if strict == "yes" else 1
+        return f"qemu+ssh://{user}{host}{port}/system?no_tty=1&no_verify={no_verify}"
+    return None
+
+
+def guest_disk_paths(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[str]:
+    """Local paths of the planned guests' disks (network disks have none)."""
+    if facts is None or not facts.ok:
+        return []
+    guests = [g for g in facts.guests if g.state == "running"] if plan.all_running else []
+    guests += [g for g in (facts.guest(n) for n in plan.guests) if g is not None]
+    paths = [d.source for g in guests for d in g.disks if d.type in ("file", "block", "dir") and d.source]
+    return list(dict.fromkeys(paths))
+
+
+def destination_names(plan: MigrationPlan, dest_libvirt: LibvirtFacts | None) -> list[str]:
+    names = [plan.dest_host, dest_libvirt.hostname if dest_libvirt else None, plan.migrate_host]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _learned_names(dest: HostSnapshot) -> list[str]:
+    """Destination names only its own answers reveal (see module doc, phase 3)."""
+    names: list[str] = []
+    conf = dest.probe(pk.file_key(pk.QEMU_CONF))
+    if conf.ok and conf.text:
+        # First occurrence wins in libvirt's config reader; the full parse lives in parsers.
+        m = _MIGRATION_HOST.search(conf.text)
+        if m and m.group(1):
+            names.append(m.group(1))
+    if not (dest.libvirt and dest.libvirt.hostname):
+        for key in (pk.HOSTNAME, pk.HOSTNAME_F):
+            probe = dest.probe(key)
+            if probe.ok and probe.text and probe.text.strip():
+                names.append(probe.text.strip())
+    return names
+
+
+class _Host:
+    """One host during a gather: its spec, access, snapshot and timing."""
+
+    def __init__(self, spec: HostSpec, role: str, libvirt_uri: str | None, options: AccessOptions) -> None:
+        self.spec = spec
+        self.options = options
+        self.libvirt_uri = libvirt_uri if libvirt_uri is not None else default_libvirt_uri(spec, options)
+        self.started = time.monotonic()
+        self.access: HostAccess | None = None
+        mode = {"local": HostMode.LOCAL, "ssh": HostMode.SSH, "image": HostMode.IMAGE}[spec.kind]
+        self.snap = HostSnapshot(
+            role=role, spec=str(spec), mode=mode, gathered_at=datetime.now(timezone.utc).isoformat()
+        )
+
+    # phase 1
+    def gather_libvirt(self) -> None:
+        if self.libvirt_uri is None:
+            self.snap.libvirt = LibvirtFacts(uri="", status=Availability.NOT_AVAILABLE, error=IMAGE_LIBVIRT)
+            return
+        self.snap.libvirt = gather_libvirt(self.libvirt_uri, timeout=max(10.0, 3 * self.options.timeout))
+        if urlsplit(self.libvirt_uri).scheme.endswith("+ssh"):
+            # libvirt's own ssh connection, running virt-ssh-helper (or nc) on the host
+            self.snap.ssh_connections += 1
+            self.snap.remote_commands += 1
+
+    def connect(self) -> None:
+        if self.spec.kind == "image":
+            return
+        self.access = open_access(self.spec, self.options)
+        try:
+            self.access.open()
+        except HostUnreachable as exc:
+            self.unreachable(exc.reason)
+
+    def unreachable(self, reason: str) -> None:
+        self.snap.reachable = False
+        self.snap.unreachable_reason = reason
+
+    # phase 2 / 3
+    def gather(self, names: Iterable[str], paths: Iterable[str], names_only: bool = False) -> None:
+        names, paths = list(names), list(paths)
+        if self.spec.kind == "image":
+            if not names_only:
+                self.snap.probes.update(gather_image(self.spec.root or "", names, paths))
+            else:
+                self.snap.probes.update(gather_image(self.spec.root or "", names, ()))
+            return
+        if not self.snap.reachable or self.access is None:
+            self._fill_unreachable(names, paths, names_only)
+            return
+        try:
+            found = run_gather(
+                self.access,
+                names,
+                paths,
+                command_timeout=self.options.timeout,
+                total_timeout=self.options.timeout * 6 + 10,
+                names_only=names_only,
+            )
+        except HostUnreachable as exc:
+            self.unreachable(exc.reason)
+            self._fill_unreachable(names, paths, names_only)
+            return
+        self.snap.probes.update(found)
+
+    def _fill_unreachable(self, names: list[str], paths: list[str], names_only: bool) -> None:
+        why = f"host unreachable: {self.snap.unreachable_reason}"
+        for key in expected_keys(names, paths, names_only):
+            self.snap.probes.setdefault(key, Probe(key, key, Availability.ERROR, error=why))
+
+    def finish(self) -> HostSnapshot:
+        if self.access is not None:
+            self.access.close()
+            if self.spec.kind == "ssh":
+                self.snap.ssh_connections += self.access.connections_opened
+                self.snap.remote_commands += self.access.commands_run
+        self.snap.gather_seconds = round(time.monotonic() - self.started, 3)
+        return self.snap
+
+
+def gather_pair(
+    source: HostSpec,
+    dest: HostSpec,
+    plan: MigrationPlan,
+    source_libvirt: str | None = None,
+    dest_libvirt: str | None = None,
+    options: AccessOptions | None = None,
+) -> tuple[HostSnapshot, HostSnapshot]:
+    """Snapshots of the source and the destination for ``plan``; never raises for an unreachable host."""
+    options = options or AccessOptions()
+    src = _Host(source, "source", source_libvirt, options)
+    dst = _Host(dest, "destination", dest_libvirt, options)
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather") as pool:
+        try:
+            phase1 = [pool.submit(f) for f in (src.gather_libvirt, dst.gather_libvirt, src.connect, dst.connect)]
+            for fut in phase1:
+                fut.result()
+            paths = guest_disk_paths(src.snap.libvirt, plan)
+            names = destination_names(plan, dst.snap.libvirt)
+            phase2 = [pool.submit(src.gather, names, paths), pool.submit(dst.gather, (), paths)]
+            for fut in phase2:
+                fut.result()
+            late = [n for n in _learned_names(dst.snap) if n not in names]
+            if late:
+                src.gather(late, (), names_only=True)
+        finally:
+            src_snap, dst_snap = src.finish(), dst.finish()
+    return src_snap, dst_snap
+
+
+def gather_host(
+    spec: HostSpec,
+    role: str = "source",
+    libvirt_uri: str | None = None,
+    names: Iterable[str] = (),
+    paths: Iterable[str] | None = None,
+    options: AccessOptions | None = None,
+) -> HostSnapshot:
+    """One host's snapshot, for `preflight facts`.
+
+    Without ``paths`` the disks of every guest this host's libvirt knows are examined;
+    a destination gathered alone cannot know the source's paths: pass them to compare later.
+    """
+    host = _Host(spec, role, libvirt_uri, options or AccessOptions())
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gather") as pool:
+        try:
+            for fut in [pool.submit(host.gather_libvirt), pool.submit(host.connect)]:
+                fut.result()
+            if paths is None:
+                every = MigrationPlan(guests=[g.name for g in (host.snap.libvirt.guests if host.snap.libvirt else [])],
+                                      dest_uri="")
+                paths = guest_disk_paths(host.snap.libvirt, every)
+            host.gather(names, paths)
+        finally:
+            snap = host.finish()
+    return snap

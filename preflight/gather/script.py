@@ -1,0 +1,72 @@
+"""Run gather.sh on a host through its HostAccess and turn the output into Probes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from importlib import resources
+
+from preflight.access.base import HostAccess
+from preflight.gather.frames import parse_frames
+from preflight.model import probes as pk
+from preflight.model.facts import Availability, Probe
+
+# Keys every run must produce; per-daemon virt-admin keys appear only for running daemons.
+FIXED_COMMAND_KEYS = (
+    pk.SSHD_FILES,
+    pk.HOSTNAME,
+    pk.HOSTNAME_F,
+    pk.ADDRESSES,
+    pk.SSHD_T,
+    pk.SSHD_VERSION,
+    pk.PACKAGES,
+    pk.DAEMONS,
+    pk.MOUNTINFO,
+)
+
+
+def gather_script() -> str:
+    return resources.files("preflight.gather").joinpath("gather.sh").read_text(encoding="utf-8")
+
+
+def gather_args(
+    token: str, command_timeout: float, names: Iterable[str], paths: Iterable[str], names_only: bool = False
+) -> list[str]:
+    """The script's arguments; each becomes one quoted shell word, so any byte in a name is data."""
+    args = [token, f"t:{max(1, round(command_timeout))}"]
+    args += ["x:names-only"] if names_only else [f"f:{p}" for p in pk.FILES]
+    args += [f"n:{n}" for n in names]
+    args += [f"p:{p}" for p in paths]
+    return args
+
+
+def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool = False) -> list[str]:
+    keys = [] if names_only else [pk.file_key(p) for p in pk.FILES] + list(FIXED_COMMAND_KEYS)
+    keys += [pk.getent_key(n) for n in names] + [pk.path_key(p) for p in paths]
+    return keys
+
+
+def run_gather(
+    access: HostAccess,
+    names: Iterable[str] = (),
+    paths: Iterable[str] = (),
+    command_timeout: float = 10.0,
+    total_timeout: float = 60.0,
+    names_only: bool = False,
+) -> dict[str, Probe]:
+    """One script run: every catalogue key, each OK or saying why not. Raises HostUnreachable.
+
+    ``names_only`` is the follow-up run for names learned from the other host's answers.
+    """
+    names, paths = list(dict.fromkeys(names)), list(dict.fromkeys(paths))
+    token = secrets.token_hex(16)
+    args = gather_args(token, command_timeout, names, paths, names_only)
+    result = access.run_script(gather_script(), total_timeout, args)
+    found, done = parse_frames(result.stdout, token)
+    if not done:
+        last = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        why = last[-1].strip() if last else f"gather script exited {result.rc} before the end"
+        for key in expected_keys(names, paths, names_only):
+            if key not in found:
+                found[key] = Probe(key, key, Availability.ERROR, rc=result.rc, error=why)
+    return found

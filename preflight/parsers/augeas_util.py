@@ -1,0 +1,138 @@
+"""Run Augeas lenses on text held in memory (files gathered from other hosts).
+
+One Augeas handle per process: creating it is cheap, but each lens module is
+compiled on first use, so reusing the handle keeps later parses fast.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import augeas
+
+from preflight.model.findings import ParseError
+
+LENS_DIR = Path(__file__).with_name("lenses")
+
+_lock = threading.RLock()  # edit callbacks may parse again
+_handle: augeas.Augeas | None = None
+_ids = itertools.count(1)
+
+
+class LensError(ParseError):
+    """The lens rejected the text; ``message`` is Augeas's, ``line`` where it stopped."""
+
+
+@dataclass
+class Node:
+    """One node of an Augeas tree, with the 1-based line its span starts on."""
+
+    label: str
+    value: str | None
+    line: int | None
+    children: list[Node] = field(default_factory=list)
+
+    def first(self, label: str) -> Node | None:
+        for child in self.children:
+            if child.label == label:
+                return child
+        return None
+
+
+class LineIndex:
+    """Byte offset (Augeas spans count bytes) -> 1-based line number."""
+
+    def __init__(self, text: str) -> None:
+        data = text.encode("utf-8", "surrogateescape")
+        self._starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self._starts, offset)
+
+
+def _aug() -> augeas.Augeas:
+    global _handle
+    if _handle is None:
+        flags = augeas.Augeas.NO_LOAD | augeas.Augeas.NO_MODL_AUTOLOAD | augeas.Augeas.ENABLE_SPAN
+        # The root is never read: nothing is loaded from or saved to disk.
+        _handle = augeas.Augeas(root="/nonexistent", loadpath=str(LENS_DIR), flags=flags)
+    return _handle
+
+
+def parse_text(lens: str, text: str, path: str) -> list[Node]:
+    """Parse ``text`` with ``lens`` (e.g. "Hosts.lns"); return the top-level nodes.
+
+    Raises ParseError(path, line, message) when the lens rejects the text.
+    """
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ParseError(path, text.count("\n", 0, nul) + 1, "contains a NUL byte")
+    if text and not text.endswith("\n"):
+        text += "\n"  # the programs read a last line without newline; the lenses want one
+    index = LineIndex(text)
+    ident = f"t{next(_ids)}"
+    src, dst = f"/text/{ident}", f"/parsed/{ident}"
+    with _lock:
+        aug = _aug()
+        try:
+            aug.set(src, text)
+            try:
+                aug.text_store(lens, src, dst)
+            except (ValueError, OSError) as exc:  # AugeasValueError subclasses ValueError
+                raise _error(aug, dst, path, str(exc)) from None
+            return [_read(aug, p, index) for p in aug.match(f"{dst}/*")]
+        finally:
+            aug.remove(src)
+            aug.remove(dst)
+            aug.remove(f"/augeas/text{dst}")
+
+
+def _error(aug: augeas.Augeas, dst: str, path: str, fallback: str) -> LensError:
+    base = f"/augeas/text{dst}/error"
+    message = aug.get(f"{base}/message") or aug.get(base) or fallback
+    line = aug.get(f"{base}/line")
+    return LensError(path, int(line) if line and line.isdigit() else None, message)
+
+
+def _read(aug: augeas.Augeas, apath: str, index: LineIndex) -> Node:
+    line: int | None
+    try:
+        line = index.line(aug.span(apath)[5])
+    except ValueError:  # nodes without a span (none expected from text_store)
+        line = None
+    label = aug.label(apath) or ""
+    children = [_read(aug, p, index) for p in aug.match(f"{apath}/*")]
+    return Node(label, aug.get(apath), line, children)
+
+
+def edit_text(lens: str, text: str, path: str, edit: Callable[[augeas.Augeas, str], None]) -> str:
+    """Parse ``text``, let ``edit(aug, tree_path)`` change the tree, and return the new text.
+
+    Everything the edit does not touch (comments, spacing) is kept as it was.
+    Raises ParseError when the text cannot be parsed or the edited tree cannot
+    be written back with the lens.
+    """
+    parse_text(lens, text, path)  # a clean error with a line for bad input
+    if text and not text.endswith("\n"):
+        text += "\n"
+    ident = f"e{next(_ids)}"
+    src, dst, out = f"/text/{ident}", f"/parsed/{ident}", f"/text/{ident}-out"
+    with _lock:
+        aug = _aug()
+        try:
+            aug.set(src, text)
+            aug.text_store(lens, src, dst)
+            edit(aug, dst)
+            try:
+                aug.text_retrieve(lens, src, dst, out)
+            except (ValueError, OSError) as exc:
+                raise _error(aug, dst, path, str(exc)) from None
+            return aug.get(out) or ""
+        finally:
+            for node in (src, out, dst, f"/augeas/text{dst}"):
+                aug.remove(node)

@@ -1,0 +1,1 @@
+"""Renderers of a Report: text for people, JSON/SARIF/JUnit for machines."""

@@ -1,0 +1,101 @@
+"""JSON (the CI contract), SARIF 2.1.0 and JUnit XML renderings of a Report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from preflight import __version__
+from preflight.engine import Report
+from preflight.model.findings import Severity, Status
+
+JSON_SCHEMA_VERSION = 1
+
+
+def to_json(report: Report) -> str:
+    """Top-level ``verdict`` and ``findings`` are the contract; the rest is extra."""
+    data: dict[str, Any] = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "migration-preflight", "version": __version__},
+        "verdict": report.verdict,
+        "exit_code": int(report.exit_code),
+        "counts": report.counts(),
+        "plan": asdict(report.plan),
+        "hosts": {
+            role: {
+                "spec": s.spec,
+                "mode": s.mode.value,
+                "reachable": s.reachable,
+                "unreachable_reason": s.unreachable_reason,
+                "gather_seconds": round(s.gather_seconds, 3),
+                "ssh_connections": s.ssh_connections,
+                "remote_commands": s.remote_commands,
+            }
+            for role, s in report.snapshots.items()
+        },
+        "findings": [f.to_dict() for f in report.findings],
+    }
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def to_sarif(report: Report) -> str:
+    from rules import ALL_RULES
+
+    rules = [
+        {
+            "id": r.ID,
+            "name": r.NAME,
+            "shortDescription": {"text": (r.__doc__ or "").strip().splitlines()[0]},
+            "fullDescription": {"text": (r.__doc__ or "").strip()},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[r.SEVERITY]},
+        }
+        for r in ALL_RULES
+    ]
+    results = []
+    for f in report.findings:
+        if f.status is not Status.FAIL:
+            continue
+        res: dict[str, Any] = {
+            "ruleId": f.rule,
+            "level": _SARIF_LEVEL[f.severity],
+            "message": {"text": f"[{f.host.value}] {f.message}" + (f" Fix: {f.remediation}" if f.remediation else "")},
+        }
+        if f.file:
+            region = {"startLine": f.line} if f.line else {}
+            res["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}]
+        results.append(res)
+    doc = {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "migration-preflight", "version": __version__, "rules": rules}},
+                  "results": results}],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def to_junit(report: Report) -> str:
+    """One testcase per finding: FAIL(error) -> failure, UNKNOWN -> error, SKIP -> skipped."""
+    suite = ET.Element("testsuite", name="migration-preflight", tests=str(len(report.findings)))
+    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    for f in report.findings:
+        case = ET.SubElement(suite, "testcase", classname=f"{f.host.value}.{f.rule}",
+                             name=f"{f.name}{' ' + f.subject if f.subject else ''}")
+        if f.status is Status.FAIL and f.severity is Severity.ERROR:
+            counts["failures"] += 1
+            ET.SubElement(case, "failure", message=f.message).text = f.remediation or ""
+        elif f.status is Status.UNKNOWN:
+            counts["errors"] += 1
+            ET.SubElement(case, "error", message=f.message)
+        elif f.status is Status.SKIP:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=f.message)
+        elif f.status is Status.FAIL:
+            ET.SubElement(case, "system-out").text = f"{f.severity.value}: {f.message}"
+    for k, v in counts.items():
+        suite.set(k, str(v))
+    return ET.tostring(suite, encoding="unicode") + "\n"

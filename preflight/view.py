@@ -1,0 +1,314 @@
+"""HostView: one host's facts, parsed once and shared by every rule.
+
+This is the combiner layer (insights-core's word): raw probes from a
+:class:`HostSnapshot` become typed, effective values, each a :class:`Known`
+that carries the reason when it could not be seen. Rules read only this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from preflight.defaults import LibvirtDefaults, libvirt_defaults
+from preflight.known import Known, known, unknown
+from preflight.model import probes as P
+from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
+from preflight.parsers import commands
+from preflight.parsers.hosts import HostsFile, parse_hosts
+from preflight.parsers.libvirtconf import LibvirtConf, parse_libvirt_conf
+from preflight.parsers.osrelease import OsRelease, parse_os_release, parse_redhat_release
+from preflight.parsers.sshd import SshdConfig, parse_sshd, parse_sshd_T
+
+# libvirt daemon config keys and the virt-admin field reporting the live value.
+LIVE_FIELDS = {
+    "max_clients": "nclients_max",
+    "max_anonymous_clients": "nclients_unauth_max",
+    "max_workers": "maxWorkers",
+    "min_workers": "minWorkers",
+    "prio_workers": "prioWorkers",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An effective daemon setting and where its value came from."""
+
+    key: str
+    value: int
+    origin: str  # "live" (virt-admin) | "file" | "default"
+    file: str | None = None
+    line: int | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        where = {"live": "live value from virt-admin", "file": f"set at {self.file}:{self.line}"}.get(
+            self.origin, self.note or "compiled default"
+        )
+        return f"{self.key} = {self.value} ({where})"
+
+
+def _from_probe(probe: Probe) -> Known[str]:
+    if probe.ok and probe.text is not None:
+        return known(probe.text, probe.how)
+    na = probe.status is Availability.NOT_AVAILABLE and probe.error != "not gathered"
+    return unknown(probe.reason(), not_applicable=na)
+
+
+class HostView:
+    def __init__(self, snapshot: HostSnapshot) -> None:
+        self.snap = snapshot
+        self.role = snapshot.role
+
+    # --- raw access ---------------------------------------------------------
+    @property
+    def image_mode(self) -> bool:
+        return self.snap.mode is HostMode.IMAGE
+
+    def text(self, key: str) -> Known[str]:
+        return _from_probe(self.snap.probe(key))
+
+    def file(self, path: str) -> Known[str]:
+        return self.text(P.file_key(path))
+
+    def file_exists(self, path: str) -> bool | None:
+        """True/False when known, None when the host could not be read."""
+        probe = self.snap.probe(P.file_key(path))
+        if probe.status is Availability.OK:
+            return True
+        if probe.status is Availability.MISSING:
+            return False
+        return None
+
+    @property
+    def libvirt(self) -> LibvirtFacts | None:
+        lv = self.snap.libvirt
+        return lv if lv is not None and lv.ok else None
+
+    def libvirt_reason(self) -> Known[LibvirtFacts]:
+        lv = self.snap.libvirt
+        if lv is None:
+            return unknown("libvirt was not consulted", not_applicable=self.image_mode)
+        if not lv.ok:
+            return unknown(f"libvirt {lv.uri}: {lv.error or lv.status.value}",
+                           not_applicable=lv.status is Availability.NOT_AVAILABLE)
+        return known(lv, f"libvirt {lv.uri}")
+
+    @property
+    def libvirt_is_test_driver(self) -> bool:
+        lv = self.snap.libvirt
+        return lv is not None and lv.uri.startswith("test:")
+
+    def _libvirt_field(self, name: str) -> Known[str]:
+        """A host-level libvirt answer; the test driver models none of them."""
+        lv = self.libvirt_reason()
+        if not lv.ok:
+            return unknown(lv.reason, lv.not_applicable)
+        facts = lv.get()
+        if self.libvirt_is_test_driver:
+            return unknown(f"libvirt test driver ({facts.uri}) does not model {name}", not_applicable=True)
+        value = getattr(facts, name)
+        if value is None:
+            return unknown(f"libvirt {facts.uri}: {facts.errors.get(name, 'no ' + name)}")
+        return known(str(value), f"libvirt {facts.uri}")
+
+    # --- identity -------------------------------------------------------------
+    @cached_property
+    def hostname(self) -> Known[str]:
+        """The name libvirt uses for this host in migration URIs (virGetHostname)."""
+        via_libvirt = self._libvirt_field("hostname")
+        if via_libvirt.ok:
+            return via_libvirt
+        for key in (P.HOSTNAME_F, P.HOSTNAME):
+            got = self.text(key)
+            if got.ok and got.get().strip():
+                return known(got.get().strip().splitlines()[0], got.source)
+        etc = self.file(P.ETC_HOSTNAME)
+        if etc.ok and etc.get().strip():
+            return known(etc.get().strip().splitlines()[0].strip(), f"{P.ETC_HOSTNAME}")
+        return unknown(via_libvirt.reason or etc.reason)
+
+    @cached_property
+    def addresses(self) -> Known[list[str]]:
+        return self.text(P.ADDRESSES).map(commands.parse_addresses)
+
+    @cached_property
+    def host_uuid(self) -> Known[str]:
+        via_libvirt = self._libvirt_field("host_uuid")
+        if via_libvirt.ok:
+            return via_libvirt
+        conf = self.daemon_conf
+        if conf.ok:
+            entry = conf.get().get("host_uuid")
+            if entry is not None and isinstance(entry.value, str):
+                return known(entry.value.lower(), f"{conf.get().path}:{entry.line}")
+        return unknown(via_libvirt.reason, via_libvirt.not_applicable)
+
+    # --- parsed files ---------------------------------------------------------
+    @cached_property
+    def hosts_file(self) -> Known[HostsFile]:
+        return self.file(P.ETC_HOSTS).map(lambda t: parse_hosts(t, P.ETC_HOSTS))
+
+    @cached_property
+    def os_release(self) -> Known[OsRelease]:
+        osr = self.file(P.OS_RELEASE)
+        if osr.ok:
+            return known(parse_os_release(osr.get()), P.OS_RELEASE)
+        rhr = self.file(P.REDHAT_RELEASE)
+        if rhr.ok:
+            return known(parse_redhat_release(rhr.get()), P.REDHAT_RELEASE)
+        return unknown(osr.reason, osr.not_applicable)
+
+    @cached_property
+    def daemons(self) -> Known[dict[str, tuple[str, str]]]:
+        return self.text(P.DAEMONS).map(commands.parse_daemons)
+
+    @cached_property
+    def daemon_name(self) -> str:
+        """The daemon that takes migration connections: libvirtd, or virtqemud when modular."""
+        running = self.daemons
+        if running.ok:
+            states = running.get()
+            for name in ("libvirtd", "virtqemud"):
+                if states.get(name, ("stopped", ""))[0] in ("running", "socket"):
+                    return name
+        if self.file_exists(P.LIBVIRTD_CONF) is False and self.file_exists(P.VIRTQEMUD_CONF):
+            return "virtqemud"
+        return "libvirtd"
+
+    @property
+    def daemon_conf_path(self) -> str:
+        return P.VIRTQEMUD_CONF if self.daemon_name == "virtqemud" else P.LIBVIRTD_CONF
+
+    @cached_property
+    def daemon_conf(self) -> Known[LibvirtConf]:
+        path = self.daemon_conf_path
+        probe = self.snap.probe(P.file_key(path))
+        if probe.status is Availability.MISSING:
+            # No file: every setting is the compiled default.
+            return known(parse_libvirt_conf("", path), f"{path} (absent)")
+        return self.file(path).map(lambda t: parse_libvirt_conf(t, path))
+
+    @cached_property
+    def qemu_conf(self) -> Known[LibvirtConf]:
+        probe = self.snap.probe(P.file_key(P.QEMU_CONF))
+        if probe.status is Availability.MISSING:
+            return known(parse_libvirt_conf("", P.QEMU_CONF), f"{P.QEMU_CONF} (absent)")
+        return self.file(P.QEMU_CONF).map(lambda t: parse_libvirt_conf(t, P.QEMU_CONF))
+
+    # --- versions -------------------------------------------------------------
+    @cached_property
+    def packages(self) -> Known[dict[str, str]]:
+        return self.text(P.PACKAGES).map(commands.parse_packages)
+
+    def _package_version(self, names: tuple[str, ...]) -> Known[str]:
+        pk = self.packages
+        if not pk.ok:
+            return unknown(pk.reason, pk.not_applicable)
+        for name in names:
+            if name in pk.get():
+                return known(pk.get()[name], f"package {name}")
+        return unknown(f"none of the packages {', '.join(names)} is installed")
+
+    @cached_property
+    def libvirt_version(self) -> Known[str]:
+        via_libvirt = self._libvirt_field("lib_version")
+        if via_libvirt.ok:
+            return via_libvirt
+        pkg = self._package_version(
+            ("libvirt-daemon", "libvirt-daemon-driver-qemu", "libvirt-daemon-system", "libvirt0", "libvirt-libs")
+        )
+        return pkg if pkg.ok else Known(None, via_libvirt.reason or pkg.reason,
+                                        via_libvirt.not_applicable and pkg.not_applicable)
+
+    @cached_property
+    def qemu_version(self) -> Known[str]:
+        via_libvirt = self._libvirt_field("hypervisor_version")
+        if via_libvirt.ok:
+            return via_libvirt
+        pkg = self._package_version(("qemu-kvm", "qemu-kvm-core", "qemu-system-x86", "qemu-system-x86-core"))
+        return pkg if pkg.ok else Known(None, via_libvirt.reason or pkg.reason,
+                                        via_libvirt.not_applicable and pkg.not_applicable)
+
+    @cached_property
+    def hypervisor_type(self) -> Known[str]:
+        return self._libvirt_field("hypervisor_type")
+
+    # --- daemon limits --------------------------------------------------------
+    @cached_property
+    def defaults(self) -> LibvirtDefaults:
+        v = self.libvirt_version
+        return libvirt_defaults(v.value if v.ok else None)
+
+    @cached_property
+    def virt_admin(self) -> Known[dict[str, int]]:
+        return self.text(P.virt_admin_key(self.daemon_name)).map(commands.parse_virt_admin)
+
+    def setting(self, key: str) -> Known[Setting]:
+        """Effective value of a daemon limit: live (virt-admin), else file, else release default."""
+        live = self.virt_admin
+        field = LIVE_FIELDS.get(key)
+        if live.ok and field is not None and field in live.get():
+            return known(Setting(key, live.get()[field], "live"), "virt-admin")
+        conf = self.daemon_conf
+        if not conf.ok:
+            return unknown(conf.reason, conf.not_applicable)
+        parsed = conf.get()
+        if parsed.errors:
+            err = parsed.errors[0]
+            return unknown(f"{err.file}:{err.line}: {err.message}")
+        entry = parsed.get(key)
+        if entry is not None:
+            if not isinstance(entry.value, int):
+                return unknown(f"{parsed.path}:{entry.line}: {key} is not a number")
+            return known(Setting(key, entry.value, "file", parsed.path, entry.line), parsed.path)
+        default = self.defaults.get(key)
+        if default is None:
+            return unknown(f"{key}: no default known for this libvirt release")
+        return known(Setting(key, default, "default", parsed.path, None, self.defaults.label), "default")
+
+    # --- sshd -----------------------------------------------------------------
+    @cached_property
+    def sshd_version(self) -> Known[str]:
+        return self.text(P.SSHD_VERSION).map(commands.parse_sshd_version, "no OpenSSH version in sshd -V")
+
+    @cached_property
+    def sshd_config(self) -> Known[SshdConfig]:
+        index = self.text(P.SSHD_FILES)
+        main = self.file(P.SSHD_CONFIG)
+        if not main.ok:
+            return unknown(main.reason, main.not_applicable)
+        paths = [P.SSHD_CONFIG]
+        if index.ok:
+            paths += [p for p in index.get().splitlines() if p.strip() and p != P.SSHD_CONFIG]
+        files: dict[str, str | None] = {}
+        for path in paths:
+            f = self.file(path)
+            files[path] = f.value
+        version = self.sshd_version.value
+        return known(parse_sshd(files, P.SSHD_CONFIG, version), P.SSHD_CONFIG)
+
+    @cached_property
+    def sshd_effective_T(self) -> Known[dict[str, list[str]]]:
+        return self.text(P.SSHD_T).map(parse_sshd_T)
+
+    # --- storage & resolution ---------------------------------------------------
+    @cached_property
+    def mounts(self) -> Known[list[commands.Mount]]:
+        return self.text(P.MOUNTINFO).map(commands.parse_mountinfo)
+
+    def path_stat(self, path: str) -> Known[commands.PathStat]:
+        probe = self.snap.probe(P.path_key(path))
+        if probe.status is Availability.MISSING:
+            return unknown(f"{path} does not exist on this host")
+        return _from_probe(probe).map(commands.parse_path_stat)
+
+    def path_missing(self, path: str) -> bool:
+        return self.snap.probe(P.path_key(path)).status is Availability.MISSING
+
+    def getent(self, name: str) -> Known[list[str]]:
+        """Addresses the resolver returns for name; [] when it answered "not found" (exit 2)."""
+        probe = self.snap.probe(P.getent_key(name))
+        if probe.rc == 2 and probe.status in (Availability.OK, Availability.ERROR):
+            return known([], probe.how)
+        return _from_probe(probe).map(commands.parse_getent_ahosts)

@@ -1,0 +1,75 @@
+"""The rule registry: every rule module, in report order.
+
+Each module holds one rule: ``ID`` (category prefix + number), ``NAME``
+(slug), ``SEVERITY``, ``SEED`` (the seed statement it comes from, or the
+measured fact that goes beyond it) and ``check(ctx)``. Its docstring is the
+documentation ``preflight explain`` prints.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from rules import (
+    dmn001_daemon_running,
+    dmn002_daemon_config_valid,
+    dmn003_obsolete_keys,
+    gst001_guest_exists,
+    gst002_guest_running,
+    gst003_dest_name_free,
+    gst004_no_host_devices,
+    lim001_client_slots,
+    lim002_source_workers,
+    lim003_clients_equal_workers,
+    net001_dest_name_resolves,
+    net002_dest_hostname_not_localhost,
+    net003_distinct_host_uuids,
+    os001_same_os_release,
+    ssh001_max_startups,
+    ssh002_per_source_max_startups,
+    sto001_disk_shared_on_source,
+    sto002_disk_shared_on_dest,
+    sto003_disk_same_file,
+    ver001_same_hypervisor,
+    ver002_libvirt_not_older,
+    ver003_qemu_not_older,
+)
+
+ALL_RULES: list[ModuleType] = [
+    net001_dest_name_resolves,
+    net002_dest_hostname_not_localhost,
+    net003_distinct_host_uuids,
+    os001_same_os_release,
+    ver001_same_hypervisor,
+    ver002_libvirt_not_older,
+    ver003_qemu_not_older,
+    dmn001_daemon_running,
+    dmn002_daemon_config_valid,
+    dmn003_obsolete_keys,
+    gst001_guest_exists,
+    gst002_guest_running,
+    gst003_dest_name_free,
+    gst004_no_host_devices,
+    sto001_disk_shared_on_source,
+    sto002_disk_shared_on_dest,
+    sto003_disk_same_file,
+    lim001_client_slots,
+    lim002_source_workers,
+    lim003_clients_equal_workers,
+    ssh001_max_startups,
+    ssh002_per_source_max_startups,
+]
+
+
+def find_rule(key: str) -> ModuleType | None:
+    """A rule by id (NET001, case-insensitive) or slug (dest-name-resolves)."""
+    for rule in ALL_RULES:
+        if key.upper() == rule.ID or key.lower() == rule.NAME:
+            return rule
+    return None
+
+
+def select(prefixes: list[str]) -> list[ModuleType]:
+    """Rules whose id starts with one of the prefixes (ruff-style --select NET)."""
+    wanted = [p.upper() for p in prefixes]
+    return [r for r in ALL_RULES if any(r.ID.startswith(p) or r.NAME == p.lower() for p in wanted)]

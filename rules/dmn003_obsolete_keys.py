@@ -1,0 +1,43 @@
+"""DMN003 obsolete-daemon-keys — no settings libvirt ignores.
+
+What it checks
+    ``max_requests`` in the daemon config: the seed's libvirtd.conf notes
+    it is not enforced, and current libvirt no longer reads it.
+
+Why it matters
+    It does not break a migration by itself, but whoever raised it believes
+    they raised a limit that does nothing; the limits that count are
+    ``max_clients``, ``max_workers`` and ``max_client_requests``.
+
+How to fix it
+    Remove the line; size ``max_clients`` and ``max_workers`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from preflight.model.findings import Scope, Severity
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+
+ID = "DMN003"
+NAME = "obsolete-daemon-keys"
+SEVERITY = Severity.WARNING
+SEED = "max_requests: 'this isn't actually enforced yet, only the per-client limit is used so far'."
+
+OBSOLETE = {"max_requests": "not enforced (the seed says so) and ignored by current libvirt"}
+
+
+def check(ctx: Context) -> Iterator[Outcome]:
+    for scope in (Scope.SOURCE, Scope.DESTINATION):
+        conf = ctx.host(scope).daemon_conf
+        if not conf.ok:
+            yield not_seen(scope, ctx.host(scope).daemon_conf_path, conf)
+            continue
+        found = [(k, e) for k in OBSOLETE if (e := conf.get().get(k)) is not None]
+        for key, entry in found:
+            yield failed(scope, f"{key} = {entry.value} is {OBSOLETE[key]}",
+                         f"Remove the {key} line; size max_clients and max_workers instead",
+                         file=conf.get().path, line=entry.line, subject=key)
+        if not found:
+            yield passed(scope, "no obsolete keys", file=conf.get().path)

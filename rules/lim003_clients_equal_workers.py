@@ -1,0 +1,46 @@
+"""LIM003 clients-equal-workers — max_clients and max_workers set together.
+
+What it checks
+    Where the daemon config sets ``max_clients`` or ``max_workers``
+    explicitly, the two are equal, as the seed recommends. Compiled
+    defaults are not judged (5000 clients and 20 workers is libvirt's own
+    choice).
+
+Why it matters
+    Raising only one of them moves the bottleneck instead of removing it:
+    more connections than workers queue their calls.
+
+How to fix it
+    Set both to the same number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from preflight.model.findings import Scope, Severity
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+
+ID = "LIM003"
+NAME = "clients-equal-workers"
+SEVERITY = Severity.INFO
+SEED = "It is recommended to set max_clients and max_workers to the same number."
+
+
+def check(ctx: Context) -> Iterator[Outcome]:
+    for scope in (Scope.SOURCE, Scope.DESTINATION):
+        host = ctx.host(scope)
+        mc, mw = host.setting("max_clients"), host.setting("max_workers")
+        if not mc.ok or not mw.ok:
+            yield not_seen(scope, "max_clients/max_workers", mc if not mc.ok else mw)
+            continue
+        c, w = mc.get(), mw.get()
+        if c.origin != "file" and w.origin != "file":
+            yield skipped(scope, "neither is set in the config file (compiled defaults)")
+        elif c.value != w.value:
+            top = max(c.value, w.value)
+            line = c.line if c.origin == "file" else w.line
+            yield failed(scope, f"{c.describe()} but {w.describe()}", f"Set both to {top}",
+                         file=host.daemon_conf_path, line=line)
+        else:
+            yield passed(scope, f"max_clients == max_workers == {c.value}")

@@ -1,0 +1,132 @@
+"""NET001 dest-name-resolves — the source resolves the destination's names to the destination.
+
+What it checks
+    From the source host, two names must lead to the destination: the host
+    of DESTURI (ssh/libvirt connect to it) and the name libvirt on the
+    destination puts into the migration URI — its own hostname, or
+    ``migration_host`` from the destination's qemu.conf. Each must resolve
+    to an address that is not loopback, not one of the source's own
+    addresses and (when the destination's addresses are known) one of the
+    destination's. The finding says whether /etc/hosts or DNS answered.
+
+Why it breaks a migration
+    The destination tells the source "connect to tcp://<my hostname>:49152".
+    If the source cannot resolve that name, QEMU fails with ``Unable to
+    resolve address 'host2' service '49152'`` even when DESTURI uses an IP;
+    if it resolves to the source itself, libvirt fails with ``Attempt to
+    migrate guest to the same host``.
+
+How to fix it
+    Add ``ADDRESS  HOSTNAME`` for the destination to the source's
+    /etc/hosts (the seed's advice: ``10.0.0.20  host2.example.com``), or fix
+    DNS, or pass ``--migrateuri tcp://ADDRESS`` so the hostname is not used
+    for the data stream. In image mode only /etc/hosts can be read, so a
+    missing entry fails there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from preflight.model.findings import Scope, Severity
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from rules._names import is_ip, is_loopback, migration_host_setting
+
+ID = "NET001"
+NAME = "dest-name-resolves"
+SEVERITY = Severity.ERROR
+SEED = "The source's /etc/hosts must hold an entry for the destination (IP address and host name)."
+
+SRC = Scope.SOURCE
+
+
+def _names(ctx: Context) -> list[tuple[str, str]]:
+    """(name, why it matters) pairs to resolve on the source, without duplicates."""
+    out: list[tuple[str, str]] = []
+    host = ctx.plan.dest_host
+    if host:
+        out.append((host, "host of DESTURI"))
+    if ctx.plan.migrate_host:
+        out.append((ctx.plan.migrate_host, "host of --migrateuri"))
+    elif not (ctx.plan.p2p and ctx.plan.tunnelled):
+        # Tunnelled migration carries the data over the libvirt connection.
+        setting = migration_host_setting(ctx)
+        if setting:
+            out.append((setting[0], f"migration_host in {setting[1]}:{setting[2]} on the destination"))
+        elif ctx.dest.hostname.ok:
+            out.append((ctx.dest.hostname.get(), "the destination's hostname, used in the migration URI"))
+    seen: set[str] = set()
+    unique = []
+    for name, why in out:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            unique.append((name, why))
+    return unique
+
+
+def _fix(ctx: Context, name: str) -> str:
+    addrs = ctx.dest.addresses.value or []
+    addr = next((a for a in addrs if not is_loopback(a) and ":" not in a), "<destination address>")
+    return (
+        f"On the source, add to /etc/hosts:  {addr}  {name}   "
+        f"(or fix DNS, or pass --migrateuri tcp://{addr})"
+    )
+
+
+def _judge(ctx: Context, name: str, why: str, addrs: list[str], answered_by: str, line: int | None) -> Outcome:
+    own = set(ctx.source.addresses.value or [])
+    dest_addrs = ctx.dest.addresses.value
+    first = addrs[0]
+    ev = {"name": name, "addresses": addrs, "answered_by": answered_by, "why": why}
+    kw: dict[str, Any] = {"file": "/etc/hosts" if line else None, "line": line, "subject": name, "evidence": ev}
+    if is_loopback(first):
+        return failed(SRC, f"{name} ({why}) resolves to loopback {first} via {answered_by}: "
+                      "the migration would connect to the source itself", _fix(ctx, name),
+                      **kw)
+    if first in own:
+        return failed(SRC, f"{name} ({why}) resolves to {first}, an address of the source itself, via "
+                      f"{answered_by}: libvirt fails with 'Attempt to migrate guest to the same host'",
+                      _fix(ctx, name), **kw)
+    if dest_addrs and not any(a in dest_addrs for a in addrs):
+        return failed(SRC, f"{name} ({why}) resolves to {', '.join(addrs)} via {answered_by}, "
+                      f"none of which is an address of the destination ({', '.join(dest_addrs)})",
+                      _fix(ctx, name), severity=Severity.WARNING, **kw)
+    return passed(SRC, f"{name} ({why}) resolves to {first} via {answered_by}", **kw)
+
+
+def check(ctx: Context) -> Iterator[Outcome]:
+    names = _names(ctx)
+    if not names:
+        yield not_seen(SRC, "destination hostname", ctx.dest.hostname)
+        return
+    if not ctx.plan.migrate_host and not (ctx.plan.p2p and ctx.plan.tunnelled) and \
+            not migration_host_setting(ctx) and not ctx.dest.hostname.ok:
+        yield not_seen(SRC, "the destination's own hostname (used in the migration URI)", ctx.dest.hostname)
+    hosts = ctx.source.hosts_file
+    for name, why in names:
+        if is_ip(name):
+            yield passed(SRC, f"{name} ({why}) is an address: nothing to resolve", subject=name)
+            continue
+        entries = hosts.get().lookup(name) if hosts.ok else []
+        line = entries[0].line if entries else None
+        resolved = ctx.source.getent(name)
+        if resolved.ok:
+            addrs = resolved.get()
+            if not addrs:
+                yield failed(SRC, f"the source cannot resolve {name} ({why}): getent ahosts found nothing "
+                             "(no /etc/hosts entry, DNS has no answer)", _fix(ctx, name),
+                             file="/etc/hosts", subject=name, evidence={"name": name, "why": why})
+                continue
+            source = f"/etc/hosts line {entries[0].line}" if entries else "DNS (no /etc/hosts entry)"
+            yield _judge(ctx, name, why, addrs, source, line)
+        elif hosts.ok:
+            # No resolver to ask (image mode): /etc/hosts is all that can be verified.
+            if entries:
+                yield _judge(ctx, name, why, [entries[0].address], f"/etc/hosts line {line}", line)
+            else:
+                yield failed(SRC, f"{name} ({why}) has no entry in the source's /etc/hosts, and DNS cannot "
+                             f"be consulted ({resolved.reason})", _fix(ctx, name), file="/etc/hosts",
+                             subject=name, evidence={"name": name, "why": why})
+        else:
+            yield not_seen(SRC, f"resolving {name} on the source", resolved, subject=name)

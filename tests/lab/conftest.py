@@ -1,0 +1,62 @@
+"""Fixtures of the two-host lab: `lab_session` (built once per session, always torn down) and `lab`
+(the same lab, reset to baseline before every test but the first)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .lab import Lab, missing_prerequisites
+
+TEST_DIR = Path(os.environ.get("PREFLIGHT_LAB_TEST_DIR", "/run/preflight-lab-test"))
+TIMINGS: dict[str, list[float]] = {}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require_lab() -> None:
+    """Skip (or, with CI=true, fail) when this machine cannot build the lab."""
+    why = missing_prerequisites()
+    if why:
+        msg = "the two-host lab cannot be built here: " + "; ".join(why)
+        if in_ci():
+            pytest.fail(msg + " (CI=true: the lab must run)", pytrace=False)
+        pytest.skip(msg)
+
+
+def note(name: str, seconds: float) -> None:
+    TIMINGS.setdefault(name, []).append(seconds)
+
+
+@pytest.fixture(scope="session")
+def lab_session(request: pytest.FixtureRequest) -> Lab:
+    require_lab()
+    lab = Lab(TEST_DIR)
+    lab.install_safety_net()  # atexit + SIGTERM/SIGHUP
+    request.addfinalizer(lambda: (lab.down(), note("down", lab.timings["down"])))
+    lab.up()  # also clears a lab left behind by a crashed session (state.json in TEST_DIR)
+    note("up", lab.timings["up"])
+    return lab
+
+
+@pytest.fixture
+def lab(lab_session: Lab) -> Iterator[Lab]:
+    if lab_session.dirty:
+        lab_session.reset()
+        note("reset", lab_session.timings["reset"])
+    lab_session.dirty = True
+    yield lab_session
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TIMINGS:
+        terminalreporter.section("lab timings (s)")
+        for name, values in TIMINGS.items():
+            vals = sorted(values)
+            terminalreporter.write_line(f"{name:>10}: n={len(vals)} min={vals[0]:.2f} "
+                                        f"median={vals[len(vals) // 2]:.2f} max={vals[-1]:.2f}")
