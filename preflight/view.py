@@ -130,7 +130,16 @@ class HostView:
 
     @cached_property
     def addresses(self) -> Known[list[str]]:
-        return self.text(P.ADDRESSES).map(commands.parse_addresses)
+        """The host's own addresses; in image mode, what its /etc/hosts says its name has."""
+        live = self.text(P.ADDRESSES).map(commands.parse_addresses)
+        if live.ok or not live.not_applicable:
+            return live
+        name, hosts = self.hostname, self.hosts_file
+        if name.ok and hosts.ok:
+            own = [a for a in hosts.get().addresses_for(name.get()) if not a.startswith(("127.", "::1"))]
+            if own:
+                return known(own, f"{P.ETC_HOSTS} entry for {name.get()}")
+        return live
 
     @cached_property
     def host_uuid(self) -> Known[str]:

@@ -19,3 +19,8 @@ def fixture_text():
         return (FIXTURES / name).read_text()
 
     return read
+
+
+@pytest.fixture
+def tree():
+    return load_tree

@@ -1,0 +1,65 @@
+"""From the command line's words to two host snapshots (gathered or loaded)."""
+
+from __future__ import annotations
+
+from preflight.access import AccessOptions, HostSpecError, parse_host_spec
+from preflight.gather.pair import destination_names, gather_host, gather_pair, guest_disk_paths
+from preflight.model.facts import HostSnapshot
+from preflight.model.plan import MigrationPlan
+
+
+class InspectError(Exception):
+    """A usage or configuration problem (bad host spec ...): exit code 2."""
+
+
+def _spec(text: str, flag: str):  # type: ignore[no-untyped-def]
+    try:
+        return parse_host_spec(text)
+    except HostSpecError as exc:
+        raise InspectError(f"{flag}: {exc}") from None
+
+
+def inspect_pair(
+    plan: MigrationPlan,
+    source: str,
+    dest: str,
+    source_libvirt: str | None,
+    dest_libvirt: str | None,
+    source_snapshot: HostSnapshot | None = None,
+    dest_snapshot: HostSnapshot | None = None,
+    *,
+    sudo: bool = False,
+    ssh_config: str | None = None,
+    timeout: float = 10.0,
+) -> tuple[HostSnapshot, HostSnapshot]:
+    """Both snapshots: saved ones as given, the others gathered (in parallel when both are)."""
+    if source_snapshot is not None and dest_snapshot is not None:
+        return source_snapshot, dest_snapshot
+    options = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=ssh_config)
+    src_spec, dst_spec = _spec(source, "--source"), _spec(dest, "--dest")
+    if source_snapshot is None and dest_snapshot is None:
+        return gather_pair(src_spec, dst_spec, plan, source_libvirt, dest_libvirt, options)
+    if source_snapshot is None:
+        assert dest_snapshot is not None
+        src = gather_host(src_spec, "source", source_libvirt, destination_names(plan, dest_snapshot.libvirt),
+                          None, options)
+        return src, dest_snapshot
+    assert source_snapshot is not None
+    paths = guest_disk_paths(source_snapshot.libvirt, plan)
+    dst = gather_host(dst_spec, "destination", dest_libvirt, (), paths, options)
+    return source_snapshot, dst
+
+
+def inspect_one(
+    spec: str,
+    role: str,
+    libvirt_uri: str | None,
+    names: list[str],
+    paths: list[str],
+    *,
+    sudo: bool = False,
+    ssh_config: str | None = None,
+    timeout: float = 10.0,
+) -> HostSnapshot:
+    options = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=ssh_config)
+    return gather_host(_spec(spec, "SPEC"), role, libvirt_uri, names, paths or None, options)
