@@ -284,8 +284,12 @@ path_section() {
         end "$rc" error
         return
     fi
-    sha=$(tmo head -c 65536 -- "$1" 2>>"$ERR" | sha256sum 2>>"$ERR")
-    sha=${sha%% *}
+    # via a file, not a pipe: a failed or timed-out read must give "-", not the hash of nothing
+    sha=
+    if tmo head -c 65536 -- "$1" <&- >"$W/head" 2>>"$ERR"; then
+        sha=$(sha256sum <"$W/head" 2>>"$ERR")
+        sha=${sha%% *}
+    fi
     # shellcheck disable=SC2086 # st is five numbers
     set -- $st
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rp" "$1" "$2" "$3" "$4" "$5" "${sha:--}"

@@ -95,21 +95,27 @@ class SshdConfig:
     match_blocks: list[MatchBlock] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
     files_read: list[str] = field(default_factory=list)
-    # lines sshd applies at startup, in reading order (global context + "Match all")
-    active: list[SshdSetting] = field(default_factory=list)
+    # Lines sshd applies, in reading order. sshd parses the files twice: at
+    # startup (lines outside Match blocks) and again for each connection
+    # (only lines of Match blocks that match it), whose values then replace
+    # the startup ones. Without connection details only "Match all" matches.
+    startup: list[SshdSetting] = field(default_factory=list)
+    match_all: list[SshdSetting] = field(default_factory=list)
 
     def values(self, keyword: str) -> list[SshdSetting]:
-        """Every applied line for ``keyword`` (any case), in the order sshd read them."""
+        """The applied lines for ``keyword`` (any case) that decide its value, in reading order."""
         wanted = keyword.lower()
-        return [s for s in self.active if s.keyword.lower() == wanted]
+        override = [s for s in self.match_all if s.keyword.lower() == wanted]
+        return override or [s for s in self.startup if s.keyword.lower() == wanted]
 
     def effective(self, keyword: str) -> SshdSetting | None:
         """The setting sshd uses outside Match blocks, None when the compiled default applies.
 
-        This is what ``sshd -T`` prints without ``-C``: lines outside Match
-        blocks, plus lines in ``Match all`` blocks (which always match).
-        Keywords that accumulate (Port, ListenAddress, AllowUsers ...) give
-        all values joined by spaces, located at their first line.
+        Exactly what ``sshd -T`` prints without ``-C``: lines outside Match
+        blocks, replaced by those of ``Match all`` blocks (which match every
+        connection). Keywords that accumulate (Port, ListenAddress,
+        AllowUsers ...) give all values joined by spaces, located at their
+        first line.
         """
         found = self.values(keyword)
         if not found:
@@ -136,7 +142,8 @@ def parse_sshd(
 ) -> SshdConfig:
     """Read ``main`` and the files its Include lines reach, as sshd would."""
     config = SshdConfig(main=main, version=version)
-    _Reader(files, config).read(main, active=True, never_match=False, depth=0)
+    _Reader(files, config, connection=False).read(main, active=True, never_match=False, depth=0)
+    _Reader(files, config, connection=True).read(main, active=False, never_match=False, depth=0)
     return config
 
 
@@ -248,9 +255,20 @@ class _File:
 
 
 class _Reader:
-    def __init__(self, files: Mapping[str, str | None], config: SshdConfig) -> None:
+    """One pass over the files, as servconf.c's parse_server_config_depth.
+
+    connection=False: the startup pass (global lines active; a Match block
+    in a file included from an inactive block never matches: NEVERMATCH).
+    connection=True: the per-connection pass with no connection details
+    (global lines inactive; only "Match all" blocks match).
+    Errors, files_read and match_blocks are recorded by the startup pass.
+    """
+
+    def __init__(self, files: Mapping[str, str | None], config: SshdConfig, connection: bool) -> None:
         self.files = files
         self.config = config
+        self.connection = connection
+        self.record = not connection
         self.parsed: dict[str, _File | None] = {}
 
     def read(
@@ -264,9 +282,8 @@ class _Reader:
             self._apply(item, active, never_match, depth, outer)
         for raw in parsed.blocks:
             block = MatchBlock(raw.criteria, path, raw.line)
-            self.config.match_blocks.append(block)
-            # `sshd -T` without -C: only "Match all" applies; none do in a
-            # file included from an inactive block (SSHCFG_NEVERMATCH).
+            if self.record:
+                self.config.match_blocks.append(block)
             block_active = block.matches_all and not never_match
             for item in raw.items:
                 self._apply(item, block_active, never_match, depth, block)
@@ -276,23 +293,26 @@ class _Reader:
             text = self.files.get(path)
             self.parsed[path] = None
             if text is not None:
-                self.config.files_read.append(path)
+                if self.record:
+                    self.config.files_read.append(path)
                 try:
                     self.parsed[path] = _parse_file(text, path)
                 except ParseError as exc:
-                    self.config.errors.append(exc)
+                    if self.record:
+                        self.config.errors.append(exc)
         return self.parsed[path]
 
     def _apply(
         self, item: SshdSetting, active: bool, never_match: bool, depth: int, block: MatchBlock | None
     ) -> None:
         key = item.keyword.lower()
-        if block is not None:
+        if block is not None and self.record:
             if key in _GLOBAL_ONLY:
                 self._error(item, f"Directive '{item.keyword}' is not allowed within a Match block")
             block.settings.append(item)
         if key == "include":
-            self._include(item, active, never_match or not active, depth, block)
+            # the connection pass never sets NEVERMATCH (SSHCFG_MATCH_ONLY wins)
+            self._include(item, active, not self.connection and (never_match or not active), depth, block)
             return
         if key == "maxstartups":
             try:
@@ -300,8 +320,12 @@ class _Reader:
             except ValueError as exc:
                 self._error(item, str(exc))
                 return
-        if active:
-            self.config.active.append(item)
+        if not active:
+            return
+        if not self.connection:
+            self.config.startup.append(item)
+        elif key not in _GLOBAL_ONLY:
+            self.config.match_all.append(item)
 
     def _include(
         self, item: SshdSetting, active: bool, never_match: bool, depth: int, block: MatchBlock | None
@@ -318,7 +342,8 @@ class _Reader:
                 self.read(path, active, never_match, depth + 1, block)
 
     def _error(self, item: SshdSetting, message: str) -> None:
-        self.config.errors.append(ParseError(item.file, item.line, message))
+        if self.record:
+            self.config.errors.append(ParseError(item.file, item.line, message))
 
 
 def _parse_file(text: str, path: str) -> _File:
