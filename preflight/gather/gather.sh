@@ -286,7 +286,7 @@ path_section() {
     fi
     # via a file, not a pipe: a failed or timed-out read must give "-", not the hash of nothing
     sha=
-    if tmo head -c 65536 -- "$1" <&- >"$W/head" 2>>"$ERR"; then
+    if tmo head -c 65536 -- "$1" </dev/null >"$W/head" 2>>"$ERR"; then
         sha=$(sha256sum <"$W/head" 2>>"$ERR")
         sha=${sha%% *}
     fi

@@ -257,8 +257,7 @@ class _File:
 class _Reader:
     """One pass over the files, as servconf.c's parse_server_config_depth.
 
-    connection=False: the startup pass (global lines active; a Match block
-    in a file included from an inactive block never matches: NEVERMATCH).
+    connection=False: the startup pass (global lines active).
     connection=True: the per-connection pass with no connection details
     (global lines inactive; only "Match all" blocks match).
     Errors, files_read and match_blocks are recorded by the startup pass.
@@ -311,8 +310,10 @@ class _Reader:
                 self._error(item, f"Directive '{item.keyword}' is not allowed within a Match block")
             block.settings.append(item)
         if key == "include":
-            # the connection pass never sets NEVERMATCH (SSHCFG_MATCH_ONLY wins)
-            self._include(item, active, not self.connection and (never_match or not active), depth, block)
+            # Match blocks in a file included from an inactive Match block never
+            # match, in both passes (measured); the connection pass's inactive
+            # global lines do not count as such.
+            self._include(item, active, never_match or (block is not None and not active), depth, block)
             return
         if key == "maxstartups":
             try:

@@ -35,7 +35,7 @@ DEFAULT_DIR = Path(os.environ.get("PREFLIGHT_LAB_DIR", "/run/preflight-lab"))
 HOSTINIT = Path(__file__).with_name("hostinit.py")
 SYS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BINARIES = ("unshare", "nsenter", "ip", "iptables-restore", "sshd", "ssh", "ssh-keygen", "libvirtd",
-            "virsh", "qemu-system-x86_64", "qemu-img", "bindfs")
+            "virsh", "qemu-system-x86_64", "qemu-img", "bindfs", "taskset")
 DAEMONS = ("sshd", "libvirtd")
 Cmd = Union[str, Sequence[str]]
 
@@ -139,10 +139,14 @@ _PIDFILE_ALIVE = 'p=$(cat /run/"$1".pid 2>/dev/null) && kill -0 "$p" 2>/dev/null
 _START = {
     "sshd": "mkdir -p /run/sshd && /usr/sbin/sshd -f /etc/ssh/sshd_config",
     "libvirtd": (
-        "libvirtd -d -p /run/libvirtd.pid || exit 1\n"
+        # Started on CPU 0: libvirt keys its QEMU capabilities cache on the CPUID of the CPU its startup
+        # ran on, and the two vCPUs here differ (APIC id), so an unpinned restart re-probed QEMU 1.5 s
+        # half of the time. Widened once it answers; QEMU gets all CPUs from libvirt anyway.
+        "taskset -c 0 libvirtd -d -p /run/libvirtd.pid || exit 1\n"
         "i=0; until virsh -q -c qemu:///system version >/dev/null 2>&1; do  # probes QEMU once\n"
         "  i=$((i+1)); [ $i -gt 600 ] && { echo 'libvirtd does not answer' >&2; exit 1; }; sleep 0.05\n"
-        "done"
+        "done\n"
+        'taskset -a -p -c "0-$(($(nproc) - 1))" "$(cat /run/libvirtd.pid)" >/dev/null'
     ),
 }
 _STOP = """p=$(cat /run/"$1".pid 2>/dev/null) || exit 0

@@ -97,9 +97,12 @@ def test_include_inside_match_applies_inside_the_block() -> None:
     }
     cfg = parse_sshd(files)
     assert cfg.effective("PermitRootLogin") is None  # only for user x
-    assert cfg.effective("MaxSessions") is None  # a Match in a file included from an inactive block never applies
+    # a Match block in a file included from an inactive block never applies (measured)
+    assert cfg.effective("MaxSessions") is None
     assert cfg.effective("PubkeyAuthentication").value == "no"  # type: ignore[union-attr]  # Match all applies
-    assert cfg.effective("PasswordAuthentication").value == "no"  # type: ignore[union-attr]  # first still wins
+    # Match all replaces the global value for every connection, as sshd -T shows
+    password = cfg.effective("PasswordAuthentication")
+    assert password is not None and (password.value, password.file) == ("yes", "/etc/ssh/a.conf")
     user_x = cfg.match_blocks[0]
     assert user_x.criteria == "User x" and [s.keyword for s in user_x.settings] == ["Include", "PermitRootLogin"]
     assert cfg.match_blocks[-1].matches_all
