@@ -44,4 +44,5 @@ def recommended_max_startups_start(n: int) -> int:
 
 
 def format_max_startups(start: int, rate: int, full: int) -> str:
-    return f"{start}:{rate}:{full}" if (rate, full) != (100, start) else str(start)
+    """Always the three-part form: a lone N would keep an earlier line's rate (measured, 9.2)."""
+    return f"{start}:{rate}:{full}"

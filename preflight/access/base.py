@@ -13,6 +13,7 @@ import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from testinfra.backend import base as tbase
 
 TIMEOUT_RC = 124  # what coreutils `timeout` uses; the gatherer reports it as a timeout
@@ -105,6 +106,8 @@ class TimedRunMixin(tbase.BaseBackend):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
-            err = (err.rstrip(b"\n") + b"\n" if err else b"") + f"timed out after {self.run_timeout:g} s".encode()
+            err = (
+                err.rstrip(b"\n") + b"\n" if err else b""
+            ) + f"timed out after {self.run_timeout:g} s".encode()
             return self.result(TIMEOUT_RC, cmd, out, err)
         return self.result(proc.returncode, cmd, out, err)

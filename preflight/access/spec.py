@@ -53,9 +53,11 @@ def parse_host_spec(spec: str) -> HostSpec:
             raise HostSpecError(f"{spec!r}: bad port ({exc})") from None
         if not parts.hostname:
             raise HostSpecError(f"{spec!r}: no host name")
-        # urlsplit lower-cases hostname; keep the user's spelling (ssh_config Host patterns are case-sensitive)
+        # urlsplit lower-cases hostname; keep the user's spelling (ssh_config Host patterns match case)
         netloc_host = parts.netloc.rpartition("@")[2]
-        host = netloc_host[1:].split("]", 1)[0] if netloc_host.startswith("[") else netloc_host.split(":", 1)[0]
+        host = (
+            netloc_host[1:].split("]", 1)[0] if netloc_host.startswith("[") else netloc_host.split(":", 1)[0]
+        )
         user = unquote(parts.username) if parts.username else None
         return HostSpec(kind="ssh", user=user, host=unquote(host), port=port)
     if "://" in spec:

@@ -111,7 +111,9 @@ class SshAccess(HostAccess):
                     argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=self.options.timeout + 5
                 ).returncode
             except subprocess.TimeoutExpired:
-                raise HostUnreachable(f"ssh to {self.spec} timed out after {self.options.timeout:g} s") from None
+                raise HostUnreachable(
+                    f"ssh to {self.spec} timed out after {self.options.timeout:g} s"
+                ) from None
         with open(log, "rb") as f:
             stderr = decode(f.read())
         if rc != 0 or not self.master_alive():
@@ -127,7 +129,9 @@ class SshAccess(HostAccess):
             out = self._backend.run(sh_command(script, args, self.options.sudo))
         except RuntimeError as exc:  # testinfra raises on ssh's 255
             res = exc.args[0] if exc.args else None
-            stderr = decode(res.stderr_bytes) if res is not None and hasattr(res, "stderr_bytes") else str(exc)
+            stderr = (
+                decode(res.stderr_bytes) if res is not None and hasattr(res, "stderr_bytes") else str(exc)
+            )
             raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed")) from None
         return CommandResult(out.rc, decode(out.stdout_bytes), decode(out.stderr_bytes))
 

@@ -92,7 +92,9 @@ def gather_image(root: str, names: Iterable[str] = (), paths: Iterable[str] = ()
     main = probes[pk.file_key(pk.SSHD_CONFIG)]
     if main.ok:
         included = sshd_include_files(root, pk.SSHD_CONFIG)
-        index = Probe(pk.SSHD_FILES, f"{pk.SSHD_CONFIG} and its Include targets under {root}", Availability.OK)
+        index = Probe(
+            pk.SSHD_FILES, f"{pk.SSHD_CONFIG} and its Include targets under {root}", Availability.OK
+        )
         index.text = "".join(f"{p}\n" for p in [pk.SSHD_CONFIG, *included])
         index.rc = 0
         for p in included:

@@ -95,7 +95,9 @@ def _interface(el: ET.Element) -> InterfaceFact:
     source = None
     if src is not None:
         source = src.get("bridge") or src.get("network") or src.get("dev")
-    return InterfaceFact(type=el.get("type", ""), source=source, mac=mac.get("address") if mac is not None else None)
+    return InterfaceFact(
+        type=el.get("type", ""), source=source, mac=mac.get("address") if mac is not None else None
+    )
 
 
 def _hostdev(el: ET.Element) -> str:
@@ -104,7 +106,9 @@ def _hostdev(el: ET.Element) -> str:
     addr = el.find("source/address")
     if kind == "pci" and addr is not None:
         parts = [addr.get(k, "0x0").removeprefix("0x") for k in ("domain", "bus", "slot", "function")]
-        return f"pci {int(parts[0], 16):04x}:{int(parts[1], 16):02x}:{int(parts[2], 16):02x}.{int(parts[3], 16)}"
+        return (
+            f"pci {int(parts[0], 16):04x}:{int(parts[1], 16):02x}:{int(parts[2], 16):02x}.{int(parts[3], 16)}"
+        )
     vendor, product = el.find("source/vendor"), el.find("source/product")
     if vendor is not None and product is not None:
         return f"{kind} {vendor.get('id', '').removeprefix('0x')}:{product.get('id', '').removeprefix('0x')}"
@@ -140,7 +144,11 @@ def _guest(dom: Any, errors: dict[str, str]) -> GuestFact:
     persistent = bool(_try(errors, f"guest:{name}:persistent", dom.isPersistent))
     xml = _try(errors, f"guest:{name}:xml", lambda: dom.XMLDesc(0))
     if xml:
-        parsed = _try(errors, f"guest:{name}:xml", lambda: guest_from_xml(name, dom.UUIDString(), state, persistent, xml))
+        parsed = _try(
+            errors,
+            f"guest:{name}:xml",
+            lambda: guest_from_xml(name, dom.UUIDString(), state, persistent, xml),
+        )
         if parsed is not None:
             return parsed
     return GuestFact(name=name, uuid=dom.UUIDString(), state=state, persistent=persistent, xml=xml or "")
@@ -192,4 +200,6 @@ def gather_libvirt(uri: str, timeout: float = 30.0) -> LibvirtFacts:
     try:
         return answer.get(timeout=timeout)
     except queue.Empty:
-        return LibvirtFacts(uri=uri, status=Availability.ERROR, error=f"no answer from {uri} within {timeout:g} s")
+        return LibvirtFacts(
+            uri=uri, status=Availability.ERROR, error=f"no answer from {uri} within {timeout:g} s"
+        )

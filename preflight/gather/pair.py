@@ -176,7 +176,9 @@ def gather_pair(
     dst = _Host(dest, "destination", dest_libvirt, options)
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather") as pool:
         try:
-            phase1 = [pool.submit(f) for f in (src.gather_libvirt, dst.gather_libvirt, src.connect, dst.connect)]
+            phase1 = [
+                pool.submit(f) for f in (src.gather_libvirt, dst.gather_libvirt, src.connect, dst.connect)
+            ]
             for fut in phase1:
                 fut.result()
             paths = guest_disk_paths(src.snap.libvirt, plan)
@@ -211,8 +213,10 @@ def gather_host(
             for fut in [pool.submit(host.gather_libvirt), pool.submit(host.connect)]:
                 fut.result()
             if paths is None:
-                every = MigrationPlan(guests=[g.name for g in (host.snap.libvirt.guests if host.snap.libvirt else [])],
-                                      dest_uri="")
+                every = MigrationPlan(
+                    guests=[g.name for g in (host.snap.libvirt.guests if host.snap.libvirt else [])],
+                    dest_uri="",
+                )
                 paths = guest_disk_paths(host.snap.libvirt, every)
             host.gather(names, paths)
         finally:

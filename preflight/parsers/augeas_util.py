@@ -67,7 +67,8 @@ def _aug() -> augeas.Augeas:
 def parse_text(lens: str, text: str, path: str) -> list[Node]:
     """Parse ``text`` with ``lens`` (e.g. "Hosts.lns"); return the top-level nodes.
 
-    Raises ParseError(path, line, message) when the lens rejects the text.
+    Raises LensError (a ParseError: path, line, Augeas's message) when the
+    lens rejects the text, ParseError when the text holds a NUL byte.
     """
     nul = text.find("\x00")
     if nul >= 0:

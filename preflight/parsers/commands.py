@@ -19,7 +19,7 @@ _OPENSSH = re.compile(r"OpenSSH_([0-9][0-9A-Za-z.]*)")
 def parse_addresses(text: str) -> list[str]:
     """Addresses from `ip -o addr show` or `hostname -I`, prefix length dropped, in order, unique.
 
-    >>> parse_addresses("1: lo    inet 127.0.0.1/8 scope host lo\\\\\\n2: eth0    inet6 fd00::2/64 scope global")
+    >>> parse_addresses("1: lo    inet 127.0.0.1/8 scope host lo\\\\\\n2: eth0    inet6 fd00::2/64 scope")
     ['127.0.0.1', 'fd00::2']
     >>> parse_addresses("192.0.2.2 fd00::2 \\n")
     ['192.0.2.2', 'fd00::2']
@@ -146,8 +146,8 @@ class PathStat:
 def parse_path_stat(text: str) -> PathStat:
     """The one PATH_PREFIX line; raises ValueError when the text is not that line.
 
-    >>> parse_path_stat("/srv/a b.img\\t64769\\t12\\t65536\\t1700000000\\t1700000001\\t-\\n").head_sha256 is None
-    True
+    >>> parse_path_stat("/srv/a b.img\\t64769\\t12\\t65536\\t1700000000\\t1700000001\\t-\\n").size
+    65536
     """
     line = text.rstrip("\n")
     parts = line.rsplit("\t", 6)  # from the right: only the path may hold a tab
@@ -158,7 +158,8 @@ def parse_path_stat(text: str) -> PathStat:
         nums = [int(x) for x in (dev, inode, size, mtime, ctime)]
     except ValueError:
         raise ValueError(f"not a path stat line: {line!r}") from None
-    return PathStat(rp, *nums, head_sha256=None if sha in ("", "-") else sha)
+    dev_n, inode_n, size_n, mtime_n, ctime_n = nums
+    return PathStat(rp, dev_n, inode_n, size_n, mtime_n, ctime_n, None if sha in ("", "-") else sha)
 
 
 def parse_sshd_version(text: str) -> str | None:

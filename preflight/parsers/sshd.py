@@ -96,9 +96,10 @@ class SshdConfig:
     errors: list[ParseError] = field(default_factory=list)
     files_read: list[str] = field(default_factory=list)
     # Lines sshd applies, in reading order. sshd parses the files twice: at
-    # startup (lines outside Match blocks) and again for each connection
-    # (only lines of Match blocks that match it), whose values then replace
-    # the startup ones. Without connection details only "Match all" matches.
+    # startup (lines outside Match blocks, and "Match all" ones) and again for
+    # each connection (only lines of Match blocks that match it), whose values
+    # then replace the startup ones. With no connection details (sshd -T
+    # without -C, and here) only "Match all" blocks match.
     startup: list[SshdSetting] = field(default_factory=list)
     match_all: list[SshdSetting] = field(default_factory=list)
 
@@ -215,7 +216,7 @@ def compiled_default(keyword: str, version: str | None = None) -> str | None:
 def precedence(keyword: str, version: str | None) -> Precedence:
     """Which of several lines sshd uses for ``keyword`` in OpenSSH ``version``.
 
-    Measured here with `sshd -T` on OpenSSH 9.2p1 (tests/parsers/test_sshd_differential.py):
+    Measured here with `sshd -T` on OpenSSH 9.2p1 (tests/parsers/test_parsers_sshd_differential.py):
     MaxStartups and PerSourceMaxStartups take the LAST line; Port, ListenAddress
     and AllowUsers accumulate; MaxSessions, PermitRootLogin, PasswordAuthentication,
     PubkeyAuthentication, LoginGraceTime, ClientAliveInterval, UseDNS take the FIRST.

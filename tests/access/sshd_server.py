@@ -42,12 +42,14 @@ class Sshd:
     def spec(self) -> str:
         return f"ssh://root@127.0.0.1:{self.port}"
 
+    def accepted(self) -> int:
+        """Connections sshd authenticated so far (its log, -e: one line each)."""
+        return (self.dir / "sshd.log").read_text(errors="replace").count("Accepted publickey")
+
     def client_config_with(self, known_hosts: Path) -> Path:
         path = self.dir / f"ssh_config.{known_hosts.name}"
         path.write_text(self.client_config.read_text().replace(str(self.known_hosts), str(known_hosts)))
         return path
-
-
 
 
 @contextmanager
@@ -63,7 +65,8 @@ def start_sshd(d: Path) -> Iterator[Sshd]:
     (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub}\n")
     (d / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key.key\nPidFile {d}/sshd.pid\n"
-        f"AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+        f"AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n"
+        "PermitRootLogin prohibit-password\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nMaxStartups 50\n"
     )
     (d / "ssh_config").write_text(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from sshd_server import Sshd, free_port, keygen
@@ -17,24 +16,26 @@ def _access(sshd: Sshd, config: Path | None = None, port: int | None = None) -> 
 
 def test_runs_script_with_quoted_args(sshd: Sshd) -> None:
     with _access(sshd) as acc:
-        res = acc.run_script('printf "%s|" "$@"; echo; echo oops >&2; exit 3', 10, ["a b", "it's", "$(id)", '"q"'])
+        res = acc.run_script(
+            'printf "%s|" "$@"; echo; echo oops >&2; exit 3', 10, ["a b", "it's", "$(id)", '"q"']
+        )
     assert res.rc == 3
-    assert res.stdout == "a b|it's|$(id)|\"q\"|\n"
+    assert res.stdout == 'a b|it\'s|$(id)|"q"|\n'
     assert res.stderr.strip() == "oops"
 
 
 def test_one_connection_for_many_commands(sshd: Sshd) -> None:
     acc = _access(sshd)
     try:
+        before = sshd.accepted()
         acc.open()
         assert Path(acc.control_path).parent.stat().st_mode & 0o777 == 0o700
-        t0 = time.monotonic()
         for _ in range(5):
             assert acc.run_script("true", 10).rc == 0
-        per_cmd = (time.monotonic() - t0) / 5
         assert acc.connections_opened == 1
         assert acc.commands_run == 5
-        assert per_cmd < 0.15, f"{per_cmd * 1000:.0f} ms per command: not multiplexed?"
+        # the server's own count: one authenticated connection carried all five commands
+        assert sshd.accepted() - before == 1
     finally:
         acc.close()
     assert not Path(acc.control_path).exists()  # we sent -O exit to our master

@@ -16,7 +16,7 @@ from preflight.model.plan import MigrationPlan
 
 def _node(tmp_path: Path, disk: Path) -> str:
     xml = f"""<node><domain type='test'><name>g1</name><memory>65536</memory><os><type>hvm</type></os>
-      <devices><disk type='file' device='disk'><source file='{disk}'/><target dev='vda'/></disk></devices>
+      <devices><disk type='file' device='disk'><source file="{disk}"/><target dev='vda'/></disk></devices>
       </domain></node>"""
     (tmp_path / "node.xml").write_text(xml)
     return f"test://{tmp_path}/node.xml"
@@ -61,5 +61,7 @@ def test_pair_with_unreachable_destination(sshd: Sshd, tmp_path: Path) -> None:
     assert dst.unreachable_reason == f"ssh: connect to host 127.0.0.1 port {port}: Connection refused"
     assert dst.probes[pk.SSHD_T].status is Availability.ERROR
     assert "Connection refused" in (dst.probes[pk.SSHD_T].error or "")
-    assert dst.libvirt is not None and dst.libvirt.status is Availability.ERROR  # libvirt's own ssh failed too
+    assert (
+        dst.libvirt is not None and dst.libvirt.status is Availability.ERROR
+    )  # libvirt's own ssh failed too
     assert dst.ssh_connections == 1 and dst.remote_commands == 1  # libvirt's attempt; ours never opened

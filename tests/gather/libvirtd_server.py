@@ -94,13 +94,18 @@ def start_libvirtd(d: Path) -> Iterator[Libvirtd]:
         "max_clients = 7\nmax_anonymous_clients = 5\nmax_workers = 9\n"
     )
     mounts = " && ".join(
-        [f"mount -t tmpfs tmpfs {p}" for p in ("/run", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt")]
+        [
+            f"mount -t tmpfs tmpfs {p}"
+            for p in ("/run", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt")
+        ]
         + [f"mount --bind {etc} /etc/libvirt"]
     )
     pidfile = d / "libvirtd.pid"
     inner = f"{mounts} && exec libvirtd -f /etc/libvirt/libvirtd.conf -p {pidfile}"
     with open(d / "libvirtd.log", "wb") as log:
-        proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", inner], stderr=log)
+        proc = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", inner], stderr=log
+        )
     try:
         deadline = time.monotonic() + 20
         while not (d / "sock" / "libvirt-sock-ro").exists():

@@ -54,8 +54,8 @@ def test_local_gather_every_key(odd_disks: list[str], tmp_path: Path) -> None:
 
     assert probes[pk.file_key(pk.ETC_HOSTS)].text == Path("/etc/hosts").read_text()
     assert probes[pk.file_key(pk.REDHAT_RELEASE)].status is Availability.MISSING  # Debian
-    assert probes[pk.SSHD_FILES].text and probes[pk.SSHD_FILES].text.splitlines()[0] == pk.SSHD_CONFIG
-    assert probes[pk.HOSTNAME].text and probes[pk.HOSTNAME].text.strip() == os.uname().nodename
+    assert (probes[pk.SSHD_FILES].text or "").splitlines()[0] == pk.SSHD_CONFIG
+    assert (probes[pk.HOSTNAME].text or "").strip() == os.uname().nodename
     assert "127.0.0.1" in parse_addresses(probes[pk.ADDRESSES].text or "")
     assert "maxstartups" in (probes[pk.SSHD_T].text or "")  # we are root here
     assert parse_sshd_version(probes[pk.SSHD_VERSION].text or "")
@@ -88,12 +88,14 @@ def test_file_content_cannot_forge_frames(tmp_path: Path) -> None:
     forged.write_text(body)
     token = "f" * 32
     script_args = [token, "t:5", f"f:{forged}"]
-    out = subprocess.run(["sh", "-c", gather_script(), "g", *script_args], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["sh", "-c", gather_script(), "g", *script_args], capture_output=True, text=True
+    ).stdout
     probes, done = parse_frames(out, token)
     assert done
     assert probes[pk.file_key(str(forged))].text == body  # byte for byte, no trailing newline added
     # even a body that knows the marker shape but not this run's token changes nothing
-    assert probes[pk.HOSTNAME].text and probes[pk.HOSTNAME].text.strip() == os.uname().nodename
+    assert (probes[pk.HOSTNAME].text or "").strip() == os.uname().nodename
 
 
 def test_cut_off_script_says_why() -> None:
@@ -154,7 +156,7 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 
 
 def test_sshd_includes_shell_and_image_agree(tmp_path: Path) -> None:
-    """The script (run with the tree bound over /etc/ssh) and image mode list the same files, in sshd's order."""
+    """The script (the tree bound over /etc/ssh) and image mode list the same files, in sshd's order."""
     root = tmp_path / "root"
     _tree(root, SSHD_TREE)
     assert gather_image(str(root))[pk.SSHD_FILES].text == "".join(p + "\n" for p in SSHD_ORDER)

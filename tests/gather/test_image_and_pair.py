@@ -81,7 +81,9 @@ def test_pair_local_to_image(tmp_path: Path) -> None:
     disk.write_bytes(b"x" * 1000)
     image = tmp_path / "host2"
     _image(image)
-    plan = MigrationPlan(guests=["guest1"], dest_uri="qemu+ssh://localhost/system", migrate_uri="tcp:127.0.0.1")
+    plan = MigrationPlan(
+        guests=["guest1"], dest_uri="qemu+ssh://localhost/system", migrate_uri="tcp:127.0.0.1"
+    )
     src, dst = gather_pair(
         parse_host_spec("local"), parse_host_spec(str(image)), plan, source_libvirt=_node(tmp_path, disk)
     )

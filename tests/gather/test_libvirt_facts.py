@@ -88,9 +88,17 @@ def test_node_xml_guest_details(tmp_path: Path) -> None:
     disks = {d.target: d for d in g.disks}
     assert disks["vda"].source == "/var/lib/libvirt/images/shared/guest 1.qcow2"
     assert (disks["vda"].type, disks["vda"].cache) == ("file", "none")
-    assert (disks["vdb"].type, disks["vdb"].source, disks["vdb"].shareable) == ("block", "/dev/vg0/data", True)
+    assert (disks["vdb"].type, disks["vdb"].source, disks["vdb"].shareable) == (
+        "block",
+        "/dev/vg0/data",
+        True,
+    )
     assert (disks["vdc"].source, disks["vdc"].protocol) == ("rbd:pool/image", "rbd")
-    assert (disks["sda"].device, disks["sda"].source, disks["sda"].readonly) == ("cdrom", "isos/rhel.iso", True)
+    assert (disks["sda"].device, disks["sda"].source, disks["sda"].readonly) == (
+        "cdrom",
+        "isos/rhel.iso",
+        True,
+    )
     assert [(i.type, i.source, i.mac) for i in g.interfaces][0] == ("bridge", "br0", "52:54:00:aa:bb:cc")
     assert g.interfaces[1].source == "default"
     assert g.hostdevs == ["pci 0000:01:00.1"]
@@ -100,7 +108,9 @@ def test_node_xml_guest_details(tmp_path: Path) -> None:
     assert HostSnapshot.from_json(snap.to_json()) == snap
 
 
-def test_cannot_open_is_error_with_message_and_silent(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cannot_open_is_error_with_message_and_silent(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     facts = gather_libvirt(f"qemu:///system?socket={tmp_path}/absent-sock")
     assert facts.status is Availability.ERROR
     assert facts.error and "absent-sock" in facts.error
@@ -161,7 +171,10 @@ def test_real_virt_admin_output_parses(libvirtd: Libvirtd) -> None:
     out = ""
     for cmd in ("srv-clients-info", "srv-threadpool-info"):
         res = subprocess.run(
-            ["virt-admin", "-c", libvirtd.admin_uri, cmd, "libvirtd"], capture_output=True, text=True, check=True
+            ["virt-admin", "-c", libvirtd.admin_uri, cmd, "libvirtd"],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         out += res.stdout
     got = parse_virt_admin(out)

@@ -114,6 +114,38 @@ def _proc_start(pid: int) -> int | None:
     return None if fields[0] in "ZX" else int(fields[19])
 
 
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for children in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                kids = [int(c) for c in children.read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def kill_command(proc: subprocess.Popen[str]) -> None:
+    """Kill a command started by Lab.spawn, by PID: first what runs inside the host, so that nsenter
+    (outside) reaps it (else the root namespace's slow PID 1 inherits a zombie), then its process group."""
+    for pid in _descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _first_error_line(stderr: str) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     return next((ln for ln in lines if ln.startswith("error:")), lines[0] if lines else "")
@@ -139,10 +171,10 @@ _PIDFILE_ALIVE = 'p=$(cat /run/"$1".pid 2>/dev/null) && kill -0 "$p" 2>/dev/null
 _START = {
     "sshd": "mkdir -p /run/sshd && /usr/sbin/sshd -f /etc/ssh/sshd_config",
     "libvirtd": (
-        # Started on CPU 0: libvirt keys its QEMU capabilities cache on the CPUID of the CPU its startup
-        # ran on, and the two vCPUs here differ (APIC id), so an unpinned restart re-probed QEMU 1.5 s
-        # half of the time. Widened once it answers; QEMU gets all CPUs from libvirt anyway.
-        "taskset -c 0 libvirtd -d -p /run/libvirtd.pid || exit 1\n"
+        # Started pinned to one CPU (per host): libvirt keys its QEMU capabilities cache on the CPUID of
+        # the CPU its startup ran on, and the vCPUs here differ (APIC id), so an unpinned restart re-probed
+        # QEMU (1.5 s) half of the time. Widened once it answers; QEMU gets all CPUs from libvirt anyway.
+        "taskset -c @CPU@ libvirtd -d -p /run/libvirtd.pid || exit 1\n"
         "i=0; until virsh -q -c qemu:///system version >/dev/null 2>&1; do  # probes QEMU once\n"
         "  i=$((i+1)); [ $i -gt 600 ] && { echo 'libvirtd does not answer' >&2; exit 1; }; sleep 0.05\n"
         "done\n"
@@ -259,7 +291,7 @@ class Lab:
                 "--root", "--wdns=/root", "--", *argv]
 
     def spawn(self, host: str, cmd: Cmd, **popen_kw: object) -> subprocess.Popen[str]:
-        """Start cmd inside the host without waiting (own process group: kill it with os.killpg)."""
+        """Start cmd inside the host without waiting (in its own process group; stop it with kill_command)."""
         argv = _sh(cmd) if isinstance(cmd, str) else list(cmd)
         kw: dict[str, object] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE,
                                  "stderr": subprocess.PIPE, "text": True}
@@ -276,7 +308,7 @@ class Lab:
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_command(proc)
             proc.communicate()
             raise
         res = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
@@ -305,14 +337,18 @@ class Lab:
         return self.exec(host, _sh(_PIDFILE_ALIVE, self._daemon(name))).returncode == 0
 
     def start_daemon(self, host: str, name: str) -> None:
-        script = f"{_PIDFILE_ALIVE} && exit 0\n{_START[self._daemon(name)]}"
+        script = f"{_PIDFILE_ALIVE} && exit 0\n{self._start_script(host, name)}"
         self.exec(host, _sh(script, name), check=True)
 
     def stop_daemon(self, host: str, name: str) -> None:
         self.exec(host, _sh(_STOP, self._daemon(name)), check=True)
 
     def restart_daemon(self, host: str, name: str) -> None:
-        self.exec(host, _sh(f"{_STOP}\n{_START[self._daemon(name)]}", name), check=True)
+        self.exec(host, _sh(f"{_STOP}\n{self._start_script(host, name)}", name), check=True)
+
+    def _start_script(self, host: str, name: str) -> str:
+        cpu = HOSTS.index(host) % (os.cpu_count() or 1)
+        return _START[self._daemon(name)].replace("@CPU@", str(cpu))
 
     @staticmethod
     def _daemon(name: str) -> str:
@@ -322,7 +358,7 @@ class Lab:
 
     def _start_host(self, host: str) -> None:
         """Baseline network, hostname, firewall; then sshd and libvirtd, waiting until libvirtd answers."""
-        script = f"{_NET}\n{_START['sshd']} || exit 1\n{_START['libvirtd']}"
+        script = f"{_NET}\n{_START['sshd']} || exit 1\n{self._start_script(host, 'libvirtd')}"
         self.exec(host, _sh(script, f"{ADDRS[host]}/{PREFIX}", host), check=True)
 
     # ---- guests and migrations ----------------------------------------------------------------------
@@ -355,7 +391,7 @@ class Lab:
                 out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
                 timed_out = False
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_command(proc)
                 out, err = proc.communicate()
                 timed_out = True
             secs = time.monotonic() - t0

@@ -126,7 +126,8 @@ def test_reset_restores_baseline(lab: Lab) -> None:
     lab.reset()
     assert lab.timings["reset"] < 5
     assert lab.read_file("host1", "/etc/hosts") == hosts_before
-    assert "max_clients" not in lab.read_file("host2", "/etc/libvirt/libvirtd.conf")
+    conf = lab.read_file("host2", "/etc/libvirt/libvirtd.conf")
+    assert not conf.startswith("max_clients") and f'host_uuid = "{lab.host_uuid("host2")}"' in conf
     assert lab.exec("host2", "test -e /etc/ssh/sshd_config.d/x.conf").returncode != 0
     assert sh(lab, "host2", "hostname") == "host2"
     assert sh(lab, "host1", "virsh -c qemu:///system list --all --name") == ""

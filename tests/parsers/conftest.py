@@ -10,7 +10,9 @@ FIXTURES = Path(__file__).with_name("fixtures")
 def load_tree(name: str) -> dict[str, str | None]:
     """A fixture directory as gathered files: {"/etc/ssh/sshd_config": text, ...}."""
     root = FIXTURES / name
-    return {"/" + p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        "/" + p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture

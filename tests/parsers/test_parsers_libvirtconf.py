@@ -31,8 +31,9 @@ def test_stock_debian12_qemu_conf(fixture_text) -> None:
 
 def test_lab_qemu_conf_settings(fixture_text) -> None:
     text = fixture_text("qemu.conf.debian12") + (
-        'user = "root"\ngroup = \'root\'\ndynamic_ownership = 0\n'
-        'cgroup_controllers = [ ]\nnamespaces = [ "mount",\n   "ipc", ]\nstdio_handler = "file" # no virtlogd\n'
+        "user = \"root\"\ngroup = 'root'\ndynamic_ownership = 0\n"
+        'cgroup_controllers = [ ]\nnamespaces = [ "mount",\n   "ipc", ]\n'
+        'stdio_handler = "file" # no virtlogd\n'
     )
     conf = parse_libvirt_conf(text, "/etc/libvirt/qemu.conf")
     assert conf.errors == []
@@ -112,9 +113,7 @@ def test_fix_in_place_and_after_commented_default(fixture_text) -> None:
 
     def fix(aug, root: str) -> None:
         aug.set(f"{root}/max_workers", format_value(40))
-        comment = next(
-            p for p in aug.match(f"{root}/#comment") if aug.get(p) == "max_clients = 5000"
-        )
+        comment = next(p for p in aug.match(f"{root}/#comment") if aug.get(p) == "max_clients = 5000")
         aug.insert(comment, "max_clients", before=False)
         aug.set(f"{root}/max_clients", format_value(100))
         aug.set(f"{root}/listen_addr", format_value("::"))

@@ -40,9 +40,20 @@ def test_debian() -> None:
 
 def test_rhel_and_centos() -> None:
     r = parse_os_release(RHEL9)
-    assert (r.id, r.id_like, r.major, r.minor, r.name) == ("rhel", ["fedora"], 9, 4, "Red Hat Enterprise Linux")
+    assert (r.id, r.id_like, r.major, r.minor, r.name) == (
+        "rhel",
+        ["fedora"],
+        9,
+        4,
+        "Red Hat Enterprise Linux",
+    )
     c = parse_os_release(CENTOS7)
-    assert (c.id, c.id_like, c.major, c.pretty_name) == ("centos", ["rhel", "fedora"], 7, "CentOS Linux 7 (Core)")
+    assert (c.id, c.id_like, c.major, c.pretty_name) == (
+        "centos",
+        ["rhel", "fedora"],
+        7,
+        "CentOS Linux 7 (Core)",
+    )
 
 
 def test_junk_is_ignored() -> None:

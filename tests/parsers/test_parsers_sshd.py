@@ -45,7 +45,11 @@ def test_rhel9_style_include_at_top_with_dropins_and_match_blocks(tree) -> None:
         "/etc/crypto-policies/back-ends/opensshserver.config",
     ]
     root = cfg.effective("PermitRootLogin")
-    assert root is not None and (root.value, root.file, root.line) == ("yes", f"{DROPIN}/01-permitrootlogin.conf", 3)
+    assert root is not None and (root.value, root.file, root.line) == (
+        "yes",
+        f"{DROPIN}/01-permitrootlogin.conf",
+        3,
+    )
     # the drop-in comes first: its value wins for first-wins keywords ...
     assert cfg.effective("PasswordAuthentication").value == "no"  # type: ignore[union-attr]
     # ... but MaxStartups takes the last line up to 9.3: the main file's, read after the drop-ins
@@ -82,7 +86,13 @@ def test_include_relative_glob_sorted_hidden_and_missing() -> None:
         "/etc/ssh/extra.conf": "UseDNS yes\n",
     }
     cfg = parse_sshd(files)
-    assert cfg.files_read == [MAIN, f"{DROPIN}/10.conf", f"{DROPIN}/a.conf", f"{DROPIN}/b.conf", "/etc/ssh/extra.conf"]
+    assert cfg.files_read == [
+        MAIN,
+        f"{DROPIN}/10.conf",
+        f"{DROPIN}/a.conf",
+        f"{DROPIN}/b.conf",
+        "/etc/ssh/extra.conf",
+    ]
     ms = cfg.effective("maxsessions")
     assert ms is not None and (ms.value, ms.file) == ("3", f"{DROPIN}/10.conf")
     assert [s.value for s in cfg.values("MaxSessions")] == ["3", "2", "9"]
@@ -91,7 +101,9 @@ def test_include_relative_glob_sorted_hidden_and_missing() -> None:
 
 def test_include_inside_match_applies_inside_the_block() -> None:
     files = {
-        MAIN: "PasswordAuthentication no\nMatch User x\n  Include /etc/ssh/m.conf\nMatch all\n  Include /etc/ssh/a.conf\n",
+        MAIN: "PasswordAuthentication no\n"
+        "Match User x\n  Include /etc/ssh/m.conf\n"
+        "Match all\n  Include /etc/ssh/a.conf\n",
         "/etc/ssh/m.conf": "PermitRootLogin yes\nMatch all\nMaxSessions 2\n",
         "/etc/ssh/a.conf": "PubkeyAuthentication no\nPasswordAuthentication yes\n",
     }
@@ -104,7 +116,10 @@ def test_include_inside_match_applies_inside_the_block() -> None:
     password = cfg.effective("PasswordAuthentication")
     assert password is not None and (password.value, password.file) == ("yes", "/etc/ssh/a.conf")
     user_x = cfg.match_blocks[0]
-    assert user_x.criteria == "User x" and [s.keyword for s in user_x.settings] == ["Include", "PermitRootLogin"]
+    assert user_x.criteria == "User x" and [s.keyword for s in user_x.settings] == [
+        "Include",
+        "PermitRootLogin",
+    ]
     assert cfg.match_blocks[-1].matches_all
 
 
@@ -115,7 +130,9 @@ def test_include_loop_is_an_error_not_a_crash() -> None:
 
 
 def test_include_before_openssh_8_2_is_refused() -> None:
-    cfg = parse_sshd({MAIN: "Include /etc/ssh/x.conf\n", "/etc/ssh/x.conf": "Port 2\n"}, version="OpenSSH_8.0p1")
+    cfg = parse_sshd(
+        {MAIN: "Include /etc/ssh/x.conf\n", "/etc/ssh/x.conf": "Port 2\n"}, version="OpenSSH_8.0p1"
+    )
     assert [(e.line, "8.2" in e.message) for e in cfg.errors] == [(1, True)]
     assert cfg.effective("Port") is None
 
@@ -166,7 +183,8 @@ def test_max_startups_lone_number_keeps_earlier_rate_until_9_3() -> None:
 
 
 def test_accumulating_keywords() -> None:
-    cfg = parse_sshd({MAIN: "Port 22\nPort 2222\nListenAddress 127.0.0.1\nListenAddress ::1\nAllowUsers a\nAllowUsers b c\n"})
+    text = "Port 22\nPort 2222\nListenAddress 127.0.0.1\nListenAddress ::1\nAllowUsers a\nAllowUsers b c\n"
+    cfg = parse_sshd({MAIN: text})
     assert cfg.value("Port") == "22 2222"
     assert cfg.value("ListenAddress") == "127.0.0.1 ::1"
     assert cfg.value("AllowUsers") == "a b c"

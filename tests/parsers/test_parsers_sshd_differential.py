@@ -64,7 +64,9 @@ def host_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # sshd refuses to start (-T too) without its privilege separation directory
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     key = tmp_path_factory.mktemp("sshd-key") / "host_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, stdin=subprocess.DEVNULL
+    )
     return key
 
 
@@ -163,7 +165,9 @@ def generate(rng: random.Random, root: Path) -> tuple[dict[str, str | None], Pat
         path.write_text(text)
         files[str(path)] = text
 
-    for name in rng.sample(["05-first.conf", "50-vendor.conf", "99-local.conf", "7.conf", ".hidden.conf"], k=3):
+    for name in rng.sample(
+        ["05-first.conf", "50-vendor.conf", "99-local.conf", "7.conf", ".hidden.conf"], k=3
+    ):
         lines = _lines(rng, ALL_VALUES if rng.random() < 0.5 else GLOBAL_VALUES, 4)
         if rng.random() < 0.4:
             lines += _match_block(rng)  # ends with its file
@@ -174,7 +178,9 @@ def generate(rng: random.Random, root: Path) -> tuple[dict[str, str | None], Pat
     write(in_match, _lines(rng, MATCH_VALUES, 3))
 
     main_lines = _lines(rng, ALL_VALUES, 6)
-    include = rng.choice([f"{dropins}/*.conf", f"{dropins}/5*.conf {dropins}/7.conf", f"{dropins}/[0-9]*.conf"])
+    include = rng.choice(
+        [f"{dropins}/*.conf", f"{dropins}/5*.conf {dropins}/7.conf", f"{dropins}/[0-9]*.conf"]
+    )
     main_lines.insert(rng.randint(0, len(main_lines)), f"Include {include}")
     for _ in range(rng.randint(0, 2)):
         main_lines += _match_block(rng, str(in_match) if rng.random() < 0.5 else None)
