@@ -47,7 +47,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
                 else:
                     yield failed(scope, f"{desc}, but libvirt did not answer: {conn.reason}", fix)
             else:
-                yield failed(scope, f"no libvirt daemon runs (libvirtd, virtqemud stopped)"
+                yield failed(scope, "no libvirt daemon runs (libvirtd, virtqemud stopped)"
                              + (f"; libvirt: {conn.reason}" if not conn.ok else ""), fix)
         elif conn.ok:
             yield not_seen(scope, "libvirt daemon state (test driver answers only for itself)", daemons)

@@ -38,7 +38,12 @@ def lab_session(request: pytest.FixtureRequest) -> Lab:
     require_lab()
     lab = Lab(TEST_DIR)
     lab.install_safety_net()  # atexit + SIGTERM/SIGHUP
-    request.addfinalizer(lambda: (lab.down(), note("down", lab.timings["down"])))
+
+    def teardown() -> None:
+        lab.down()
+        note("down", lab.timings["down"])
+
+    request.addfinalizer(teardown)
     lab.up()  # also clears a lab left behind by a crashed session (state.json in TEST_DIR)
     note("up", lab.timings["up"])
     return lab

@@ -181,12 +181,12 @@ _START = {
         'taskset -a -p -c "0-$(($(nproc) - 1))" "$(cat /run/libvirtd.pid)" >/dev/null'
     ),
 }
-_STOP = """p=$(cat /run/"$1".pid 2>/dev/null) || exit 0
+_STOP = """(p=$(cat /run/"$1".pid 2>/dev/null) || exit 0
 kill "$p" 2>/dev/null || { rm -f /run/"$1".pid; exit 0; }
 i=0; while kill -0 "$p" 2>/dev/null; do
   i=$((i+1)); [ $i -eq 100 ] && kill -9 "$p"; [ $i -gt 200 ] && exit 1; sleep 0.05
 done
-rm -f /run/"$1".pid"""
+rm -f /run/"$1".pid) || exit 1"""
 # Kill every process of the host except its init, bindfs and this shell; then wipe runtime state.
 _KILL_ALL = """b=$(cat /run/lab/bindfs.pid)
 others() {  # counts (and with "kill", kills) the others; a function, so no subshell of its own
@@ -346,6 +346,10 @@ class Lab:
     def restart_daemon(self, host: str, name: str) -> None:
         self.exec(host, _sh(f"{_STOP}\n{self._start_script(host, name)}", name), check=True)
 
+    def _ensure_daemons(self, host: str) -> None:
+        for name in DAEMONS:
+            self.start_daemon(host, name)
+
     def _start_script(self, host: str, name: str) -> str:
         cpu = HOSTS.index(host) % (os.cpu_count() or 1)
         return _START[self._daemon(name)].replace("@CPU@", str(cpu))
@@ -414,7 +418,7 @@ class Lab:
         """Build both hosts (~2 s). A lab that is already up is kept (daemons restarted if they died)."""
         t0 = time.monotonic()
         if self.is_up():
-            self._parallel(lambda h: [self.start_daemon(h, d) for d in DAEMONS])
+            self._parallel(self._ensure_daemons)
             self.timings["up"] = time.monotonic() - t0
             return
         self.down()

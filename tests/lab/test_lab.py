@@ -165,3 +165,15 @@ def test_up_is_idempotent_and_down_leaves_nothing(tmp_path: Path) -> None:
     assert str(tmp_path) not in Path("/proc/self/mountinfo").read_text()
     assert subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout == links_before
     lab.down()  # idempotent
+
+
+def test_cannot_build_skips_or_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from . import conftest
+
+    monkeypatch.setattr(conftest, "missing_prerequisites", lambda: ["no /dev/fuse"])
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no /dev/fuse"):
+        conftest.require_lab()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no /dev/fuse"):
+        conftest.require_lab()
