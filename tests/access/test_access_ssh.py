@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sshd_server import Sshd, free_port, keygen
+from tests.support.sshd_server import Sshd, free_port, keygen
 
 from preflight.access import AccessOptions, HostUnreachable, SshAccess, parse_host_spec
 

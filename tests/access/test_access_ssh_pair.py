@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sshd_server import Sshd, free_port
+from tests.support.sshd_server import Sshd, free_port
 
 from preflight.access import AccessOptions, parse_host_spec
 from preflight.gather import gather_pair

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import libvirt
 import pytest
-from libvirtd_server import GUEST_XML, HOST_UUID, Libvirtd
+from tests.support.libvirtd_server import GUEST_XML, HOST_UUID, Libvirtd
 
 from preflight.gather.libvirt_facts import gather_libvirt
 from preflight.model.facts import Availability, HostMode, HostSnapshot

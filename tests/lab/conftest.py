@@ -44,7 +44,8 @@ def lab_session(request: pytest.FixtureRequest) -> Lab:
         note("down", lab.timings["down"])
 
     request.addfinalizer(teardown)
-    lab.up()  # also clears a lab left behind by a crashed session (state.json in TEST_DIR)
+    if not lab.up():  # a lab left behind by a killed session (state.json in TEST_DIR): clean it
+        lab.reset()
     note("up", lab.timings["up"])
     return lab
 

@@ -414,13 +414,14 @@ class Lab:
         return [outcomes[g] for g in guests]
 
     # ---- lifecycle ----------------------------------------------------------------------------------
-    def up(self) -> None:
-        """Build both hosts (~2 s). A lab that is already up is kept (daemons restarted if they died)."""
+    def up(self) -> bool:
+        """Build both hosts (~2 s) and return True. A lab that is already up is kept as it is (dead
+        daemons restarted) and False returned; a half-dead one is torn down and rebuilt."""
         t0 = time.monotonic()
         if self.is_up():
             self._parallel(self._ensure_daemons)
             self.timings["up"] = time.monotonic() - t0
-            return
+            return False
         self.down()
         why = missing_prerequisites()
         if why:
@@ -441,6 +442,7 @@ class Lab:
             raise
         self.dirty = False
         self.timings["up"] = time.monotonic() - t0
+        return True
 
     def reset(self) -> None:
         """Back to baseline (~1 s): every process but init and bindfs killed, guests and images gone,
