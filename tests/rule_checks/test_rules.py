@@ -333,3 +333,9 @@ def test_unreachable_destination_is_never_ready() -> None:
     report = evaluate(plan(), src.build(), d)
     assert report.verdict == Verdict.UNKNOWN and report.exit_code is ExitCode.COULD_NOT_INSPECT
     assert any(f.rule == "INS001" and "No route to host" in f.message for f in report.findings)
+
+
+def test_lim003_equal_values_pass() -> None:
+    src, dst = baseline()
+    src.files[P.LIBVIRTD_CONF] = "max_clients = 40\nmax_workers = 40\n"
+    assert {f.status for f in of(run(src, dst), "LIM003") if f.host.value == "source"} == {Status.PASS}
