@@ -12,7 +12,6 @@ nothing here raises for an unreachable host.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +25,9 @@ from preflight.gather.script import expected_keys, run_gather
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
 from preflight.model.plan import MigrationPlan
+from preflight.parsers.libvirtconf import parse_libvirt_conf
 
 IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvirt test:///abs/path.xml"
-_MIGRATION_HOST = re.compile(r'^\s*migration_host\s*=\s*"([^"]*)"', re.MULTILINE)
 
 
 def default_libvirt_uri(spec: HostSpec, options: AccessOptions | None = None) -> str | None:
@@ -70,10 +69,9 @@ def _learned_names(dest: HostSnapshot) -> list[str]:
     names: list[str] = []
     conf = dest.probe(pk.file_key(pk.QEMU_CONF))
     if conf.ok and conf.text:
-        # First occurrence wins in libvirt's config reader; the full parse lives in parsers.
-        m = _MIGRATION_HOST.search(conf.text)
-        if m and m.group(1):
-            names.append(m.group(1))
+        entry = parse_libvirt_conf(conf.text, pk.QEMU_CONF).get("migration_host")
+        if entry is not None and isinstance(entry.value, str) and entry.value:
+            names.append(entry.value)
     if not (dest.libvirt and dest.libvirt.hostname):
         for key in (pk.HOSTNAME, pk.HOSTNAME_F):
             probe = dest.probe(key)

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "exec":
             cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+            if len(cmd) == 1 and " " in cmd[0]:  # exec host1 -- "virsh list; ip a"
+                cmd = ["/bin/sh", "-c", cmd[0]]
             cmd = cmd or ["/bin/bash", "-l"]
             argv_in = lab.enter_argv(args.host, cmd)
             os.execvpe(argv_in[0], argv_in, clean_env(term=True))
