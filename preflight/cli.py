@@ -145,6 +145,66 @@ def check(
 
 
 @app.command()
+def fix(
+    args: List[str] = typer.Argument(..., metavar="[GUEST ...] DESTURI", help="As for virsh migrate."),
+    live: bool = typer.Option(False, "--live", help="Live migration (the guest must be running)."),
+    p2p: bool = typer.Option(False, "--p2p", help="Peer-to-peer: the source daemon connects to DESTURI."),
+    tunnelled: bool = typer.Option(False, "--tunnelled", help="Data over the libvirt connection (with --p2p)."),
+    copy_storage_all: bool = typer.Option(False, "--copy-storage-all", help="Disks are copied: no shared storage needed."),
+    unsafe: bool = typer.Option(False, "--unsafe", help="The migration will pass --unsafe (storage is still judged)."),
+    offline: bool = typer.Option(False, "--offline", help="Offline migration of the definition only."),
+    migrateuri: Optional[str] = typer.Option(None, "--migrateuri", help="Data-stream URI, e.g. tcp://10.0.0.20."),
+    all_running: bool = typer.Option(False, "--all-running", help="Every running guest of the source."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Migrations at once [default: number of guests]."),
+    source: str = typer.Option("local", "--source", help="local | ssh://[user@]host[:port] | image root directory."),
+    dest: Optional[str] = typer.Option(None, "--dest", help="Destination host [default: ssh://HOST of DESTURI]."),
+    source_libvirt: Optional[str] = typer.Option(None, "--source-libvirt", help="libvirt URI of the source [default: from --source]."),
+    dest_libvirt: Optional[str] = typer.Option(None, "--dest-libvirt", help="libvirt URI of the destination [default: from --dest]."),
+    source_facts: Optional[Path] = typer.Option(None, "--source-facts", help="Use a saved snapshot instead of gathering."),
+    dest_facts: Optional[Path] = typer.Option(None, "--dest-facts", help="Use a saved snapshot instead of gathering."),
+    diff: bool = typer.Option(True, "--diff/--no-diff", help="Print unified diffs per host and file."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write the fixed files under DIR/HOST/PATH."),
+    write: bool = typer.Option(False, "--write", help="Replace the files in place (local and image roots only; validated, backed up)."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="Hardening policy the fix must not loosen: cis."),
+    sudo: bool = typer.Option(False, "--sudo", help="Run the remote gather script with sudo -n."),
+    ssh_config: Optional[Path] = typer.Option(None, "--ssh-config", help="ssh -F FILE for inspection connections."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per connection / gather phase."),
+) -> None:
+    """Corrected libvirtd.conf, sshd_config and /etc/hosts for the planned migration (diffs by default).
+
+    Exit codes: 0 nothing left to change, 1 changes to apply (or not written), 2 usage, 3 could not inspect."""
+    from preflight.fix.command import run, target_for
+    from preflight.fix.context import POLICIES
+
+    if policy is not None and policy not in POLICIES:
+        raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
+    try:
+        plan = build_plan(args, live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all,
+                          unsafe=unsafe, offline=offline, migrate_uri=migrateuri, all_running=all_running,
+                          concurrency=concurrency)
+        if tunnelled and not p2p:
+            raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
+        dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
+        src_snap = load_snapshot(source_facts, "source") if source_facts else None
+        dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
+    except ValueError as exc:
+        raise fail_usage(str(exc)) from None
+    from preflight.inspect import InspectError, inspect_pair
+
+    try:
+        src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
+                                          sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
+                                          timeout=timeout)
+    except InspectError as exc:
+        raise fail_usage(str(exc)) from None
+    targets = {"source": target_for("source", src_snap.spec, source_facts is not None),
+               "destination": target_for("destination", dst_snap.spec, dest_facts is not None)}
+    report = evaluate(plan, src_snap, dst_snap)
+    raise typer.Exit(run(report, targets, show_diff=diff, output_dir=str(output_dir) if output_dir else None,
+                         write=write, policy=policy))
+
+
+@app.command()
 def facts(
     spec: str = typer.Argument(..., help="local | ssh://[user@]host[:port] | image root directory."),
     output: Path = typer.Option(..., "--output", "-o", help="Snapshot file (JSON) to write."),

@@ -46,3 +46,29 @@ def recommended_max_startups_start(n: int) -> int:
 def format_max_startups(start: int, rate: int, full: int) -> str:
     """Always the three-part form: a lone N would keep an earlier line's rate (measured, 9.2)."""
     return f"{start}:{rate}:{full}"
+
+
+# CIS benchmarks for OpenSSH ask for "MaxStartups 10:30:60 or more restrictive".
+CIS_MAX_STARTUPS = (10, 30, 60)
+
+
+def explain_max_clients(n: int, current: int = 0) -> str:
+    """The arithmetic behind :func:`recommended_max_clients`, for a fix's reasoning.
+
+    >>> explain_max_clients(12)
+    'max(2 x 12 (the seed: one slot on each side), 12 + 0 connected (measured)) + margin 5 = 29'
+    """
+    return (f"max(2 x {n} (the seed: one slot on each side), {n} + {current} connected (measured)) "
+            f"+ margin {CLIENT_MARGIN} = {recommended_max_clients(n, current)}")
+
+
+def max_startups_start_within(n: int, cap: int = MAX_STARTUPS_CAP) -> int | None:
+    """The start value for n ssh migrations not beyond ``cap``; the margin shrinks first.
+
+    None when even n alone does not fit under the cap.
+
+    >>> max_startups_start_within(12), max_startups_start_within(9, cap=10), max_startups_start_within(12, cap=10)
+    (14, 10, None)
+    """
+    start = min(recommended_max_startups_start(n), cap)
+    return start if start >= n else None

@@ -15,6 +15,8 @@ def version_tuple(text: str | None) -> tuple[int, ...] | None:
 
     >>> version_tuple("1:9.0.0-4+deb12u2")
     (9, 0, 0)
+    >>> version_tuple("1:7.2+dfsg-7+deb12u7") == version_tuple("7.2.0")
+    True
     >>> version_tuple("OpenSSH_9.2p1")
     (9, 2, 1)
     >>> version_tuple("") is None
@@ -25,7 +27,10 @@ def version_tuple(text: str | None) -> tuple[int, ...] | None:
     text = text.split(":", 1)[1] if re.match(r"^\d+:", text) else text
     text = text.split("-", 1)[0]
     nums = [int(n) for n in _NUM.findall(text)]
-    return tuple(nums) if nums else None
+    if not nums:
+        return None
+    # "7.2" (a package) and "7.2.0" (libvirt's report) are the same release
+    return tuple(nums + [0] * (3 - len(nums)))
 
 
 def from_libvirt_int(value: int) -> str:

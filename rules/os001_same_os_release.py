@@ -42,7 +42,9 @@ def check(ctx: Context) -> Iterator[Outcome]:
             return
     s, d = src.get(), dst.get()
     ev = {"source": f"{s.id} {s.version_id}", "destination": f"{d.id} {d.version_id}"}
-    desc = f"source {s.pretty_name or f'{s.id} {s.version_id}'}, destination {d.pretty_name or f'{d.id} {d.version_id}'}"
+    src_name = s.pretty_name or f"{s.id} {s.version_id}"
+    dst_name = d.pretty_name or f"{d.id} {d.version_id}"
+    desc = f"source {src_name}, destination {dst_name}"
     upgrade = "Upgrade the older host so both run the same release, or pick a destination on the source's release"
     if (s.id or "").lower() != (d.id or "").lower():
         yield failed(PAIR, f"different distributions: {desc}", upgrade, evidence=ev, file="/etc/os-release")

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.defaults import SSHD_MAX_STARTUPS_DEFAULT
+from preflight.model import probes as P
 from preflight.model.findings import Scope, Severity
 from preflight.parsers.sshd import parse_max_startups
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
@@ -55,11 +56,16 @@ def check(ctx: Context) -> Iterator[Outcome]:
     shown = f"MaxStartups {start}:{rate}:{full} ({v.where()})"
     where = {"file": v.file or "/etc/ssh/sshd_config", "line": v.line}
     ev = {"start": start, "rate": rate, "full": full, "origin": v.origin, "concurrent": n}
+    dropped = ctx.dest.text(P.SSH_DROPPED)
+    if dropped.ok:
+        ev["inspection_connections_dropped"] = int(dropped.get())
     if start < n:
         new = recommended_max_startups_start(n)
         value = format_max_startups(new, rate, max(full, new))
         yield failed(DST, f"{shown}: from {start} unauthenticated connections sshd drops new ones at random "
-                     f"({rate}%, all at {full}); {n} concurrent ssh migrations will lose some",
+                     f"({rate}%, all at {full}); {n} concurrent ssh migrations will lose some"
+                     + (f" (it already dropped {dropped.get()} of this inspection's own connections)"
+                        if dropped.ok else ""),
                      f"Set 'MaxStartups {value}' in {where['file']}" + (f" line {v.line}" if v.line else
                      " (before any Match block)") + " and reload sshd; or plan fewer concurrent migrations",
                      evidence=ev, **where)

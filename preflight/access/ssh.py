@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 
 from testinfra.backend.ssh import SshBackend
@@ -29,6 +30,7 @@ from preflight.access.base import (
 from preflight.access.spec import HostSpec
 
 SSH_FAILED_RC = 255  # ssh's own failure; the gather script itself always exits 0
+MAX_ATTEMPTS = 3  # connection attempts when sshd drops us at kex (MaxStartups)
 
 
 class _Backend(TimedRunMixin, SshBackend):
@@ -51,6 +53,7 @@ class SshAccess(HostAccess):
         self.options = options or AccessOptions()
         self.connections_opened = 0
         self.commands_run = 0
+        self.dropped_by_max_startups = 0  # our own connections sshd refused at kex (evidence for SSH001)
         self._dir = tempfile.mkdtemp(prefix="preflight-ssh-")  # mkdtemp makes it 0700
         self.control_path = os.path.join(self._dir, "master")
         self._master_started = False
@@ -101,9 +104,23 @@ class SshAccess(HostAccess):
             raise HostUnreachable("connection already closed")
         if self.master_alive():
             return
+        log = os.path.join(self._dir, "master.log")
+        for attempt in range(MAX_ATTEMPTS):
+            rc, stderr = self._start_master(log)
+            if rc == 0 and self.master_alive():
+                break
+            # sshd's MaxStartups drops connections at random while others are unauthenticated
+            # (ours race libvirt's own ssh): that is load, not unreachability, so try again.
+            if "kex_exchange_identification" not in stderr or attempt == MAX_ATTEMPTS - 1:
+                raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"))
+            self.dropped_by_max_startups += 1
+            time.sleep(0.2 * (attempt + 1))
+        self._master_started = True
+        self.connections_opened += 1
+
+    def _start_master(self, log: str) -> tuple[int, str]:
         # -f backgrounds the master after authentication; its inherited stdio goes to a file,
         # not a pipe, because older ssh versions keep it open (a pipe would never reach EOF).
-        log = os.path.join(self._dir, "master.log")
         with open(log, "wb") as out:
             argv = self._ssh_argv("-o", "ControlMaster=yes", "-f", "-N")
             try:
@@ -111,15 +128,9 @@ class SshAccess(HostAccess):
                     argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=self.options.timeout + 5
                 ).returncode
             except subprocess.TimeoutExpired:
-                raise HostUnreachable(
-                    f"ssh to {self.spec} timed out after {self.options.timeout:g} s"
-                ) from None
+                raise HostUnreachable(f"ssh to {self.spec} timed out after {self.options.timeout:g} s") from None
         with open(log, "rb") as f:
-            stderr = decode(f.read())
-        if rc != 0 or not self.master_alive():
-            raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"))
-        self._master_started = True
-        self.connections_opened += 1
+            return rc, decode(f.read())
 
     def run_script(self, script: str, timeout: float, args: Sequence[str] = ()) -> CommandResult:
         self.open()  # reopens (and counts) if the master went away

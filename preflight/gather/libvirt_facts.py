@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -191,10 +192,16 @@ def gather_libvirt(uri: str, timeout: float = 30.0) -> LibvirtFacts:
     answer: queue.Queue[LibvirtFacts] = queue.Queue()
 
     def work() -> None:
-        try:
-            answer.put(_collect(uri))
-        except Exception as exc:  # never let a libvirt surprise kill the gather
-            answer.put(LibvirtFacts(uri=uri, status=Availability.ERROR, error=_message(exc)))
+        for attempt in range(3):
+            try:
+                facts = _collect(uri)
+            except Exception as exc:  # never let a libvirt surprise kill the gather
+                facts = LibvirtFacts(uri=uri, status=Availability.ERROR, error=_message(exc))
+            # sshd's MaxStartups dropped libvirt's ssh at kex: load, not a verdict; try again
+            if "kex_exchange_identification" not in (facts.error or ""):
+                break
+            time.sleep(0.2 * (attempt + 1))
+        answer.put(facts)
 
     threading.Thread(target=work, name=f"libvirt {uri}", daemon=True).start()
     try:

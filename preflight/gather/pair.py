@@ -153,6 +153,9 @@ class _Host:
     def finish(self) -> HostSnapshot:
         if self.access is not None:
             self.access.close()
+            dropped = getattr(self.access, "dropped_by_max_startups", 0)
+            if dropped:
+                self.snap.add(Probe(pk.SSH_DROPPED, "ssh connection attempts", Availability.OK, text=str(dropped)))
             if self.spec.kind == "ssh":
                 self.snap.ssh_connections += self.access.connections_opened
                 self.snap.remote_commands += self.access.commands_run

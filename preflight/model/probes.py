@@ -43,6 +43,10 @@ def file_key(path: str) -> str:
 # each glob sorted). Every listed path also has its own file: probe.
 SSHD_FILES = "sshd-files"
 
+# How many of our own ssh connections the host's sshd refused at key exchange
+# (MaxStartups) before one got through: text is the count.
+SSH_DROPPED = "ssh-dropped"
+
 HOSTNAME = "cmd:hostname"  # `hostname`
 HOSTNAME_F = "cmd:hostname-f"  # `hostname -f`
 # `ip -o addr show` (fallback: `hostname -I`); parse_addresses() takes either.

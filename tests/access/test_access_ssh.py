@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.sshd_server import Sshd, free_port, keygen
-
 from preflight.access import AccessOptions, HostUnreachable, SshAccess, parse_host_spec
+from tests.support.sshd_server import Sshd, free_port, keygen
 
 
 def _access(sshd: Sshd, config: Path | None = None, port: int | None = None) -> SshAccess:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.support.sshd_server import Sshd, free_port
-
 from preflight.access import AccessOptions, parse_host_spec
 from preflight.gather import gather_pair
 from preflight.model import probes as pk
 from preflight.model.facts import Availability
 from preflight.model.plan import MigrationPlan
+from tests.support.sshd_server import Sshd, free_port
 
 
 def _node(tmp_path: Path, disk: Path) -> str:

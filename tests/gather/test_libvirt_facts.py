@@ -10,11 +10,11 @@ from pathlib import Path
 
 import libvirt
 import pytest
-from tests.support.libvirtd_server import GUEST_XML, HOST_UUID, Libvirtd
 
 from preflight.gather.libvirt_facts import gather_libvirt
 from preflight.model.facts import Availability, HostMode, HostSnapshot
 from preflight.parsers.commands import parse_virt_admin
+from tests.support.libvirtd_server import GUEST_XML, HOST_UUID, Libvirtd
 
 NODE_XML = """<node>
   <domain type='test'>

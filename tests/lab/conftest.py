@@ -60,6 +60,12 @@ def lab(lab_session: Lab) -> Iterator[Lab]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from . import agreement
+
+    if agreement.ROWS:
+        path = agreement.write()
+        terminalreporter.section(f"agreement: preflight check vs real migrations (also in {path})")
+        terminalreporter.write(agreement.table())
     if TIMINGS:
         terminalreporter.section("lab timings (s)")
         for name, values in TIMINGS.items():

@@ -339,3 +339,11 @@ def test_lim003_equal_values_pass() -> None:
     src, dst = baseline()
     src.files[P.LIBVIRTD_CONF] = "max_clients = 40\nmax_workers = 40\n"
     assert {f.status for f in of(run(src, dst), "LIM003") if f.host.value == "source"} == {Status.PASS}
+
+
+def test_ver003_package_version_equals_libvirt_report() -> None:
+    """libvirt down on the destination: its QEMU version comes from the package ("1:7.2+dfsg-7")."""
+    src, dst = baseline()
+    dst.libvirt_ok = False
+    dst.cmds[P.PACKAGES] = "libvirt-daemon\t9.0.0-4\nqemu-system-x86\t1:7.2+dfsg-7+deb12u7\n"
+    assert statuses(run(src, dst), "VER003") == {Status.PASS}

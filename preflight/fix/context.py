@@ -1,0 +1,29 @@
+"""What every fixer gets: the checked plan, both hosts' views and their failing findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from preflight.model.findings import Finding, Scope, Status
+from preflight.rulekit import Context
+
+CIS = "cis"
+POLICIES = (CIS,)
+
+
+@dataclass
+class FixContext:
+    ctx: Context
+    findings: list[Finding]
+    policy: str | None = None
+    handled: list[Finding] = field(default_factory=list)
+
+    def failing(self, rules: tuple[str, ...], scope: Scope | None = None) -> list[Finding]:
+        """Failing findings (any severity) of these rules on this host."""
+        return [f for f in self.findings if f.status is Status.FAIL and f.rule in rules
+                and (scope is None or f.host is scope)]
+
+    def handle(self, findings: list[Finding]) -> None:
+        for f in findings:
+            if not any(f is h for h in self.handled):
+                self.handled.append(f)

@@ -1,0 +1,59 @@
+"""From a check's report to a FixPlan, and what the check would say once the plan is applied."""
+
+from __future__ import annotations
+
+import copy
+
+from preflight.engine import Report, evaluate
+from preflight.fix import hosts, libvirt, sshd
+from preflight.fix.context import FixContext
+from preflight.fix.model import FixPlan, NotFixed
+from preflight.model import probes as P
+from preflight.model.facts import Availability, HostSnapshot, Probe
+from preflight.model.findings import Status
+from preflight.rulekit import Context
+from preflight.view import HostView
+
+FIXERS = (libvirt.fix, sshd.fix, hosts.fix)
+
+
+def plan_fixes(report: Report, policy: str | None = None) -> FixPlan:
+    src, dst = report.snapshots["source"], report.snapshots["destination"]
+    fc = FixContext(Context(report.plan, HostView(src), HostView(dst)), report.findings, policy)
+    out = FixPlan()
+    for fixer in FIXERS:
+        fixer(fc, out)
+    refused = [n.finding for n in out.not_fixed]
+    for f in report.findings:
+        if f.status is Status.FAIL and not any(f is h for h in fc.handled + refused):
+            out.not_fixed.append(NotFixed(f, f.remediation or "no mechanical fix"))
+    return out
+
+
+def predict(report: Report, plan: FixPlan) -> Report:
+    """The check re-run on the facts with the fixed files (live values they replace are dropped)."""
+    snaps = {role: patched(report.snapshots[role], plan, role) for role in ("source", "destination")}
+    return evaluate(report.plan, snaps["source"], snaps["destination"])
+
+
+def patched(snap: HostSnapshot, plan: FixPlan, role: str) -> HostSnapshot:
+    out = copy.deepcopy(snap)
+    view = HostView(snap)
+    for change in plan.changes:
+        if change.host != role:
+            continue
+        out.add(Probe(P.file_key(change.path), f"{change.path} as fixed by preflight fix", Availability.OK,
+                      text=change.new, rc=0))
+        if change.path.startswith("/etc/ssh/"):
+            _superseded(out, P.SSHD_T)
+            index = out.probes.get(P.SSHD_FILES)
+            if index is not None and index.ok and change.path not in (index.text or "").splitlines():
+                index.text = (index.text or "").rstrip("\n") + f"\n{change.path}\n"
+        elif change.path == view.daemon_conf_path:
+            _superseded(out, P.virt_admin_key(view.daemon_name))
+    return out
+
+
+def _superseded(snap: HostSnapshot, key: str) -> None:
+    if key in snap.probes:
+        snap.add(Probe(key, key, Availability.NOT_AVAILABLE, error="replaced by the fixed file once applied"))

@@ -1,0 +1,104 @@
+"""Checks a fixed file must pass before it is written: the project's parsers, the daemon's own rules
+(DMN002, re-run on the fixed facts) and, for sshd, `sshd -t` on a copy whose Include paths point
+into the copy (sshd resolves them on the machine that runs it, not in an image root)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from preflight.engine import Report
+from preflight.fix import sshd as sshd_fix
+from preflight.fix.model import FileChange, FixPlan
+from preflight.fix.planner import patched
+from preflight.model.findings import Status
+from preflight.parsers.hosts import parse_hosts
+from preflight.parsers.libvirtconf import parse_libvirt_conf
+from preflight.view import HostView
+
+SSHD = "/usr/sbin/sshd"
+_INCLUDE = re.compile(r"^(\s*include[\s=]+)(.*)$", re.IGNORECASE)
+
+
+def validate(report: Report, plan: FixPlan, predicted: Report) -> dict[int, str]:
+    """id(change) -> why it must not be written, for every change that fails a check."""
+    errors: dict[int, str] = {}
+    sshd_checked: dict[str, str | None] = {}
+    for change in plan.effective:
+        why: str | None
+        view = HostView(report.snapshots[change.host])
+        if change.path == view.daemon_conf_path:
+            why = _libvirt(change, predicted)
+        elif change.path == "/etc/hosts":
+            why = _hosts(change)
+        elif change.path.startswith("/etc/ssh/"):
+            if change.host not in sshd_checked:
+                sshd_checked[change.host] = _sshd(report, plan, change.host)
+            why = sshd_checked[change.host]
+        else:
+            why = None
+        if why:
+            errors[id(change)] = why
+    return errors
+
+
+def _libvirt(change: FileChange, predicted: Report) -> str | None:
+    conf = parse_libvirt_conf(change.new, change.path)
+    if conf.errors:
+        e = conf.errors[0]
+        return f"the fixed file does not parse: {e.file}:{e.line}: {e.message}"
+    for f in predicted.findings:
+        if f.rule == "DMN002" and f.host.value == change.host and f.status is Status.FAIL:
+            return f"libvirt would refuse it: {f.message}"
+    return None
+
+
+def _hosts(change: FileChange) -> str | None:
+    before = len(parse_hosts(change.old or "").errors)
+    after = parse_hosts(change.new).errors
+    if len(after) > before:
+        return f"the fixed file has a bad line: {after[-1].file}:{after[-1].line}: {after[-1].message}"
+    return None
+
+
+def _sshd(report: Report, plan: FixPlan, role: str) -> str | None:
+    if not os.path.exists(SSHD):
+        return f"{SSHD} is not installed here: cannot validate with sshd -t"
+    new_files = sshd_fix.files_of(HostView(patched(report.snapshots[role], plan, role)))
+    failed = sshd_test(new_files)
+    if failed is None:
+        return None
+    old_failed = sshd_test(sshd_fix.files_of(HostView(report.snapshots[role])))
+    if old_failed is not None:
+        return f"sshd -t on this machine rejects the original config too, so it cannot judge the fix: {old_failed}"
+    return f"sshd -t rejects the fixed config: {failed}"
+
+
+def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str | None:
+    """Run `sshd -t` on ``files`` (paths as on the host) copied under a temporary root; None when it passes."""
+    with tempfile.TemporaryDirectory(prefix="preflight-sshd-") as tmp:
+        for path, text in files.items():
+            dest = tmp + path
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write("".join(_rewrite(line, tmp) for line in text.splitlines(keepends=True)))
+        key = os.path.join(tmp, "hostkey")
+        keygen = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", key], check=True, capture_output=True)
+        done = subprocess.run([SSHD, "-t", "-f", tmp + main, "-h", key], capture_output=True, text=True,
+                              timeout=30, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
+        if done.returncode == 0:
+            return None
+        return (done.stderr.strip() or f"exit status {done.returncode}").replace(tmp, "")
+
+
+def _rewrite(line: str, tmp: str) -> str:
+    """An Include line with its patterns moved under ``tmp`` (relative ones are relative to /etc/ssh)."""
+    found = _INCLUDE.match(line.rstrip("\r\n"))
+    if not found:
+        return line
+    words = [w if w.startswith("/") else "/etc/ssh/" + w for w in found.group(2).split()]
+    return found.group(1) + " ".join(tmp + w for w in words) + "\n"

@@ -1,0 +1,168 @@
+"""Agreement suite: each scenario is the lab baseline plus one fault.
+
+For each, `preflight check` runs inside host1 against host2 over real SSH, as
+a user would; then the real `virsh migrate --live` runs with the same plan.
+READY must come out if and only if every migration succeeded (and, for
+--unsafe, the guest kept its own disk). The table is written to
+out/agreement.md and printed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from .agreement import ROWS, Row
+from .files import ADDRS, LOCAL_DIR, SHARED_DIR, etc_hosts, fqdn, host_uuid
+from .lab import Lab
+
+pytestmark = pytest.mark.lab
+
+H2_IP = ADDRS["host2"]
+H1_IP = ADDRS["host1"]
+
+
+@dataclass
+class Scenario:
+    name: str
+    fault: Callable[[Lab], None] = lambda lab: None
+    guests: int = 1
+    disk: str | None = "shared"  # shared | local | None (diskless)
+    start: bool = True
+    flags: list[str] = field(default_factory=list)
+    dest_uri: str = "qemu+ssh://host2/system"
+    repeat: int = 1  # random failures (sshd MaxStartups): any failing run means "fails"
+    timeout: float = 60
+    check_timeout: float = 5
+
+
+def _append(lab: Lab, host: str, path: str, text: str) -> None:
+    lab.write_file(host, path, lab.read_file(host, path) + text)
+
+
+def no_dest_name(lab: Lab) -> None:
+    lab.write_file("host1", "/etc/hosts", "127.0.0.1\tlocalhost\n" + f"{H1_IP}\t{fqdn('host1')} host1\n")
+
+
+def dest_name_points_at_source(lab: Lab) -> None:
+    lab.write_file("host1", "/etc/hosts", etc_hosts().replace(f"{H2_IP}\t", f"{H1_IP}\t"))
+
+
+def dest_localhost(lab: Lab) -> None:
+    lab.exec("host2", "hostname localhost.localdomain && echo localhost.localdomain > /etc/hostname", check=True)
+
+
+def same_uuid(lab: Lab) -> None:
+    conf = lab.read_file("host2", "/etc/libvirt/libvirtd.conf")
+    lab.write_file("host2", "/etc/libvirt/libvirtd.conf", conf.replace(host_uuid("host2"), host_uuid("host1")))
+    lab.restart_daemon("host2", "libvirtd")
+
+
+def stop_dest_libvirtd(lab: Lab) -> None:
+    lab.stop_daemon("host2", "libvirtd")
+
+
+def max_startups_1(lab: Lab) -> None:
+    _append(lab, "host2", "/etc/ssh/sshd_config", "MaxStartups 1\n")
+    lab.restart_daemon("host2", "sshd")
+
+
+def max_clients_1(lab: Lab) -> None:
+    _append(lab, "host2", "/etc/libvirt/libvirtd.conf",
+            "max_clients = 1\nmax_anonymous_clients = 1\nmax_workers = 1\nmin_workers = 1\n")
+    lab.restart_daemon("host2", "libvirtd")
+
+
+def max_clients_held(lab: Lab) -> None:
+    max_clients_1(lab)
+    # a long-lived client (a monitoring agent, a forgotten virsh) holds the only slot
+    lab.spawn("host2", ["python", "-c", "import libvirt, time; c = libvirt.open('qemu:///system'); time.sleep(900)"])
+    lab.exec("host2", "sleep 1")
+
+
+def different_file_on_dest(lab: Lab) -> None:
+    # a stray image with the same name on host2's local disk (e.g. from an earlier copy)
+    lab.exec("host2", f"qemu-img create -q -f qcow2 {LOCAL_DIR}/g1.qcow2 32M", check=True)
+
+
+SCENARIOS = [
+    Scenario("baseline, 1 guest"),
+    Scenario("baseline, 4 concurrent guests", guests=4),
+    Scenario("baseline --p2p", flags=["--p2p"]),
+    Scenario("baseline --p2p --tunnelled", flags=["--p2p", "--tunnelled"]),
+    Scenario("source cannot resolve dest hostname", no_dest_name, dest_uri=f"qemu+ssh://{H2_IP}/system"),
+    Scenario("... same, with --migrateuri tcp://IP", no_dest_name, dest_uri=f"qemu+ssh://{H2_IP}/system",
+             flags=["--migrateuri", f"tcp://{H2_IP}"]),
+    Scenario("dest hostname localhost.localdomain", dest_localhost),
+    Scenario("source /etc/hosts points dest name at source", dest_name_points_at_source,
+             dest_uri=f"qemu+ssh://{H2_IP}/system"),
+    Scenario("same host UUID on both", same_uuid),
+    Scenario("libvirtd stopped on dest", stop_dest_libvirtd),
+    Scenario("guest shut off", start=False),
+    Scenario("disk on a non-shared directory", disk="local"),
+    Scenario("different file at the same path, --unsafe", different_file_on_dest, disk="local",
+             flags=["--unsafe"]),
+    Scenario("dest MaxStartups 1, 3 concurrent ssh migrations", max_startups_1, guests=3, repeat=3),
+    Scenario("dest max_clients 1, 3 overlapping migrations", max_clients_1, guests=3),
+    Scenario("dest max_clients 1 held by a long-lived client", max_clients_held, timeout=20, check_timeout=3),
+]
+
+
+def predict(lab: Lab, sc: Scenario, guests: list[str]) -> dict:
+    cmd = ["preflight", "check", "--live", *guests, sc.dest_uri, *sc.flags, "--format", "json",
+           "--timeout", str(sc.check_timeout)]
+    out = lab.exec("host1", shlex.join(cmd), timeout=120)
+    assert out.returncode in (0, 1, 3), f"preflight failed: rc={out.returncode}\n{out.stderr}"
+    report = json.loads(out.stdout)
+    assert report["exit_code"] == out.returncode
+    return report
+
+
+def same_disk_everywhere(lab: Lab, path: str) -> bool:
+    """Ground truth for --unsafe: do both hosts hold the same bytes at the disk's path?"""
+    sums = [lab.exec(h, f"sha256sum {shlex.quote(path)} 2>&1").stdout.split()[0] for h in ("host1", "host2")]
+    return sums[0] == sums[1]
+
+
+def setup_guests(lab: Lab, sc: Scenario) -> list[str]:
+    guests = [f"g{i + 1}" for i in range(sc.guests)]
+    for g in guests:
+        lab.define_guest("host1", g, disk=(sc.disk, f"{g}.qcow2") if sc.disk else None, start=sc.start)
+    return guests
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario) -> None:
+    guests = setup_guests(lab, sc)
+    sc.fault(lab)
+    report = predict(lab, sc, guests)
+    predicted = report["verdict"]
+    rules = sorted({f["rule"] if f["severity"] == "error" else "~" + f["rule"] for f in report["findings"]
+                    if f["status"] == "fail" and f["severity"] in ("error", "warning")}
+                   | {f"?{f['rule']}" for f in report["findings"]
+                      if f["status"] == "unknown" and f["severity"] == "error"})
+    ok, first_error = True, ""
+    for attempt in range(sc.repeat):
+        if attempt:  # put the guests back on host1 in the faulty state
+            lab.reset()
+            setup_guests(lab, sc)
+            sc.fault(lab)
+        disk_path = f"{LOCAL_DIR if sc.disk == 'local' else SHARED_DIR}/g1.qcow2"
+        intact = same_disk_everywhere(lab, disk_path) if "--unsafe" in sc.flags else True
+        outcomes = lab.migrate(guests, sc.flags, sc.dest_uri, timeout=sc.timeout)
+        failed = [o for o in outcomes if not o.ok]
+        if failed:
+            ok, first_error = False, f"{len(failed)}/{len(outcomes)} failed: {failed[0].first_error_line}"
+            break
+        if not intact:
+            ok, first_error = False, "migrated, but the guest now runs on a different disk file"
+            break
+    outcome = "all migrations succeeded" if ok else first_error
+    agree = (predicted == "ready") == ok
+    ROWS.append(Row(sc.name, predicted, " ".join(rules), outcome, agree))
+    assert agree, f"preflight said {predicted} ({rules}) but: {outcome}\n" + "\n".join(
+        f"{f['rule']} {f['status']} {f['message']}" for f in report["findings"] if f["status"] != "pass")
