@@ -5,7 +5,7 @@
 Brings up its own lab (state in $PREFLIGHT_LAB_DIR, default /run/preflight-lab-bench, never the pytest
 lab's), defines and starts guest g1 on host1 with a qcow2 disk on the shared store, then runs, from
 INSIDE host1 over real SSH to host2, interleaved round by round (check, replay, floor, floor_literal,
-naive, phases; then the next round):
+naive, traced, python_startup; then the next round):
 
   check          `preflight check --live g1 qemu+ssh://host2/system --format json` (wall time, and the
                  JSON's hosts.*.gather_seconds / ssh_connections / remote_commands)
@@ -16,7 +16,9 @@ naive, phases; then the next round):
   floor_literal  the issue's wording: hosts in parallel, per host `ssh HOST true` then the libvirt open
   naive          pytest-testinfra, one remote command per check (host1 local backend, host2 ssh backend as
                  shipped), hosts in parallel, plus the same libvirt reads
-  phases         preflight.gather.pair run piece by piece in-process (where the check's time goes)
+  traced         the real `preflight check` run in-process (preflight.cli.main) with timers around the
+                 pieces of preflight.gather.pair, the engine and the report: where the check's time goes
+  python_startup `python -c pass`, for reference
 
 Every figure is timed inside host1 by benchmarks/inhost.py. host2's sshd runs with `-E LOGFILE` so the
 "Accepted publickey" lines per run are counted; a last pass with LogLevel DEBUG1 counts exec requests.
@@ -34,7 +36,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -51,7 +52,7 @@ from tests.lab.lab import Lab  # noqa: E402
 STATE_DIR = os.environ.get("PREFLIGHT_LAB_DIR", "/run/preflight-lab-bench")
 INHOST = str(HERE / "inhost.py")
 SSHD_LOG = "/run/lab/sshd-bench.log"  # host2's own tmpfs /run
-VARIANTS = ("check", "check_replay", "floor", "floor_literal", "naive", "phases", "python_startup")
+VARIANTS = ("check", "check_replay", "floor", "floor_literal", "naive", "traced", "python_startup")
 BEGIN, END = "<!-- BEGIN MEASURED (written by benchmarks/bench_check.py) -->", "<!-- END MEASURED -->"
 
 
@@ -70,14 +71,20 @@ def inhost(lab: Lab, *args: str, timeout: float = 300) -> dict[str, Any]:
 def restart_sshd_logged(lab: Lab, level: str = "INFO") -> None:
     """host2's sshd again, logging to a file (the lab's sshd logs to syslog, which hosts do not have)."""
     lab.stop_daemon("host2", "sshd")
-    lab.exec("host2", f"rm -f {SSHD_LOG}; mkdir -p /run/sshd && /usr/sbin/sshd -f /etc/ssh/sshd_config "
-                      f"-E {SSHD_LOG} -o LogLevel={level}", check=True)
+    lab.exec(
+        "host2",
+        f"rm -f {SSHD_LOG}; mkdir -p /run/sshd && /usr/sbin/sshd -f /etc/ssh/sshd_config "
+        f"-E {SSHD_LOG} -o LogLevel={level}",
+        check=True,
+    )
 
 
 def sshd_counts(lab: Lab) -> dict[str, int]:
     text = lab.exec("host2", ["cat", SSHD_LOG]).stdout
-    return {"accepted": len(re.findall(r"Accepted publickey for", text)),
-            "exec": len(re.findall(r"server_input_channel_req: channel \d+ request exec", text))}
+    return {
+        "accepted": len(re.findall(r"Accepted publickey for", text)),
+        "exec": len(re.findall(r"server_input_channel_req: channel \d+ request exec", text)),
+    }
 
 
 def machine_info(lab: Lab) -> dict[str, str]:
@@ -85,8 +92,14 @@ def machine_info(lab: Lab) -> dict[str, str]:
         r = lab.exec("host1", cmd)
         return (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "?"
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "?")
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
     osr = dict(ln.split("=", 1) for ln in Path("/etc/os-release").read_text().splitlines() if "=" in ln)
     return {
         "os": osr.get("PRETTY_NAME", "?").strip('"'),
@@ -96,12 +109,14 @@ def machine_info(lab: Lab) -> dict[str, str]:
         "python": platform.python_version(),
         "openssh": out("ssh -V 2>&1"),
         "libvirt": out("libvirtd --version"),
-        "libvirt-python": out("python -c 'import libvirt; v=libvirt.getVersion(); "
-                              "print(f\"{v//1000000}.{v//1000%1000}.{v%1000}\")'"),
+        "libvirt-python": out(
+            "python -c 'import libvirt; v=libvirt.getVersion(); print(f\"{v//1000000}.{v//1000%1000}.{v%1000}\")'"
+        ),
         "qemu": out("qemu-system-x86_64 --version"),
         "pytest-testinfra": out("python -c 'import importlib.metadata as m; print(m.version(\"pytest-testinfra\"))'"),
-        "migration-preflight": out("python -c 'import importlib.metadata as m; "
-                                   "print(m.version(\"migration-preflight\"))'"),
+        "migration-preflight": out(
+            "python -c 'import importlib.metadata as m; print(m.version(\"migration-preflight\"))'"
+        ),
     }
 
 
@@ -120,15 +135,21 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 def fmt(s: dict[str, float], unit: str = "s", digits: int = 3) -> str:
-    return (f"{s['median']:.{digits}f} {unit} [{s['min']:.{digits}f}–{s['max']:.{digits}f}, "
-            f"IQR {s['q1']:.{digits}f}–{s['q3']:.{digits}f}]")
+    return (
+        f"{s['median']:.{digits}f} {unit} [{s['min']:.{digits}f}–{s['max']:.{digits}f}, "
+        f"IQR {s['q1']:.{digits}f}–{s['q3']:.{digits}f}]"
+    )
 
 
 # ---- the run ------------------------------------------------------------------------------------------
 def run(runs: int, bashrc_runs: int) -> dict[str, Any]:
     lab = Lab(state_dir=STATE_DIR)
-    data: dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            "state_dir": STATE_DIR, "runs": runs, "concurrency_before": concurrency_note()}
+    data: dict[str, Any] = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "state_dir": STATE_DIR,
+        "runs": runs,
+        "concurrency_before": concurrency_note(),
+    }
     try:
         log(f"lab up in {STATE_DIR}")
         if not lab.up():  # left over from an interrupted run: back to baseline
@@ -153,8 +174,11 @@ def run(runs: int, bashrc_runs: int) -> dict[str, Any]:
                 r["accepted_publickey"] = sshd_counts(lab)["accepted"] - before
                 rows[v].append(r)
             c = rows["check"][-1]
-            log(f"round {i + 1}/{runs}: " + ", ".join(f"{v} {rows[v][-1]['wall']:.3f}" for v in VARIANTS)
-                + f" (check verdict {c.get('child', {}).get('verdict')})")
+            log(
+                f"round {i + 1}/{runs}: "
+                + ", ".join(f"{v} {rows[v][-1]['wall']:.3f}" for v in VARIANTS)
+                + f" (check verdict {c.get('child', {}).get('verdict')})"
+            )
         data["rows"] = rows
 
         # exec requests per run: sshd at DEBUG1, one run each (not timed)
@@ -186,8 +210,10 @@ def bashrc_experiment(lab: Lab, runs: int) -> dict[str, Any]:
     bashrc = Path("/root/.bashrc").read_text() if Path("/root/.bashrc").exists() else None
     if bashrc is None:
         return {"skipped": "this machine has no /root/.bashrc"}
-    res: dict[str, dict[str, list[float]]] = {"without": {v: [] for v in BASHRC_VARIANTS},
-                                              "with": {v: [] for v in BASHRC_VARIANTS}}
+    res: dict[str, dict[str, list[float]]] = {
+        "without": {v: [] for v in BASHRC_VARIANTS},
+        "with": {v: [] for v in BASHRC_VARIANTS},
+    }
     try:
         for _ in range(runs):
             for mode in ("without", "with"):
@@ -197,10 +223,18 @@ def bashrc_experiment(lab: Lab, runs: int) -> dict[str, Any]:
                     lab.exec("host2", ["rm", "-f", "/root/.bashrc"])
                 for v in BASHRC_VARIANTS:
                     if v == "ssh_true":
-                        r = lab.exec("host1", ["python", "-c", (
-                            "import subprocess,time;s=time.perf_counter();"
-                            "subprocess.run(['ssh','host2','true'],stderr=subprocess.DEVNULL);"
-                            "print(time.perf_counter()-s)")])
+                        r = lab.exec(
+                            "host1",
+                            [
+                                "python",
+                                "-c",
+                                (
+                                    "import subprocess,time;s=time.perf_counter();"
+                                    "subprocess.run(['ssh','host2','true'],stderr=subprocess.DEVNULL);"
+                                    "print(time.perf_counter()-s)"
+                                ),
+                            ],
+                        )
                         res[mode][v].append(float(r.stdout.strip()))
                     else:
                         r = inhost(lab, "timed", v)
@@ -221,24 +255,21 @@ def summarize(data: dict[str, Any]) -> dict[str, Any]:
     s["verdicts"] = sorted({c["verdict"] for c in chk})
     s["gather_src"] = stats([c["hosts"]["source"]["gather_seconds"] for c in chk])
     s["gather_dst"] = stats([c["hosts"]["destination"]["gather_seconds"] for c in chk])
-    s["gather_max"] = stats([max(c["hosts"][h]["gather_seconds"] for h in ("source", "destination"))
-                             for c in chk])
-    s["json_counts"] = {h: sorted({(c["hosts"][h]["ssh_connections"], c["hosts"][h]["remote_commands"])
-                                   for c in chk}) for h in ("source", "destination")}
+    s["gather_max"] = stats([max(c["hosts"][h]["gather_seconds"] for h in ("source", "destination")) for c in chk])
+    s["json_counts"] = {
+        h: sorted({(c["hosts"][h]["ssh_connections"], c["hosts"][h]["remote_commands"]) for c in chk})
+        for h in ("source", "destination")
+    }
     s["accepted"] = {v: sorted({r["accepted_publickey"] for r in rows[v]}) for v in rows}
     s["floor_inner"] = stats([r["child"]["inner"] for r in rows["floor"]])
     s["floor_literal_inner"] = stats([r["child"]["inner"] for r in rows["floor_literal"]])
     s["naive_inner"] = stats([r["child"]["inner"] for r in rows["naive"]])
     s["naive_commands"] = rows["naive"][0]["child"]["remote_commands"]
     s["naive_host2_cmds_seconds"] = stats([r["child"]["commands_per_host_seconds"]["host2"] for r in rows["naive"]])
-    s["floor_parts"] = {k: stats([r["child"]["parts"][k] for r in rows["floor"]])
-                        for k in rows["floor"][0]["child"]["parts"]}
-    ph = [r["child"] for r in rows["phases"]]
-    keys = ["import_cli", "phase1", "phase2", "phase3", "finish", "gather_total", "evaluate", "render_json"]
-    s["phases"] = {k: stats([p[k] for p in ph]) for k in keys}
-    s["phase_marks"] = {k: stats([p["marks"][k][1] - p["marks"][k][0] for p in ph if k in p["marks"]])
-                        for k in ph[0]["marks"]}
-    s["python_startup_hint"] = None
+    s["floor_parts"] = {
+        k: stats([r["child"]["parts"][k] for r in rows["floor"]]) for k in rows["floor"][0]["child"]["parts"]
+    }
+    s["timeline"] = timeline([r for r in rows["traced"]])
 
     def paired(a: str, b: str, inner_a: Any = None, inner_b: Any = None) -> dict[str, float]:
         ra = inner_a if inner_a is not None else walls[a]
@@ -250,12 +281,52 @@ def summarize(data: dict[str, Any]) -> dict[str, Any]:
         "check/floor (wall)": paired("check", "floor"),
         "check/floor_literal (wall)": paired("check", "floor_literal"),
         "gather/floor (gather_seconds max / floor inner)": paired(
-            "", "", gmax, [r["child"]["inner"] for r in rows["floor"]]),
+            "", "", gmax, [r["child"]["inner"] for r in rows["floor"]]
+        ),
         "naive/check (wall)": paired("naive", "check"),
         "naive inner/gather (naive inner / gather_seconds max)": paired(
-            "", "", [r["child"]["inner"] for r in rows["naive"]], gmax),
+            "", "", [r["child"]["inner"] for r in rows["naive"]], gmax
+        ),
     }
     return s
+
+
+def timeline(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Segments of the traced check (seconds), median over runs; marks are seconds since launch."""
+    segs: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        segs.setdefault(name, []).append(round(value, 4))
+
+    for r in rows:
+        c, m = r["child"], r["child"]["marks"]
+        entered = m["A check() entered: typer parsed the arguments"][0]
+        ins = m["B inspect_pair (gather, total)"]
+        p1_end = max(v[1] for k, v in m.items() if k.startswith("1 "))
+        p2_end = max(v[1] for k, v in m.items() if k.startswith("2 "))
+        fin = [v for k, v in m.items() if k.startswith("4 ")]
+        add("a. interpreter start + benchmark hooks (python_ready)", c["python_ready"])
+        add("b. import preflight.cli (typer, libvirt, testinfra, ...)", c["import_cli_done"] - c["python_ready"])
+        add("c. typer parses the arguments (imports pydantic)", entered - c["import_cli_done"])
+        add("d. gather phase 1 (libvirt x2 + ssh master, parallel)", p1_end - ins[0])
+        add("e. gather phase 2 (gather.sh on both hosts, parallel)", p2_end - p1_end)
+        add(
+            "f. gather phase 3 (_learned_names: Augeas parse of dest qemu.conf; late names)",
+            min(v[0] for v in fin) - p2_end,
+        )
+        add("g. gather finish (ssh -O exit)", max(v[1] for v in fin) - min(v[0] for v in fin))
+        add(
+            "h. evaluate (rules; Augeas parses of the configs)",
+            m["C evaluate (rules, parsers)"][1] - m["C evaluate (rules, parsers)"][0],
+        )
+        add("i. render JSON + write", m["D render json + write"][1] - m["D render json + write"][0])
+        add("j. after main() returns until the process is reaped", r["wall"] - c["main_returned"])
+        add("= wall", r["wall"])
+        add("(inspect_pair total)", ins[1] - ins[0])
+        for k, v in m.items():
+            if k[0] in "1234":
+                add(f"    {k}", v[1] - v[0])
+    return {k: stats(v) for k, v in segs.items()}
 
 
 def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
@@ -263,8 +334,11 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
     w = s["wall"]
     L: list[str] = []
     a = L.append
-    a(f"Measured {data['started']} – {data['finished']}, {data['runs']} interleaved rounds "
-      f"(check, check_replay, floor, floor_literal, naive, phases per round) after one warm-up of each.")
+    a(
+        f"Measured {data['started']} – {data['finished']}, {data['runs']} interleaved rounds "
+        "(check, check_replay, floor, floor_literal, naive, traced, python_startup per round) "
+        "after one warm-up of each."
+    )
     a("")
     a("Reproduce (from /work/main, as root; takes about 2 minutes):")
     a("")
@@ -276,15 +350,19 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
     a("|---|---|")
     for k, v in m.items():
         a(f"| {k} | {v} |")
-    a(f"| lab | own state dir `{data['state_dir']}`, up in {data['lab_up_seconds']} s; guest g1 "
-      f"({data['guest']['state']}) with `{data['guest']['disk']}` on the shared (fuse.glusterfs) store |")
+    a(
+        f"| lab | own state dir `{data['state_dir']}`, up in {data['lab_up_seconds']} s; guest g1 "
+        f"({data['guest']['state']}) with `{data['guest']['disk']}` on the shared (fuse.glusterfs) store |"
+    )
     a(f"| lab /root of host2 | `{' '.join(data['lab_root'])}` (no .bashrc / .profile) |")
     a(f"| concurrency before | {data['concurrency_before']} |")
     a(f"| concurrency after | {data['concurrency_after']} |")
     a("")
-    a("**Noise:** this machine has 2 cores and another session may run the pytest lab at the same time; "
-      "the rounds interleave the variants so each sees similar load, figures are medians with "
-      "[min–max, interquartile range], and ratios are medians of the per-round ratios.")
+    a(
+        "**Noise:** this machine has 2 cores and another session may run the pytest lab at the same time; "
+        "the rounds interleave the variants so each sees similar load, figures are medians with "
+        "[min–max, interquartile range], and ratios are medians of the per-round ratios."
+    )
     a("")
     a("### Results (wall time measured inside host1, seconds)")
     a("")
@@ -294,11 +372,11 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         "check": "`preflight check --live g1 qemu+ssh://host2/system --format json`",
         "check_replay": "same, on saved snapshots (`--source-facts/--dest-facts`): no gathering",
         "floor": "floor: host1 `sh -c true` + `openReadOnly(qemu:///system)`, host2 `ssh host2 true` + "
-                 "`openReadOnly(qemu+ssh://host2/system)`, all 4 in parallel threads (python process)",
+        "`openReadOnly(qemu+ssh://host2/system)`, all 4 in parallel threads (python process)",
         "floor_literal": "floor as worded: hosts in parallel, per host `ssh HOST true` then the libvirt open",
         "naive": "pytest-testinfra, one command per check (host1 `local://`, host2 `ssh://host2` as shipped), "
-                 "hosts in parallel + same libvirt reads",
-        "phases": "gather pieces in-process (instrumentation run, for the breakdown)",
+        "hosts in parallel + same libvirt reads",
+        "traced": "the check run in-process with timers (instrumentation run, for the breakdown)",
         "python_startup": "`python -c pass` (interpreter start, for reference)",
     }
     for v in VARIANTS:
@@ -308,18 +386,22 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
     a(f"| floor: work only | 4 threads, after `import libvirt` | {fmt(s['floor_inner'])} |")
     a(f"| floor_literal: work only | | {fmt(s['floor_literal_inner'])} |")
     a(f"| naive: work only | libvirt + commands | {fmt(s['naive_inner'])} |")
-    a(f"| naive: host2's commands alone | {s['naive_commands']['host2']} ssh commands in sequence | "
-      f"{fmt(s['naive_host2_cmds_seconds'])} |")
+    a(
+        f"| naive: host2's commands alone | {s['naive_commands']['host2']} ssh commands in sequence | "
+        f"{fmt(s['naive_host2_cmds_seconds'])} |"
+    )
     a("")
     a("### Ratios (median of per-round ratios [min–max])")
     a("")
     a("| ratio | value | target | met |")
     a("|---|---|---|---|")
-    targets = {"check/floor (wall)": ("<= 1.3", lambda x: x <= 1.3),
-               "check/floor_literal (wall)": ("<= 1.3", lambda x: x <= 1.3),
-               "gather/floor (gather_seconds max / floor inner)": ("<= 1.3", lambda x: x <= 1.3),
-               "naive/check (wall)": (">= 10", lambda x: x >= 10),
-               "naive inner/gather (naive inner / gather_seconds max)": (">= 10", lambda x: x >= 10)}
+    targets = {
+        "check/floor (wall)": ("<= 1.3", lambda x: x <= 1.3),
+        "check/floor_literal (wall)": ("<= 1.3", lambda x: x <= 1.3),
+        "gather/floor (gather_seconds max / floor inner)": ("<= 1.3", lambda x: x <= 1.3),
+        "naive/check (wall)": (">= 10", lambda x: x >= 10),
+        "naive inner/gather (naive inner / gather_seconds max)": (">= 10", lambda x: x >= 10),
+    }
     for k, r in s["ratios"].items():
         t, ok = targets[k]
         a(f"| {k} | {r['median']:.2f} [{r['min']:.2f}–{r['max']:.2f}] | {t} | {'yes' if ok(r['median']) else 'NO'} |")
@@ -334,21 +416,21 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         a(f"| {v} | {', '.join(map(str, acc))} | {dbg.get(v, {}).get('exec', '–')} |")
     jc = s["json_counts"]
     a("")
-    a(f"`preflight check` JSON says (ssh_connections, remote_commands): source {jc['source']}, "
-      f"destination {jc['destination']}. The naive way runs {s['naive_commands']['host1']} local commands "
-      f"on host1 and {s['naive_commands']['host2']} ssh commands on host2 (one is testinfra's own "
-      f"encoding query), each a new ssh connection.")
+    a(
+        f"`preflight check` JSON says (ssh_connections, remote_commands): source {jc['source']}, "
+        f"destination {jc['destination']}. The naive way runs {s['naive_commands']['host1']} local commands "
+        f"on host1 and {s['naive_commands']['host2']} ssh commands on host2 (one is testinfra's own "
+        f"encoding query), each a new ssh connection."
+    )
     a("")
-    a("### Where the check's time goes (phases: `preflight.gather.pair` run piece by piece inside host1)")
+    a("### Where the check's time goes (`traced`: the real `preflight check`, in-process, timed pieces)")
     a("")
-    a("| piece | median [min–max, IQR] |")
+    a("| segment | median [min–max, IQR] |")
     a("|---|---|")
-    a(f"| python startup (`python -c pass`, timed like the variants) | {fmt(w['python_startup'])} |")
-    for k, st in s["phases"].items():
+    for k, st in s["timeline"].items():
         a(f"| {k} | {fmt(st)} |")
-    for k, st in sorted(s["phase_marks"].items()):
-        a(f"| &nbsp;&nbsp;{k} | {fmt(st)} |")
-    a(f"| check_replay wall (startup + imports + evaluate + render, no gather) | {fmt(w['check_replay'])} |")
+    a(f"| check_replay wall (start + imports + typer + evaluate + render, no gather) | {fmt(w['check_replay'])} |")
+    a(f"| python_startup (`python -c pass`) | {fmt(w['python_startup'])} |")
     a("")
     a("Floor parts (each operation alone, inside the floor's threads):")
     a("")
@@ -358,8 +440,11 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         a(f"| {k} | {fmt(st)} |")
     a("")
     it = data["importtime"]["top_level_cumulative_ms"]
-    a("Top-level imports of `preflight check` (`python -X importtime`, one run, cumulative ms): "
-      + ", ".join(f"{k} {v}" for k, v in it.items()) + ".")
+    a(
+        "Top-level imports of `preflight check` (`python -X importtime`, one run, cumulative ms): "
+        + ", ".join(f"{k} {v}" for k, v in it.items())
+        + "."
+    )
     if "bashrc" in data and "without" in data["bashrc"]:
         b = data["bashrc"]
         a("")
@@ -370,6 +455,8 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         for v in BASHRC_VARIANTS:
             x, y = stats(b["without"][v]), stats(b["with"][v])  # type: ignore[arg-type]
             a(f"| {v} | {fmt(x)} | {fmt(y)} | {y['median'] - x['median']:+.3f} s |")
+        a("")
+        a(f"check verdicts without / with: {b['without'].get('check_verdicts')} / {b['with'].get('check_verdicts')}")
     return "\n".join(L) + "\n"
 
 
@@ -386,8 +473,11 @@ def write_results(md: str, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_check", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_check",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--runs", type=int, default=7, help="interleaved rounds (>= 5 for the issue) [7]")
     ap.add_argument("--bashrc-runs", type=int, default=5, help="rounds of the .bashrc experiment (0: skip) [5]")
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch RESULTS.md/results.json")

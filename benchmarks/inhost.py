@@ -1,7 +1,7 @@
 """The pieces of the benchmark that run INSIDE lab host1 (started by benchmarks/bench_check.py).
 
     python benchmarks/inhost.py timed VARIANT   time one variant as a child process; print one JSON line
-    python benchmarks/inhost.py floor [--literal] | naive | phases | importtime   (the children)
+    python benchmarks/inhost.py floor [--literal] | naive | traced | importtime | save-facts   (the children)
 
 Every child prints one JSON line on stdout. `timed` measures the child's wall time from here (inside
 host1), so the nsenter that enters the host is not part of any figure.
@@ -75,6 +75,7 @@ def floor(literal: bool) -> dict[str, Any]:
         return lambda: libvirt.openReadOnly(uri).close()
 
     if literal:
+
         def host1() -> None:
             timed("host1 ssh true", ssh_true("host1"))()
             timed("host1 libvirt open qemu:///system", virt_open("qemu:///system"))()
@@ -85,10 +86,12 @@ def floor(literal: bool) -> dict[str, Any]:
 
         jobs = [host1, host2]
     else:
-        jobs = [timed("host1 sh -c true", sh_true),
-                timed("host1 libvirt open qemu:///system", virt_open("qemu:///system")),
-                timed("host2 ssh true", ssh_true(DEST)),
-                timed("host2 libvirt open qemu+ssh", virt_open(DEST_URI))]
+        jobs = [
+            timed("host1 sh -c true", sh_true),
+            timed("host1 libvirt open qemu:///system", virt_open("qemu:///system")),
+            timed("host2 ssh true", ssh_true(DEST)),
+            timed("host2 libvirt open qemu+ssh", virt_open(DEST_URI)),
+        ]
     t0 = pc()
     with ThreadPoolExecutor(len(jobs)) as pool:
         for f in [pool.submit(j) for j in jobs]:
@@ -100,26 +103,41 @@ def floor(literal: bool) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 # 2. the naive way: pytest-testinfra, one remote command per check
 # ---------------------------------------------------------------------------------------------------
-FILES = ["/etc/hosts", "/etc/hostname", "/etc/os-release", "/etc/redhat-release", "/etc/machine-id",
-         "/etc/libvirt/libvirtd.conf", "/etc/libvirt/virtqemud.conf", "/etc/libvirt/virtproxyd.conf",
-         "/etc/libvirt/qemu.conf", "/etc/ssh/sshd_config"]
+FILES = [
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/os-release",
+    "/etc/redhat-release",
+    "/etc/machine-id",
+    "/etc/libvirt/libvirtd.conf",
+    "/etc/libvirt/virtqemud.conf",
+    "/etc/libvirt/virtproxyd.conf",
+    "/etc/libvirt/qemu.conf",
+    "/etc/ssh/sshd_config",
+]
 
 
 def naive_commands(is_source: bool, names: list[str], paths: list[str]) -> list[str]:
     """Roughly one command per probe of preflight/model/probes.py (see RESULTS.md for the list)."""
-    cmds = [f"cat {f}" for f in FILES]                                              # 10 file probes
-    cmds += ["grep -i '^[[:space:]]*include' /etc/ssh/sshd_config",                 # sshd-files index
-             "sh -c 'ls -1 /etc/ssh/sshd_config.d/*.conf 2>/dev/null'"]
-    cmds += ["hostname", "hostname -f", "ip -o addr show", "sshd -T", "sshd -V"]    # names, sshd
-    cmds += [f"dpkg-query -W -f='${{Package}}\\t${{Version}}\\n' {p}"               # packages (3 products)
-             for p in ("libvirt-daemon", "qemu-system-x86", "openssh-server")]
-    cmds += [f"pidof {d}" for d in ("libvirtd", "virtqemud", "virtproxyd")]         # daemons
-    cmds += ["virt-admin -c libvirtd:///system srv-clients-info libvirtd",          # live limits
-             "virt-admin -c libvirtd:///system srv-threadpool-info libvirtd"]
-    cmds += ["cat /proc/self/mountinfo"]                                            # mounts
+    cmds = [f"cat {f}" for f in FILES]  # 10 file probes
+    cmds += [
+        "grep -i '^[[:space:]]*include' /etc/ssh/sshd_config",  # sshd-files index
+        "sh -c 'ls -1 /etc/ssh/sshd_config.d/*.conf 2>/dev/null'",
+    ]
+    cmds += ["hostname", "hostname -f", "ip -o addr show", "sshd -T", "sshd -V"]  # names, sshd
+    cmds += [
+        f"dpkg-query -W -f='${{Package}}\\t${{Version}}\\n' {p}"  # packages (3 products)
+        for p in ("libvirt-daemon", "qemu-system-x86", "openssh-server")
+    ]
+    cmds += [f"pidof {d}" for d in ("libvirtd", "virtqemud", "virtproxyd")]  # daemons
+    cmds += [
+        "virt-admin -c libvirtd:///system srv-clients-info libvirtd",  # live limits
+        "virt-admin -c libvirtd:///system srv-threadpool-info libvirtd",
+    ]
+    cmds += ["cat /proc/self/mountinfo"]  # mounts
     if is_source:
-        cmds += [f"getent ahosts {n}" for n in names]                               # name resolution
-    for p in paths:                                                                 # disk identity
+        cmds += [f"getent ahosts {n}" for n in names]  # name resolution
+    for p in paths:  # disk identity
         cmds += [f"stat -L -c '%d %i %s %Y %Z' {p}", f"head -c 65536 {p} | sha256sum"]
     return cmds
 
@@ -132,14 +150,23 @@ def libvirt_facts_raw(uri: str) -> dict[str, Any]:
 
     conn = libvirt.openReadOnly(uri)
     try:
-        facts: dict[str, Any] = {"type": conn.getType(), "version": conn.getVersion(),
-                                 "lib": conn.getLibVersion(), "hostname": conn.getHostname(),
-                                 "caps": len(conn.getCapabilities()), "guests": {}}
+        facts: dict[str, Any] = {
+            "type": conn.getType(),
+            "version": conn.getVersion(),
+            "lib": conn.getLibVersion(),
+            "hostname": conn.getHostname(),
+            "caps": len(conn.getCapabilities()),
+            "guests": {},
+        }
         for dom in conn.listAllDomains(0):
             xml = dom.XMLDesc(0)
             disks = [s.get("file") for s in ET.fromstring(xml).iterfind("devices/disk/source") if s.get("file")]
-            facts["guests"][dom.name()] = {"state": dom.state()[0], "persistent": dom.isPersistent(),
-                                          "uuid": dom.UUIDString(), "disks": disks}
+            facts["guests"][dom.name()] = {
+                "state": dom.state()[0],
+                "persistent": dom.isPersistent(),
+                "uuid": dom.UUIDString(),
+                "disks": disks,
+            }
         return facts
     finally:
         conn.close()
@@ -178,95 +205,99 @@ def naive() -> dict[str, Any]:
         for f in [pool.submit(run_host, h) for h in hosts]:
             f.result()
     t1 = pc()
-    return {"inner": round(t1 - t0, 4), "import": round(t_imported - t_start, 4),
-            "libvirt": round(t_lv - t0, 4), "commands_per_host_seconds": times, "remote_commands": counts}
-
-
-# ---------------------------------------------------------------------------------------------------
-# 3. where the check's time goes: preflight.gather.pair run piece by piece, then the engine and report
-# ---------------------------------------------------------------------------------------------------
-def phases() -> dict[str, Any]:
-    t_start = pc()
-    sys.path.insert(0, REPO)
-    import preflight.cli as cli  # what `preflight check` imports before it does anything
-    from preflight.inspect import inspect_pair  # noqa: F401 (the CLI imports it lazily)
-    t_cli = pc()
-    from preflight.access import AccessOptions, parse_host_spec
-    from preflight.engine import evaluate
-    from preflight.gather import pair
-    from preflight.report import machine
-    t_imp = pc()
-
-    plan = cli.build_plan([GUEST, DEST_URI], live=True, p2p=False, tunnelled=False, copy_storage_all=False,
-                          unsafe=False, offline=False, migrate_uri=None, all_running=False, concurrency=None)
-    options = AccessOptions()
-    marks: dict[str, list[float]] = {}
-    base = pc()
-
-    def timed(name: str, fn: Callable[..., object], *args: object) -> Callable[[], None]:
-        def run() -> None:
-            s = pc()
-            fn(*args)
-            marks[name] = [round(s - base, 4), round(pc() - base, 4)]
-
-        return run
-
-    src = pair._Host(parse_host_spec("local"), "source", None, options)
-    dst = pair._Host(parse_host_spec(f"ssh://{DEST}"), "destination", None, options)
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather") as pool:
-        p1 = [pool.submit(timed(n, f)) for n, f in (
-            ("1 src libvirt qemu:///system", src.gather_libvirt),
-            ("1 dst libvirt qemu+ssh (own ssh)", dst.gather_libvirt),
-            ("1 src connect (local: nothing)", src.connect),
-            ("1 dst ssh master open", dst.connect))]
-        for f in p1:
-            f.result()
-        t_p1 = pc()
-        paths = pair.guest_disk_paths(src.snap.libvirt, plan)
-        names = pair.destination_names(plan, dst.snap.libvirt)
-        p2 = [pool.submit(timed("2 src gather.sh (local sh)", src.gather, names, paths)),
-              pool.submit(timed("2 dst gather.sh (over master)", dst.gather, (), paths))]
-        for f in p2:
-            f.result()
-        t_p2 = pc()
-        late = [n for n in pair._learned_names(dst.snap) if n not in names]
-        if late:
-            timed("3 src late names", src.gather, late, (), True)()
-        t_p3 = pc()
-        timed("4 finish (ssh -O exit)", lambda: (src.finish(), dst.finish()))()
-    t_gather = pc()
-    report = evaluate(plan, src.snap, dst.snap)
-    t_eval = pc()
-    out = machine.to_json(report)
-    t_render = pc()
     return {
-        "verdict": report.verdict,
-        "import_cli": round(t_cli - t_start, 4),
-        "import_rest": round(t_imp - t_cli, 4),
-        "phase1": round(t_p1 - base, 4),
-        "phase2": round(t_p2 - t_p1, 4),
-        "phase3": round(t_p3 - t_p2, 4),
-        "finish": round(t_gather - t_p3, 4),
-        "gather_total": round(t_gather - base, 4),
-        "evaluate": round(t_eval - t_gather, 4),
-        "render_json": round(t_render - t_eval, 4),
+        "inner": round(t1 - t0, 4),
+        "import": round(t_imported - t_start, 4),
+        "libvirt": round(t_lv - t0, 4),
+        "commands_per_host_seconds": times,
+        "remote_commands": counts,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. where the check's time goes: the real `preflight check` run in this process with timing hooks
+# ---------------------------------------------------------------------------------------------------
+def traced(spawned: float) -> dict[str, Any]:
+    """Run preflight.cli.main() for CHECK_ARGV with the pieces of preflight.gather.pair wrapped in timers.
+
+    ``spawned`` is the parent's time.monotonic() just before it started this process (CLOCK_MONOTONIC
+    is system-wide), so every mark is seconds since the command was launched."""
+    t_ready = time.monotonic()
+    marks: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def since(t: float) -> float:
+        return round(t - spawned, 4)
+
+    def wrap(owner: Any, attr: str, label: Callable[..., str]) -> None:
+        orig = getattr(owner, attr)
+
+        def timed_call(*args: Any, **kw: Any) -> Any:
+            s = time.monotonic()
+            try:
+                return orig(*args, **kw)
+            finally:
+                with lock:
+                    marks.setdefault(label(*args, **kw), [since(s), since(time.monotonic())])
+
+        setattr(owner, attr, timed_call)
+
+    sys.path.insert(0, REPO)
+    import preflight.cli as cli
+
+    t_cli = time.monotonic()
+    import preflight.inspect as insp
+    from preflight.gather import pair
+
+    def host_label(step: str) -> Callable[..., str]:
+        return lambda self, *a, **k: f"{step} {self.snap.role}"
+
+    wrap(pair._Host, "gather_libvirt", host_label("1 libvirt facts"))
+    wrap(pair._Host, "connect", host_label("1 connect (ssh master; local: nothing)"))
+    wrap(
+        pair._Host,
+        "gather",
+        lambda self, names, paths, names_only=False: (
+            f"{'3 late names' if names_only else '2 gather.sh'} {self.snap.role}"
+        ),
+    )
+    wrap(pair, "_learned_names", lambda *a, **k: "3 _learned_names (parses dest qemu.conf)")
+    wrap(pair._Host, "finish", host_label("4 finish"))
+    wrap(insp, "inspect_pair", lambda *a, **k: "B inspect_pair (gather, total)")
+    wrap(cli, "build_plan", lambda *a, **k: "A check() entered: typer parsed the arguments")
+    wrap(cli, "evaluate", lambda *a, **k: "C evaluate (rules, parsers)")
+    wrap(cli, "render", lambda *a, **k: "D render json + write")
+    out_file = "/run/lab/bench-check-out.json"
+    sys.argv = ["preflight", *CHECK_ARGV[1:], "--output", out_file]
+    rc = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    t_end = time.monotonic()
+    with open(out_file) as f:
+        report = json.load(f)
+    return {
+        "rc": rc,
+        "verdict": report["verdict"],
+        "hosts": report["hosts"],
+        "python_ready": since(t_ready),
+        "import_cli_done": since(t_cli),
+        "main_returned": since(t_end),
         "marks": marks,
-        "names": names,
-        "paths": paths,
-        "json_bytes": len(out),
     }
 
 
 def importtime() -> dict[str, Any]:
     """Cumulative import time (-X importtime) of the top-level packages `preflight check` loads."""
-    code = ("import preflight.cli, preflight.inspect, preflight.engine, preflight.report.machine, rules")
+    code = "import preflight.cli, preflight.inspect, preflight.engine, preflight.report.machine, rules"
     res = subprocess.run([PY, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=REPO)
     top: dict[str, int] = {}
     for line in res.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
         try:
-            _, cum, name = (x.strip() for x in line[len("import time:"):].split("|"))
+            _, cum, name = (x.strip() for x in line[len("import time:") :].split("|"))
             cum_us = int(cum)
         except ValueError:
             continue
@@ -284,12 +315,12 @@ def child_argv(variant: str) -> list[str]:
     me = os.path.abspath(__file__)
     return {
         "check": CHECK_ARGV,
-        "check_replay": CHECK_ARGV + ["--source-facts", f"{REPLAY_DIR}/source.json",
-                                      "--dest-facts", f"{REPLAY_DIR}/destination.json"],
+        "check_replay": CHECK_ARGV
+        + ["--source-facts", f"{REPLAY_DIR}/source.json", "--dest-facts", f"{REPLAY_DIR}/destination.json"],
         "floor": [PY, me, "floor"],
         "floor_literal": [PY, me, "floor", "--literal"],
         "naive": [PY, me, "naive"],
-        "phases": [PY, me, "phases"],
+        "traced": [PY, me, "traced"],
         "python_startup": [PY, "-c", "pass"],
     }[variant]
 
@@ -297,7 +328,15 @@ def child_argv(variant: str) -> list[str]:
 def timed(variant: str) -> dict[str, Any]:
     argv = child_argv(variant)
     s = pc()
-    res = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, stdin=subprocess.DEVNULL)
+    spawned = time.monotonic()
+    res = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "BENCH_SPAWNED": repr(spawned)},
+    )
     wall = pc() - s
     out: dict[str, Any] = {"variant": variant, "wall": round(wall, 4), "rc": res.returncode}
     if res.stdout.strip():
@@ -318,8 +357,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(floor("--literal" in argv)))
     elif mode == "naive":
         print(json.dumps(naive()))
-    elif mode == "phases":
-        print(json.dumps(phases()))
+    elif mode == "traced":
+        print(json.dumps(traced(float(os.environ.get("BENCH_SPAWNED", time.monotonic())))))
     elif mode == "importtime":
         print(json.dumps(importtime()))
     elif mode == "save-facts":  # the replay's input, gathered once

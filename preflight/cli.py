@@ -73,6 +73,29 @@ def write_output(text: str, output: Path | None) -> None:
     tmp.replace(output)
 
 
+def plan_and_snapshots(
+    args: list[str], flags: dict[str, object], source: str, dest: str | None, source_libvirt: str | None,
+    dest_libvirt: str | None, source_facts: Path | None, dest_facts: Path | None, sudo: bool,
+    ssh_config: Path | None, timeout: float,
+) -> tuple[MigrationPlan, HostSnapshot, HostSnapshot]:
+    """The plan from virsh-style words, and both hosts' snapshots (loaded or gathered); usage errors exit 2."""
+    from preflight.inspect import InspectError, inspect_pair
+
+    try:
+        plan = build_plan(args, **flags)
+        if plan.tunnelled and not plan.p2p:
+            raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
+        dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
+        src_snap = load_snapshot(source_facts, "source") if source_facts else None
+        dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
+        src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
+                                          sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
+                                          timeout=timeout)
+    except (ValueError, InspectError) as exc:
+        raise fail_usage(str(exc)) from None
+    return plan, src_snap, dst_snap
+
+
 def render(report: Report, fmt: str, output: Path | None, verbose: bool) -> None:
     from preflight.report import machine, text
 
@@ -116,25 +139,10 @@ def check(
     """Inspect the source and destination and judge the planned migration."""
     if fmt not in FORMATS:
         raise fail_usage(f"--format must be one of {', '.join(FORMATS)}")
-    try:
-        plan = build_plan(args, live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all,
-                          unsafe=unsafe, offline=offline, migrate_uri=migrateuri, all_running=all_running,
-                          concurrency=concurrency)
-        if tunnelled and not p2p:
-            raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
-        dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
-        src_snap = load_snapshot(source_facts, "source") if source_facts else None
-        dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
-    except ValueError as exc:
-        raise fail_usage(str(exc)) from None
-    from preflight.inspect import InspectError, inspect_pair
-
-    try:
-        src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
-                                          sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
-                                          timeout=timeout)
-    except InspectError as exc:
-        raise fail_usage(str(exc)) from None
+    plan, src_snap, dst_snap = plan_and_snapshots(
+        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
+                   offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
+        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout)
     if save_facts:
         save_facts.mkdir(parents=True, exist_ok=True)
         src_snap.save(save_facts / "source.json")
@@ -178,25 +186,10 @@ def fix(
 
     if policy is not None and policy not in POLICIES:
         raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
-    try:
-        plan = build_plan(args, live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all,
-                          unsafe=unsafe, offline=offline, migrate_uri=migrateuri, all_running=all_running,
-                          concurrency=concurrency)
-        if tunnelled and not p2p:
-            raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
-        dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
-        src_snap = load_snapshot(source_facts, "source") if source_facts else None
-        dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
-    except ValueError as exc:
-        raise fail_usage(str(exc)) from None
-    from preflight.inspect import InspectError, inspect_pair
-
-    try:
-        src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
-                                          sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
-                                          timeout=timeout)
-    except InspectError as exc:
-        raise fail_usage(str(exc)) from None
+    plan, src_snap, dst_snap = plan_and_snapshots(
+        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
+                   offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
+        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout)
     targets = {"source": target_for("source", src_snap.spec, source_facts is not None),
                "destination": target_for("destination", dst_snap.spec, dest_facts is not None)}
     report = evaluate(plan, src_snap, dst_snap)

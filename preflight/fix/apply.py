@@ -86,7 +86,9 @@ def write_all(items: list[tuple[Target, FileChange]], stamp: str | None = None) 
             report.append(f"wrote {real}" + (f" (backup: {backup})" if backup else " (new file)"))
     except OSError as exc:
         _roll_back(done)
-        raise WriteError(f"{exc.filename or ''}: {exc.strerror or exc}; nothing was changed") from exc
+        hint = " (a mount point, e.g. a bind-mounted /etc/hosts: copy the fixed file over it by hand)" \
+            if exc.errno == errno.EBUSY else ""
+        raise WriteError(f"{exc.filename or ''}: {exc.strerror or exc}{hint}; nothing was changed") from exc
     return report
 
 

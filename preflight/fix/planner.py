@@ -51,6 +51,10 @@ def patched(snap: HostSnapshot, plan: FixPlan, role: str) -> HostSnapshot:
                 index.text = (index.text or "").rstrip("\n") + f"\n{change.path}\n"
         elif change.path == view.daemon_conf_path:
             _superseded(out, P.virt_admin_key(view.daemon_name))
+        elif change.path == P.ETC_HOSTS:
+            # the resolver reads /etc/hosts first: judge names by the fixed file, as in image mode
+            for key in [k for k in out.probes if k.startswith(P.GETENT_PREFIX)]:
+                _superseded(out, key)
     return out
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,12 @@ def note(name: str, seconds: float) -> None:
 @pytest.fixture(scope="session")
 def lab_session(request: pytest.FixtureRequest) -> Lab:
     require_lab()
+    # One pytest session at a time per lab directory: a second one (another checkout, CI beside a
+    # developer) waits here instead of tearing the first one's hosts down under it.
+    TEST_DIR.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(f"{TEST_DIR}.lock", "w")  # noqa: SIM115 - held for the whole session
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    request.addfinalizer(lock.close)
     lab = Lab(TEST_DIR)
     lab.install_safety_net()  # atexit + SIGTERM/SIGHUP
 

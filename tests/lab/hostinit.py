@@ -55,8 +55,9 @@ def setup(spec: dict) -> int:
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     shared = spec["shared_mnt"]
-    bindfs = subprocess.Popen(["bindfs", "-f", "-o", "subtype=glusterfs,entry_timeout=0,attr_timeout=0,negative_timeout=0",
-                               spec["store"], shared],
+    # No FUSE caching: both hosts must see each other's creates and deletes at once, as on real shared storage.
+    fuse_opts = "subtype=glusterfs,entry_timeout=0,attr_timeout=0,negative_timeout=0"
+    bindfs = subprocess.Popen(["bindfs", "-f", "-o", fuse_opts, spec["store"], shared],
                               stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not mounted(shared):

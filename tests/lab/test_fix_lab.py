@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.lab.conftest import lab, lab_session  # noqa: F401 - the lab fixtures, shared with tests/lab
-from tests.lab.files import ADDRS, fqdn
-from tests.lab.lab import Lab
-from tests.lab.test_agreement import max_clients_1, max_startups_1, no_dest_name
+from .files import ADDRS, fqdn
+from .lab import Lab
+from .test_agreement import max_clients_1, max_startups_1, no_dest_name
 
 pytestmark = pytest.mark.lab
 
@@ -50,7 +49,7 @@ def _preflight(lab: Lab, *args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_fix_makes_the_migration_work(lab: Lab, sc: FixScenario) -> None:  # noqa: F811
+def test_fix_makes_the_migration_work(lab: Lab, sc: FixScenario) -> None:
     guests = [f"g{i + 1}" for i in range(sc.guests)]
     for g in guests:
         lab.define_guest("host1", g, disk=("shared", f"{g}.qcow2"))
