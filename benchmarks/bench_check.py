@@ -340,7 +340,7 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         "after one warm-up of each."
     )
     a("")
-    a("Reproduce (from /work/main, as root; takes about 2 minutes):")
+    a("Reproduce (from /work/main, as root; about 3.5 minutes, 1 without the .bashrc experiment):")
     a("")
     a("    python -m benchmarks.bench_check --runs 7")
     a("")

@@ -1,10 +1,12 @@
 """Gather both hosts of a migration, in parallel, each with one script run.
 
 Phase 1 (parallel): libvirt facts of both hosts; the ssh masters.
-Phase 2 (parallel): one gather script per host, with the guest disk paths (known
-only after phase 1) and, on the source, the destination names to resolve.
-Phase 3 (rare): names learned only from the destination's answers (its qemu.conf
-migration_host, its `hostname` when libvirt could not say) resolved on the source.
+Phase 2 (parallel, pipelined): each host's script starts as soon as the source's
+libvirt (the guests' disk paths) and its own connection are there; the source
+resolves the destination names known from the plan.
+Phase 3 (usually one names-only run on the source): names learned only from the
+destination's answers (its libvirt hostname, its qemu.conf migration_host, its
+`hostname` when libvirt could not say).
 
 A host that cannot be reached gets reachable=False and the transport's reason;
 nothing here raises for an unreachable host.
@@ -60,7 +62,10 @@ def guest_disk_paths(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[st
 
 
 def destination_names(plan: MigrationPlan, dest_libvirt: LibvirtFacts | None) -> list[str]:
-    names = [plan.dest_host, dest_libvirt.hostname if dest_libvirt else None, plan.migrate_host]
+    # the test driver answers with this machine's hostname, not the modelled host's
+    modelled = dest_libvirt is not None and dest_libvirt.uri.startswith("test:")
+    hostname = dest_libvirt.hostname if dest_libvirt and not modelled else None
+    names = [plan.dest_host, hostname, plan.migrate_host]
     return list(dict.fromkeys(n for n in names if n))
 
 
@@ -175,21 +180,32 @@ def gather_pair(
     options = options or AccessOptions()
     src = _Host(source, "source", source_libvirt, options)
     dst = _Host(dest, "destination", dest_libvirt, options)
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gather") as pool:
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="gather") as pool:
         try:
-            phase1 = [
-                pool.submit(f) for f in (src.gather_libvirt, dst.gather_libvirt, src.connect, dst.connect)
-            ]
-            for fut in phase1:
-                fut.result()
-            paths = guest_disk_paths(src.snap.libvirt, plan)
-            names = destination_names(plan, dst.snap.libvirt)
-            phase2 = [pool.submit(src.gather, names, paths), pool.submit(dst.gather, (), paths)]
-            for fut in phase2:
-                fut.result()
-            late = [n for n in _learned_names(dst.snap) if n not in names]
+            src_lv, dst_lv = pool.submit(src.gather_libvirt), pool.submit(dst.gather_libvirt)
+            src_up, dst_up = pool.submit(src.connect), pool.submit(dst.connect)
+
+            # Each host's script starts as soon as what it needs is there (the guests' disk paths
+            # from the source's libvirt, its own connection), not when the slowest step of phase 1
+            # (usually the destination's qemu+ssh libvirt open) ends.
+            def source_script() -> list[str]:
+                src_lv.result(), src_up.result()
+                names = destination_names(plan, None)
+                src.gather(names, guest_disk_paths(src.snap.libvirt, plan))
+                return names
+
+            def dest_script() -> None:
+                src_lv.result(), dst_up.result()
+                dst.gather((), guest_disk_paths(src.snap.libvirt, plan))
+
+            asked_src, dst_done = pool.submit(source_script), pool.submit(dest_script)
+            names = asked_src.result()
+            dst_lv.result(), dst_done.result()
+            # Names only the destination's answers reveal (its libvirt hostname, migration_host).
+            late = [n for n in destination_names(plan, dst.snap.libvirt) + _learned_names(dst.snap)
+                    if n not in names]
             if late:
-                src.gather(late, (), names_only=True)
+                src.gather(list(dict.fromkeys(late)), (), names_only=True)
         finally:
             src_snap, dst_snap = src.finish(), dst.finish()
     return src_snap, dst_snap
