@@ -347,3 +347,14 @@ def test_ver003_package_version_equals_libvirt_report() -> None:
     dst.libvirt_ok = False
     dst.cmds[P.PACKAGES] = "libvirt-daemon\t9.0.0-4\nqemu-system-x86\t1:7.2+dfsg-7+deb12u7\n"
     assert statuses(run(src, dst), "VER003") == {Status.PASS}
+
+
+def test_ver003_package_vs_binary_compares_major_minor() -> None:
+    """Debian's qemu package says 7.2 while the binary reports 7.2.22: not older."""
+    src, dst = baseline()
+    src.qemu_version = "7.2.22"
+    dst.libvirt_ok = False
+    dst.cmds[P.PACKAGES] = "libvirt-daemon\t9.0.0-4\nqemu-system-x86\t1:7.2+dfsg-7+deb12u18+b3\n"
+    assert statuses(run(src, dst), "VER003") == {Status.PASS}
+    dst.cmds[P.PACKAGES] = "libvirt-daemon\t9.0.0-4\nqemu-system-x86\t1:7.1+dfsg-2\n"
+    assert statuses(run(src, dst), "VER003") == {Status.FAIL}
