@@ -271,7 +271,7 @@ def traced(spawned: float) -> dict[str, Any]:
     sys.argv = ["preflight", *CHECK_ARGV[1:], "--output", out_file]
     rc = 0
     try:
-        cli.main()
+        cli.app()  # not cli.main(): main() ends the process with os._exit, skipping teardown
     except SystemExit as exc:
         rc = int(exc.code or 0)
     t_end = time.monotonic()
