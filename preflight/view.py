@@ -306,6 +306,11 @@ class HostView:
     def mounts(self) -> Known[list[commands.Mount]]:
         return self.text(P.MOUNTINFO).map(commands.parse_mountinfo)
 
+    @cached_property
+    def netdevs(self) -> Known[list[str]]:
+        """Names of the host's network devices (bridges, NICs, macvtap parents)."""
+        return self.text(P.NETDEVS).map(lambda t: [line.strip() for line in t.split() if line.strip()])
+
     def path_stat(self, path: str) -> Known[commands.PathStat]:
         probe = self.snap.probe(P.path_key(path))
         if probe.status is Availability.MISSING:

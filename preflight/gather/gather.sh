@@ -318,6 +318,8 @@ files_job() {
     hostname_sections
     begin cmd:mountinfo "cat /proc/self/mountinfo"
     if cat /proc/self/mountinfo 2>"$ERR"; then end 0 ok; else end "$?" error; fi
+    begin cmd:netdevs "ls /sys/class/net"
+    if ls /sys/class/net 2>"$ERR"; then end 0 ok; else end "$?" error; fi
 }
 daemons_job() {
     daemons_section

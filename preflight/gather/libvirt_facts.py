@@ -178,6 +178,8 @@ def _collect(uri: str) -> LibvirtFacts:
                 errors.setdefault("host_uuid", "the capabilities XML has no host/uuid")
         domains = _try(errors, "guests", lambda: conn.listAllDomains(0)) or []
         facts.guests = sorted((_guest(d, errors) for d in domains), key=lambda g: g.name)
+        nets = _try(errors, "networks", lambda: conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE))
+        facts.networks = sorted(n.name() for n in nets) if nets is not None else None
         return facts
     finally:
         _try(errors, "close", conn.close)

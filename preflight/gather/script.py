@@ -22,6 +22,7 @@ FIXED_COMMAND_KEYS = (
     pk.PACKAGES,
     pk.DAEMONS,
     pk.MOUNTINFO,
+    pk.NETDEVS,
 )
 
 

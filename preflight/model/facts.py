@@ -96,6 +96,8 @@ class LibvirtFacts:
     hostname: str | None = None
     host_uuid: str | None = None
     guests: list[GuestFact] = field(default_factory=list)
+    # names of the active libvirt networks; None when they could not be listed
+    networks: list[str] | None = None
     # per-field failures, e.g. {"hostname": "this function is not supported by the connection driver"}
     errors: dict[str, str] = field(default_factory=dict)
 

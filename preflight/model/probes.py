@@ -61,6 +61,7 @@ PACKAGES = "cmd:packages"
 # how is systemd | pidfile | pidof | socket.
 DAEMONS = "cmd:daemons"
 MOUNTINFO = "cmd:mountinfo"  # cat /proc/self/mountinfo
+NETDEVS = "cmd:netdevs"  # `ls /sys/class/net`: every network device (bridges, NICs), one per line
 # `virt-admin -c <daemon uri> srv-clients-info <srv>` + `srv-threadpool-info <srv>`,
 # output concatenated; key suffix is the daemon name (libvirtd / virtqemud / virtproxyd).
 VIRT_ADMIN_PREFIX = "cmd:virt-admin:"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from .agreement import ROWS, Row
-from .files import ADDRS, LOCAL_DIR, SHARED_DIR, etc_hosts, fqdn, host_uuid
+from .files import ADDRS, LOCAL_DIR, SHARED_DIR, etc_hosts, fqdn, guest_xml, host_uuid
 from .lab import Lab
 
 pytestmark = pytest.mark.lab
@@ -84,6 +84,25 @@ def max_clients_held(lab: Lab) -> None:
     lab.exec("host2", "sleep 1")
 
 
+BRIDGE_NIC = "    <interface type='bridge'><source bridge='br-lab'/><model type='virtio'/></interface>\n"
+
+
+def guest_on_bridge(lab: Lab, on_dest: bool) -> None:
+    """g1 gets a NIC on bridge br-lab, which exists on host1 (and on host2 only when on_dest)."""
+    for host in ("host1", "host2") if on_dest else ("host1",):
+        lab.exec(host, "ip link add br-lab type bridge && ip link set br-lab up", check=True)
+    xml = guest_xml("g1", f"{SHARED_DIR}/g1.qcow2").replace("    <controller", BRIDGE_NIC + "    <controller", 1)
+    lab.exec("host1", "virsh -q destroy g1; virsh -q undefine g1", timeout=30)
+    lab.write_file("host1", "/run/lab/g1-nic.xml", xml)
+    lab.exec("host1", "virsh -q define /run/lab/g1-nic.xml && virsh -q start g1", check=True, timeout=60)
+
+
+def drop_bridges(lab: Lab) -> None:
+    """reset() keeps network devices: remove the scenario bridge so every scenario starts clean."""
+    for host in ("host1", "host2"):
+        lab.exec(host, "ip link del br-lab 2>/dev/null; true")
+
+
 def different_file_on_dest(lab: Lab) -> None:
     # a stray image with the same name on host2's local disk (e.g. from an earlier copy)
     lab.exec("host2", f"qemu-img create -q -f qcow2 {LOCAL_DIR}/g1.qcow2 32M", check=True)
@@ -103,6 +122,8 @@ SCENARIOS = [
     Scenario("same host UUID on both", same_uuid),
     Scenario("libvirtd stopped on dest", stop_dest_libvirtd),
     Scenario("guest shut off", start=False),
+    Scenario("guest bridge missing on dest", lambda lab: guest_on_bridge(lab, on_dest=False)),
+    Scenario("guest bridge present on both", lambda lab: guest_on_bridge(lab, on_dest=True)),
     Scenario("disk on a non-shared directory", disk="local"),
     Scenario("different file at the same path, --unsafe", different_file_on_dest, disk="local",
              flags=["--unsafe"]),
@@ -137,6 +158,7 @@ def setup_guests(lab: Lab, sc: Scenario) -> list[str]:
 
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario) -> None:
+    drop_bridges(lab)
     guests = setup_guests(lab, sc)
     sc.fault(lab)
     report = predict(lab, sc, guests)

@@ -17,6 +17,7 @@ from preflight.model.facts import (
     DiskFact,
     GuestFact,
     HostMode,
+    InterfaceFact,
     HostSnapshot,
     LibvirtFacts,
     Probe,
@@ -49,6 +50,7 @@ class HostBuilder:
     lib_version: str = "9.0.0"
     qemu_version: str = "7.2.0"
     mode: HostMode = HostMode.SSH
+    networks: list[str] | None = field(default_factory=lambda: ["default"])
 
     def build(self) -> HostSnapshot:
         snap = HostSnapshot(role=self.role, spec=f"ssh://root@{self.hostname}", mode=self.mode)
@@ -67,7 +69,7 @@ class HostBuilder:
             snap.libvirt = LibvirtFacts(uri=f"qemu+ssh://root@{self.hostname}/system", status=Availability.OK,
                                         hypervisor_type="QEMU", hypervisor_version=self.qemu_version,
                                         lib_version=self.lib_version, hostname=self.hostname,
-                                        host_uuid=self.uuid, guests=self.guests)
+                                        host_uuid=self.uuid, guests=self.guests, networks=self.networks)
         else:
             snap.libvirt = LibvirtFacts(uri=f"qemu+ssh://root@{self.hostname}/system", status=Availability.ERROR,
                                         error="Cannot recv data: Connection reset by peer")
@@ -96,7 +98,8 @@ def baseline() -> tuple[HostBuilder, HostBuilder]:
         P.SSHD_CONFIG: "PermitRootLogin prohibit-password\n",
     }
     src = HostBuilder("source", "host1.example.com", SRC_ADDR, "aaaaaaaa-0000-0000-0000-000000000001",
-                      guests=[guest(disks=[file_disk(SHARED_DISK)])])
+                      guests=[guest(disks=[file_disk(SHARED_DISK)],
+                                    interfaces=[InterfaceFact("bridge", "br0"), InterfaceFact("network", "default")])])
     dst = HostBuilder("destination", "host2.example.com", DST_ADDR, "aaaaaaaa-0000-0000-0000-000000000002")
     for b, other in ((src, dst), (dst, src)):
         b.files.update(common_files)
@@ -112,6 +115,7 @@ def baseline() -> tuple[HostBuilder, HostBuilder]:
             P.SSHD_VERSION: "OpenSSH_9.2p1 Debian-2+deb12u6, OpenSSL 3.0.19\n",
             P.SSHD_T: "port 22\nmaxstartups 10:30:100\npersourcemaxstartups none\nmaxsessions 10\n",
             P.MOUNTINFO: MOUNTINFO,
+            P.NETDEVS: "br0\neth0\nlo\nvirbr0\n",
             P.path_key(SHARED_DISK): path_stat(SHARED_DISK),
         })
     src.cmds[P.getent_key("host2.example.com")] = f"{DST_ADDR}      STREAM host2.example.com\n"

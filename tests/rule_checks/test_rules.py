@@ -358,3 +358,22 @@ def test_ver003_package_vs_binary_compares_major_minor() -> None:
     assert statuses(run(src, dst), "VER003") == {Status.PASS}
     dst.cmds[P.PACKAGES] = "libvirt-daemon\t9.0.0-4\nqemu-system-x86\t1:7.1+dfsg-2\n"
     assert statuses(run(src, dst), "VER003") == {Status.FAIL}
+
+
+# --- NET004 -------------------------------------------------------------------
+def test_net004_missing_bridge_and_network() -> None:
+    src, dst = baseline()
+    dst.cmds[P.NETDEVS] = "eth0\nlo\n"
+    dst.networks = []
+    report = run(src, dst)
+    fails = {f.subject: f for f in of(report, "NET004") if f.status is Status.FAIL}
+    assert "Cannot get interface MTU on 'br0'" in fails["g1: bridge 'br0'"].message
+    assert "Network not found" in fails["g1: network 'default'"].message
+    assert "net-start default" in (fails["g1: network 'default'"].remediation or "")
+
+
+def test_net004_unknown_when_not_listed() -> None:
+    src, dst = baseline()
+    dst.cmds[P.NETDEVS] = None
+    dst.networks = None
+    assert statuses(run(src, dst), "NET004") == {Status.UNKNOWN}
