@@ -17,8 +17,8 @@ from preflight.model.facts import (
     DiskFact,
     GuestFact,
     HostMode,
-    InterfaceFact,
     HostSnapshot,
+    InterfaceFact,
     LibvirtFacts,
     Probe,
 )
