@@ -4,7 +4,9 @@
 # judged on two RHEL-style image roots. Prints NOT READY and exits 1.
 set -eu
 top="$(cd "$(dirname "$0")/.." && pwd)"
-"$top/scripts/setup.sh" >/dev/null
+log=$(mktemp)
+"$top/scripts/setup.sh" >"$log" 2>&1 || { cat "$log" >&2; echo "examples/run.sh: setup failed (above)" >&2; exit 2; }
+rm -f "$log"
 exec "$top/.venv/bin/preflight" check --live guest1-rhel6-64 qemu+ssh://host2.example.com/system \
     --concurrency 12 \
     --source "$top/examples/host1" --source-libvirt "test://$top/examples/host1.xml" \

@@ -34,20 +34,24 @@ def render(report: Report, stream: TextIO | None = None, verbose: bool = False) 
     snaps = report.snapshots
     for scope in (Scope.SOURCE, Scope.DESTINATION, Scope.PAIR):
         found = sorted((f for f in report.findings if f.host is scope), key=lambda f: (ORDER[f.status], f.rule))
+        hidden_skips = 0
         if not verbose:
-            found = [f for f in found if f.status is not Status.PASS]
+            hidden_skips = sum(1 for f in found if f.status is Status.SKIP)
+            found = [f for f in found if f.status not in (Status.PASS, Status.SKIP)]
         title = HEADINGS[scope]
         snap = snaps.get(scope.value)
         if snap is not None:
             title += f" — {snap.spec}"
         lines.append(title)
-        if not found:
+        if not found and not hidden_skips:
             lines.append("  (all checks passed)" if not verbose else "  (nothing)")
         for f in found:
             where = f" [{f.file}{':' + str(f.line) if f.line else ''}]" if f.file else ""
             lines.append(f"  {_tag(f, colour)} {f.rule} {f.name}: {f.message}{where}")
             if f.remediation and f.status is Status.FAIL:
                 lines.append(f"          fix: {f.remediation}")
+        if hidden_skips:
+            lines.append(f"  ({hidden_skips} check(s) skipped, e.g. not available in image mode: -v lists them)")
         lines.append("")
     lines.append(verdict_line(report, colour))
     return "\n".join(lines) + "\n"

@@ -120,3 +120,19 @@ def test_sarif_and_junit() -> None:
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"NET001", "SSH001"}
     junit = preflight(*example_args(), "--format", "junit").stdout
     assert junit.startswith("<testsuite") and 'failures="2"' in junit
+
+
+def test_odd_guest_name_is_reported_not_crashed() -> None:
+    odd = "we'ird $(name) \"x\""
+    out = preflight("check", "--live", odd, URI, "--format", "json",
+                    "--source", str(EXAMPLES / "host1"), "--source-libvirt", f"test://{EXAMPLES / 'host1.xml'}",
+                    "--dest", str(EXAMPLES / "host2"), "--dest-libvirt", f"test://{EXAMPLES / 'host2.xml'}")
+    assert out.returncode == 1, out.stderr
+    gst = [f for f in json.loads(out.stdout)["findings"] if f["rule"] == "GST001"]
+    assert gst[0]["status"] == "fail" and odd in gst[0]["message"]
+
+
+def test_text_hides_skips_unless_verbose() -> None:
+    short = preflight(*example_args()).stdout
+    assert "SKIP " not in short and "skipped, e.g. not available in image mode" in short
+    assert "SKIP " in preflight(*example_args(), "-v").stdout
