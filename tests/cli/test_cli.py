@@ -129,7 +129,7 @@ def test_odd_guest_name_is_reported_not_crashed() -> None:
                     "--dest", str(EXAMPLES / "host2"), "--dest-libvirt", f"test://{EXAMPLES / 'host2.xml'}")
     assert out.returncode == 1, out.stderr
     gst = [f for f in json.loads(out.stdout)["findings"] if f["rule"] == "GST001"]
-    assert gst[0]["status"] == "fail" and odd in gst[0]["message"]
+    assert gst[0]["status"] == "fail" and "$(name)" in gst[0]["message"] and gst[0]["subject"] == odd
 
 
 def test_text_hides_skips_unless_verbose() -> None:
