@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+
 from preflight.access import AccessOptions, HostSpecError, parse_host_spec
 from preflight.gather.pair import destination_names, gather_host, gather_pair, guest_disk_paths
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
+
+
+def _prepare_judging() -> None:
+    """While gathering waits on the network: import the rules and compile the Augeas lenses."""
+    import rules  # noqa: F401
+    from preflight.parsers import hosts, libvirtconf, sshd
+    from preflight.parsers.augeas_util import warm_up
+
+    warm_up((hosts.LENS, sshd.LENS, libvirtconf.LENS))
 
 
 class InspectError(Exception):
@@ -37,6 +48,7 @@ def inspect_pair(
         return source_snapshot, dest_snapshot
     options = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=ssh_config)
     src_spec, dst_spec = _spec(source, "--source"), _spec(dest, "--dest")
+    threading.Thread(target=_prepare_judging, name="warm-up", daemon=True).start()
     if source_snapshot is None and dest_snapshot is None:
         return gather_pair(src_spec, dst_spec, plan, source_libvirt, dest_libvirt, options)
     if source_snapshot is None:

@@ -137,3 +137,16 @@ def edit_text(lens: str, text: str, path: str, edit: Callable[[augeas.Augeas, st
         finally:
             for node in (src, out, dst, f"/augeas/text{dst}"):
                 aug.remove(node)
+
+
+def warm_up(lenses: tuple[str, ...]) -> None:
+    """Compile the lenses now (Augeas loads a lens module on first use: ~15 ms for Sshd).
+
+    Called from a background thread while gathering waits on the network, so the
+    rules do not pay for it afterwards; cffi releases the GIL during the C calls.
+    """
+    for lens in lenses:
+        try:
+            parse_text(lens, "", "(warm-up)")
+        except ParseError:
+            pass
