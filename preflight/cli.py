@@ -10,6 +10,7 @@ from typing import List, Optional  # noqa: UP035 - typer reads these annotations
 
 import typer
 
+from preflight import cli_options as opt
 from preflight.engine import ExitCode, Report, evaluate
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
@@ -113,31 +114,40 @@ def render(report: Report, fmt: str, output: Path | None, verbose: bool) -> None
 
 @app.command()
 def check(
-    args: List[str] = typer.Argument(..., metavar="[GUEST ...] DESTURI", help="As for virsh migrate."),
-    live: bool = typer.Option(False, "--live", help="Live migration (the guest must be running)."),
-    p2p: bool = typer.Option(False, "--p2p", help="Peer-to-peer: the source daemon connects to DESTURI."),
-    tunnelled: bool = typer.Option(False, "--tunnelled", help="Data over the libvirt connection (with --p2p)."),
-    copy_storage_all: bool = typer.Option(False, "--copy-storage-all", help="Disks are copied: no shared storage needed."),
-    unsafe: bool = typer.Option(False, "--unsafe", help="The migration will pass --unsafe (storage is still judged)."),
-    offline: bool = typer.Option(False, "--offline", help="Offline migration of the definition only."),
-    migrateuri: Optional[str] = typer.Option(None, "--migrateuri", help="Data-stream URI, e.g. tcp://10.0.0.20."),
-    all_running: bool = typer.Option(False, "--all-running", help="Every running guest of the source."),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Migrations at once [default: number of guests]."),
-    source: str = typer.Option("local", "--source", help="local | ssh://[user@]host[:port] | image root directory."),
-    dest: Optional[str] = typer.Option(None, "--dest", help="Destination host [default: ssh://HOST of DESTURI]."),
-    source_libvirt: Optional[str] = typer.Option(None, "--source-libvirt", help="libvirt URI of the source [default: from --source]."),
-    dest_libvirt: Optional[str] = typer.Option(None, "--dest-libvirt", help="libvirt URI of the destination [default: from --dest]."),
-    source_facts: Optional[Path] = typer.Option(None, "--source-facts", help="Judge a saved snapshot instead of gathering."),
-    dest_facts: Optional[Path] = typer.Option(None, "--dest-facts", help="Judge a saved snapshot instead of gathering."),
+    args: opt.GuestsAndUri,
+    live: opt.Live = False,
+    p2p: opt.P2p = False,
+    tunnelled: opt.Tunnelled = False,
+    copy_storage_all: opt.CopyStorageAll = False,
+    unsafe: opt.Unsafe = False,
+    offline: opt.Offline = False,
+    migrateuri: opt.MigrateUri = None,
+    all_running: opt.AllRunning = False,
+    concurrency: opt.Concurrency = None,
+    source: opt.Source = "local",
+    dest: opt.Dest = None,
+    source_libvirt: opt.SourceLibvirt = None,
+    dest_libvirt: opt.DestLibvirt = None,
+    source_facts: opt.SourceFacts = None,
+    dest_facts: opt.DestFacts = None,
     save_facts: Optional[Path] = typer.Option(None, "--save-facts", help="Also save both snapshots into this directory."),
     fmt: str = typer.Option("text", "--format", help="text | json | sarif | junit."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here (atomically)."),
-    sudo: bool = typer.Option(False, "--sudo", help="Run the remote gather script with sudo -n."),
-    ssh_config: Optional[Path] = typer.Option(None, "--ssh-config", help="ssh -F FILE for inspection connections."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per connection / gather phase."),
+    sudo: opt.Sudo = False,
+    ssh_config: opt.SshConfig = None,
+    timeout: opt.Timeout = 10.0,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Text: list passed checks too."),
 ) -> None:
-    """Inspect the source and destination and judge the planned migration."""
+    """Inspect the source and destination and judge the planned migration.
+
+    SSH: one multiplexed connection per host, BatchMode (keys only, never a prompt), host keys verified against known_hosts; libvirt's own qemu+ssh connection reads ~/.ssh/config only.
+
+    Values come from the live daemons (virt-admin, sshd -T) when they answer, else from the files, else from the compiled defaults of the installed release; each finding says which.
+
+    An image root has no commands: those checks are skipped (not available in image mode) and names are judged on its /etc/hosts alone. Warnings never change the exit code.
+
+    Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error, 3 could not inspect.
+    """
     if fmt not in FORMATS:
         raise fail_usage(f"--format must be one of {', '.join(FORMATS)}")
     plan, src_snap, dst_snap = plan_and_snapshots(
@@ -155,29 +165,29 @@ def check(
 
 @app.command()
 def fix(
-    args: List[str] = typer.Argument(..., metavar="[GUEST ...] DESTURI", help="As for virsh migrate."),
-    live: bool = typer.Option(False, "--live", help="Live migration (the guest must be running)."),
-    p2p: bool = typer.Option(False, "--p2p", help="Peer-to-peer: the source daemon connects to DESTURI."),
-    tunnelled: bool = typer.Option(False, "--tunnelled", help="Data over the libvirt connection (with --p2p)."),
-    copy_storage_all: bool = typer.Option(False, "--copy-storage-all", help="Disks are copied: no shared storage needed."),
-    unsafe: bool = typer.Option(False, "--unsafe", help="The migration will pass --unsafe (storage is still judged)."),
-    offline: bool = typer.Option(False, "--offline", help="Offline migration of the definition only."),
-    migrateuri: Optional[str] = typer.Option(None, "--migrateuri", help="Data-stream URI, e.g. tcp://10.0.0.20."),
-    all_running: bool = typer.Option(False, "--all-running", help="Every running guest of the source."),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Migrations at once [default: number of guests]."),
-    source: str = typer.Option("local", "--source", help="local | ssh://[user@]host[:port] | image root directory."),
-    dest: Optional[str] = typer.Option(None, "--dest", help="Destination host [default: ssh://HOST of DESTURI]."),
-    source_libvirt: Optional[str] = typer.Option(None, "--source-libvirt", help="libvirt URI of the source [default: from --source]."),
-    dest_libvirt: Optional[str] = typer.Option(None, "--dest-libvirt", help="libvirt URI of the destination [default: from --dest]."),
-    source_facts: Optional[Path] = typer.Option(None, "--source-facts", help="Use a saved snapshot instead of gathering."),
-    dest_facts: Optional[Path] = typer.Option(None, "--dest-facts", help="Use a saved snapshot instead of gathering."),
+    args: opt.GuestsAndUri,
+    live: opt.Live = False,
+    p2p: opt.P2p = False,
+    tunnelled: opt.Tunnelled = False,
+    copy_storage_all: opt.CopyStorageAll = False,
+    unsafe: opt.Unsafe = False,
+    offline: opt.Offline = False,
+    migrateuri: opt.MigrateUri = None,
+    all_running: opt.AllRunning = False,
+    concurrency: opt.Concurrency = None,
+    source: opt.Source = "local",
+    dest: opt.Dest = None,
+    source_libvirt: opt.SourceLibvirt = None,
+    dest_libvirt: opt.DestLibvirt = None,
+    source_facts: opt.SourceFacts = None,
+    dest_facts: opt.DestFacts = None,
     diff: bool = typer.Option(True, "--diff/--no-diff", help="Print unified diffs per host and file."),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write the fixed files under DIR/HOST/PATH."),
     write: bool = typer.Option(False, "--write", help="Replace the files in place (local and image roots only; validated, backed up)."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Hardening policy the fix must not loosen: cis."),
-    sudo: bool = typer.Option(False, "--sudo", help="Run the remote gather script with sudo -n."),
-    ssh_config: Optional[Path] = typer.Option(None, "--ssh-config", help="ssh -F FILE for inspection connections."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per connection / gather phase."),
+    sudo: opt.Sudo = False,
+    ssh_config: opt.SshConfig = None,
+    timeout: opt.Timeout = 10.0,
 ) -> None:
     """Corrected libvirtd.conf, sshd_config and /etc/hosts for the planned migration (diffs by default).
 
@@ -200,15 +210,15 @@ def fix(
 
 @app.command()
 def facts(
-    spec: str = typer.Argument(..., help="local | ssh://[user@]host[:port] | image root directory."),
+    spec: str = typer.Argument(..., help="local | ssh://\\[user@]host\\[:port] | image root directory."),
     output: Path = typer.Option(..., "--output", "-o", help="Snapshot file (JSON) to write."),
-    libvirt: Optional[str] = typer.Option(None, "--libvirt", help="libvirt URI [default: from SPEC]."),
+    libvirt: Optional[str] = typer.Option(None, "--libvirt", help="libvirt URI \\[default: from SPEC]."),
     role: str = typer.Option("source", "--role", help="source | destination (a source also resolves --resolve names)."),
     resolve: List[str] = typer.Option([], "--resolve", help="Name to resolve on this host (getent ahosts)."),
     disk: List[str] = typer.Option([], "--disk", help="Disk path to stat on this host."),
-    sudo: bool = typer.Option(False, "--sudo"),
-    ssh_config: Optional[Path] = typer.Option(None, "--ssh-config"),
-    timeout: float = typer.Option(10.0, "--timeout"),
+    sudo: opt.Sudo = False,
+    ssh_config: opt.SshConfig = None,
+    timeout: opt.Timeout = 10.0,
 ) -> None:
     """Gather one host's facts snapshot (JSON) to judge later with check --source-facts/--dest-facts.
 
