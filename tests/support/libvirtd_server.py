@@ -21,15 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.lab.files import QEMU_CONF  # the lab's qemu.conf: root, no security driver, no virtlogd
+
 HOST_UUID = "5e1f0c2a-7b7d-4c0e-9d8a-0123456789ab"
-QEMU_CONF = """user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-stdio_handler = "file"
-"""
 GUEST_XML = """<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>64</memory>
