@@ -79,7 +79,7 @@ def _to_finding(rule: ModuleType, outcome: Outcome) -> Finding:
         message=outcome.message,
         file=outcome.file,
         line=outcome.line,
-        remediation=outcome.remediation if outcome.status is Status.FAIL else outcome.remediation,
+        remediation=outcome.remediation,
         subject=outcome.subject,
         evidence=outcome.evidence,
         seed=getattr(rule, "SEED", None),

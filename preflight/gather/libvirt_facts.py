@@ -155,6 +155,18 @@ def _guest(dom: Any, errors: dict[str, str]) -> GuestFact:
     return GuestFact(name=name, uuid=dom.UUIDString(), state=state, persistent=persistent, xml=xml or "")
 
 
+def machine_types(caps_xml: str) -> list[str]:
+    """Every machine type in the capabilities, aliases ("pc") and canonical names ("pc-i440fx-7.2")."""
+    root = ET.fromstring(caps_xml)
+    names: set[str] = set()
+    for machine in root.iterfind("guest/arch/machine"):
+        if machine.text:
+            names.add(machine.text.strip())
+        if machine.get("canonical"):
+            names.add(machine.get("canonical", ""))
+    return sorted(names)
+
+
 # --- connection -------------------------------------------------------------------
 def _collect(uri: str) -> LibvirtFacts:
     silence_libvirt_errors()
@@ -174,6 +186,7 @@ def _collect(uri: str) -> LibvirtFacts:
         caps = _try(errors, "host_uuid", conn.getCapabilities)
         if caps:
             facts.host_uuid = _try(errors, "host_uuid", lambda: ET.fromstring(caps).findtext("host/uuid"))
+            facts.machine_types = _try(errors, "machine_types", lambda: machine_types(caps))
             if not facts.host_uuid:
                 errors.setdefault("host_uuid", "the capabilities XML has no host/uuid")
         domains = _try(errors, "guests", lambda: conn.listAllDomains(0)) or []

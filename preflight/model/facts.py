@@ -98,6 +98,8 @@ class LibvirtFacts:
     guests: list[GuestFact] = field(default_factory=list)
     # names of the active libvirt networks; None when they could not be listed
     networks: list[str] | None = None
+    # machine types the hypervisor offers (capabilities guest/arch/machine, with canonical names)
+    machine_types: list[str] | None = None
     # per-field failures, e.g. {"hostname": "this function is not supported by the connection driver"}
     errors: dict[str, str] = field(default_factory=dict)
 

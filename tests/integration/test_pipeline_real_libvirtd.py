@@ -69,6 +69,8 @@ def test_pipeline_on_real_libvirtd(libvirtd: Libvirtd, guests: Path, tmp_path: P
     sto = by_rule(report, "STO001")[0]
     assert sto["status"] == "fail" and "Unsafe migration" in sto["message"] and str(guests) in sto["message"]
     assert {f["status"] for f in by_rule(report, "DMN001")} == {"pass"}
+    # machine types come from the real QEMU's capabilities (the guest runs as pc-i440fx-*)
+    assert {f["status"] for f in by_rule(report, "GST005")} == {"pass"}
     # the saved snapshot holds the real guest XML and replays to the same findings
     snap = json.loads((tmp_path / "source.json").read_text())
     assert any(g["name"] == "pipe-live" and g["state"] == "running" for g in snap["libvirt"]["guests"])

@@ -30,6 +30,7 @@ SRC_ADDR, DST_ADDR = "198.18.0.11", "198.18.0.12"
 
 def guest(name: str = "g1", state: str = "running", disks: list[DiskFact] | None = None,
           uuid: str = "11111111-1111-1111-1111-111111111111", **kw: Any) -> GuestFact:
+    kw.setdefault("machine", "pc-i440fx-7.2")
     return GuestFact(name=name, uuid=uuid, state=state, persistent=True, disks=disks or [], **kw)
 
 
@@ -51,6 +52,7 @@ class HostBuilder:
     qemu_version: str = "7.2.0"
     mode: HostMode = HostMode.SSH
     networks: list[str] | None = field(default_factory=lambda: ["default"])
+    machine_types: list[str] | None = field(default_factory=lambda: ["pc", "pc-i440fx-7.2", "q35", "pc-q35-7.2"])
 
     def build(self) -> HostSnapshot:
         snap = HostSnapshot(role=self.role, spec=f"ssh://root@{self.hostname}", mode=self.mode)
@@ -69,7 +71,8 @@ class HostBuilder:
             snap.libvirt = LibvirtFacts(uri=f"qemu+ssh://root@{self.hostname}/system", status=Availability.OK,
                                         hypervisor_type="QEMU", hypervisor_version=self.qemu_version,
                                         lib_version=self.lib_version, hostname=self.hostname,
-                                        host_uuid=self.uuid, guests=self.guests, networks=self.networks)
+                                        host_uuid=self.uuid, guests=self.guests, networks=self.networks,
+                                        machine_types=self.machine_types)
         else:
             snap.libvirt = LibvirtFacts(uri=f"qemu+ssh://root@{self.hostname}/system", status=Availability.ERROR,
                                         error="Cannot recv data: Connection reset by peer")

@@ -377,3 +377,14 @@ def test_net004_unknown_when_not_listed() -> None:
     dst.cmds[P.NETDEVS] = None
     dst.networks = None
     assert statuses(run(src, dst), "NET004") == {Status.UNKNOWN}
+
+
+# --- GST005 -------------------------------------------------------------------
+def test_gst005_machine_type_missing_on_dest() -> None:
+    src, dst = baseline()
+    src.guests = [guest(disks=[file_disk(SHARED_DISK)], machine="pc-q35-rhel9.4.0")]
+    dst.machine_types = ["pc", "pc-i440fx-7.2", "pc-q35-rhel9.2.0", "q35"]
+    f = failing(run(src, dst), "GST005")
+    assert "pc-q35-rhel9.4.0" in f.message and "pc-q35-rhel9.2.0" in f.message
+    dst.machine_types = None
+    assert statuses(run(src, dst), "GST005") == {Status.UNKNOWN}
