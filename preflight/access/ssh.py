@@ -94,6 +94,28 @@ class SshAccess(HostAccess):
             argv += ["-p", str(self.spec.port)]
         return [*argv, "--", self.spec.host or ""]
 
+    def libvirt_ssh_command(self) -> str:
+        """An ssh "binary" for libvirt's ``command=`` URI parameter that rides our master.
+
+        libvirt's qemu+ssh transport runs ``COMMAND [-p port] [-l user] ... host -- sh -c ...``;
+        this wrapper adds our options (ControlPath, no new master, -F FILE), so libvirt's
+        connection is one more session on the host's single ssh connection: no second
+        handshake, one unauthenticated connection at the destination's sshd instead of two,
+        and --ssh-config applies to libvirt too.
+        """
+        path = os.path.join(self._dir, "ssh-via-master")
+        if not os.path.exists(path):
+            opts = (["-F", self.options.ssh_config] if self.options.ssh_config else []) + [
+                "-o", "BatchMode=yes",
+                "-o", f"StrictHostKeyChecking={self.options.strict_host_key_checking}",
+                "-o", f"ControlPath={self.control_path}",
+                "-o", "ControlMaster=no",
+            ]  # fmt: skip
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(f'#!/bin/sh\nexec ssh {shlex.join(opts)} "$@"\n')
+            os.chmod(path, 0o700)
+        return path
+
     # --- connection -----------------------------------------------------------------------
     def master_alive(self) -> bool:
         # The master removes its socket when it exits, so this costs no process.

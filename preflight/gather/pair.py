@@ -15,12 +15,12 @@ nothing here raises for an unreachable host.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, open_access
+from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, SshAccess, open_access
 from preflight.gather.image import gather_image
 from preflight.gather.libvirt_facts import gather_libvirt
 from preflight.gather.script import expected_keys, run_gather
@@ -91,6 +91,7 @@ class _Host:
     def __init__(self, spec: HostSpec, role: str, libvirt_uri: str | None, options: AccessOptions) -> None:
         self.spec = spec
         self.options = options
+        self.default_uri = libvirt_uri is None
         self.libvirt_uri = libvirt_uri if libvirt_uri is not None else default_libvirt_uri(spec, options)
         self.started = time.monotonic()
         self.access: HostAccess | None = None
@@ -99,16 +100,30 @@ class _Host:
             role=role, spec=str(spec), mode=mode, gathered_at=datetime.now(timezone.utc).isoformat()
         )
 
+    @property
+    def rides_master(self) -> bool:
+        """libvirt goes through our ssh master: the default URI of an ssh host (a given one is used as is)."""
+        return self.spec.kind == "ssh" and self.default_uri
+
     # phase 1
     def gather_libvirt(self) -> None:
         if self.libvirt_uri is None:
             self.snap.libvirt = LibvirtFacts(uri="", status=Availability.NOT_AVAILABLE, error=IMAGE_LIBVIRT)
             return
-        self.snap.libvirt = gather_libvirt(self.libvirt_uri, timeout=max(10.0, 3 * self.options.timeout))
+        uri = self.libvirt_uri
+        if self.rides_master:
+            if not self.snap.reachable or not isinstance(self.access, SshAccess):
+                self.snap.libvirt = LibvirtFacts(uri=uri, status=Availability.ERROR,
+                                                 error=f"host unreachable: {self.snap.unreachable_reason}")
+                return
+            uri += "&command=" + quote(self.access.libvirt_ssh_command(), safe="/")
+        self.snap.libvirt = gather_libvirt(uri, timeout=max(10.0, 3 * self.options.timeout))
+        self.snap.libvirt.uri = self.libvirt_uri  # the wrapper's temp path means nothing later
         if urlsplit(self.libvirt_uri).scheme.endswith("+ssh"):
-            # libvirt's own ssh connection, running virt-ssh-helper (or nc) on the host
-            self.snap.ssh_connections += 1
+            # virt-ssh-helper (or nc) on the host: a session on our connection, or libvirt's own
             self.snap.remote_commands += 1
+            if not self.rides_master:
+                self.snap.ssh_connections += 1
 
     def connect(self) -> None:
         if self.spec.kind == "image":
@@ -168,6 +183,11 @@ class _Host:
         return self.snap
 
 
+def _after(first: Future[None], then: Callable[[], None]) -> None:
+    first.result()
+    then()
+
+
 def gather_pair(
     source: HostSpec,
     dest: HostSpec,
@@ -182,8 +202,11 @@ def gather_pair(
     dst = _Host(dest, "destination", dest_libvirt, options)
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="gather") as pool:
         try:
-            src_lv, dst_lv = pool.submit(src.gather_libvirt), pool.submit(dst.gather_libvirt)
             src_up, dst_up = pool.submit(src.connect), pool.submit(dst.connect)
+            src_lv, dst_lv = (
+                pool.submit(_after, up, host.gather_libvirt) if host.rides_master else pool.submit(host.gather_libvirt)
+                for host, up in ((src, src_up), (dst, dst_up))
+            )
 
             # Each host's script starts as soon as what it needs is there (the guests' disk paths
             # from the source's libvirt, its own connection), not when the slowest step of phase 1
@@ -227,8 +250,9 @@ def gather_host(
     host = _Host(spec, role, libvirt_uri, options or AccessOptions())
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gather") as pool:
         try:
-            for fut in [pool.submit(host.gather_libvirt), pool.submit(host.connect)]:
-                fut.result()
+            up = pool.submit(host.connect)
+            lv = pool.submit(_after, up, host.gather_libvirt) if host.rides_master else pool.submit(host.gather_libvirt)
+            up.result(), lv.result()
             if paths is None:
                 every = MigrationPlan(
                     guests=[g.name for g in (host.snap.libvirt.guests if host.snap.libvirt else [])],

@@ -140,6 +140,10 @@ def predict(lab: Lab, sc: Scenario, guests: list[str]) -> dict:
     assert out.returncode in (0, 1, 3), f"preflight failed: rc={out.returncode}\n{out.stderr}"
     report = json.loads(out.stdout)
     assert report["exit_code"] == out.returncode
+    if sc.name.startswith("baseline"):
+        # one ssh connection to the destination; libvirt and the gather script are sessions on it
+        dest = report["hosts"]["destination"]
+        assert (dest["ssh_connections"], dest["remote_commands"]) == (1, 2), dest
     return report
 
 
