@@ -4,9 +4,10 @@ Phase 1 (parallel): libvirt facts of both hosts; the ssh masters.
 Phase 2 (parallel, pipelined): each host's script starts as soon as the source's
 libvirt (the guests' disk paths) and its own connection are there; the source
 resolves the destination names known from the plan.
-Phase 3 (usually one names-only run on the source): names learned only from the
-destination's answers (its libvirt hostname, its qemu.conf migration_host, its
-`hostname` when libvirt could not say).
+Phase 3: names learned only from the destination's answers, resolved on the source
+by a names-only run: its libvirt hostname (as soon as libvirt answers, beside the
+destination's script), then, rarely, its qemu.conf migration_host or its
+`hostname` when libvirt could not say.
 
 A host that cannot be reached gets reachable=False and the transport's reason;
 nothing here raises for an unreachable host.
@@ -211,24 +212,34 @@ def gather_pair(
             # Each host's script starts as soon as what it needs is there (the guests' disk paths
             # from the source's libvirt, its own connection), not when the slowest step of phase 1
             # (usually the destination's qemu+ssh libvirt open) ends.
-            def source_script() -> list[str]:
+            asked = destination_names(plan, None)  # known from the plan alone
+
+            def source_script() -> None:
                 src_lv.result(), src_up.result()
-                names = destination_names(plan, None)
-                src.gather(names, guest_disk_paths(src.snap.libvirt, plan))
-                return names
+                src.gather(asked, guest_disk_paths(src.snap.libvirt, plan))
 
             def dest_script() -> None:
                 src_lv.result(), dst_up.result()
                 dst.gather((), guest_disk_paths(src.snap.libvirt, plan))
 
-            asked_src, dst_done = pool.submit(source_script), pool.submit(dest_script)
-            names = asked_src.result()
-            dst_lv.result(), dst_done.result()
-            # Names only the destination's answers reveal (its libvirt hostname, migration_host).
-            late = [n for n in destination_names(plan, dst.snap.libvirt) + _learned_names(dst.snap)
-                    if n not in names]
-            if late:
-                src.gather(list(dict.fromkeys(late)), (), names_only=True)
+            def libvirt_names() -> list[str]:
+                # the name libvirt on the destination will put in the migration URI: resolve it on
+                # the source while the destination's script still runs
+                src_up.result(), dst_lv.result()
+                late = [n for n in destination_names(plan, dst.snap.libvirt) if n not in asked]
+                if late:
+                    src.gather(late, (), names_only=True)
+                return late
+
+            waits = [pool.submit(source_script), pool.submit(dest_script)]
+            late = pool.submit(libvirt_names).result()
+            for fut in waits:
+                fut.result()
+            # Names only the destination's files reveal (qemu.conf migration_host; its hostname when
+            # libvirt could not say): rare, one more names-only run.
+            learned = [n for n in _learned_names(dst.snap) if n not in asked + late]
+            if learned:
+                src.gather(list(dict.fromkeys(learned)), (), names_only=True)
         finally:
             src_snap, dst_snap = src.finish(), dst.finish()
     return src_snap, dst_snap
