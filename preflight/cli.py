@@ -140,7 +140,7 @@ def check(
 ) -> None:
     """Inspect the source and destination and judge the planned migration.
 
-    SSH: one multiplexed connection per host, BatchMode (keys only, never a prompt), host keys verified against known_hosts; libvirt's own qemu+ssh connection reads ~/.ssh/config only.
+    SSH: one multiplexed connection per host, BatchMode (keys only, never a prompt), host keys verified against known_hosts; libvirt's read-only qemu+ssh connection rides that same connection (a --dest-libvirt URI is used as is).
 
     Values come from the live daemons (virt-admin, sshd -T) when they answer, else from the files, else from the compiled defaults of the installed release; each finding says which.
 

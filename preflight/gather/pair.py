@@ -36,9 +36,9 @@ IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvi
 def default_libvirt_uri(spec: HostSpec, options: AccessOptions | None = None) -> str | None:
     """The libvirt URI that reaches the same host the spec does.
 
-    ssh: libvirt runs its own ssh (it cannot share our master) with the same checks:
-    no_tty=1 gives BatchMode, no_verify=0 keeps host-key verification. libvirt's ssh reads
-    ~/.ssh/config only: an --ssh-config file is NOT seen by it; pass --dest-libvirt to change it.
+    ssh: no_tty=1 gives BatchMode, no_verify=0 keeps host-key verification. When gathering,
+    ``command=`` is added so libvirt's ssh rides our master (see SshAccess.libvirt_ssh_command);
+    the snapshot records this URI, without the temporary wrapper's path.
     """
     if spec.kind == "local":
         return "qemu:///system"
