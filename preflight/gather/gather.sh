@@ -321,6 +321,13 @@ files_job() {
     begin cmd:netdevs "ls /sys/class/net"
     if ls /sys/class/net 2>"$ERR"; then end 0 ok; else end "$?" error; fi
 }
+firewall_job() {
+    cmd_section cmd:iptables-save "iptables-save -t filter" iptables-save -t filter
+    cmd_section cmd:nft-ruleset "nft list ruleset" nft list ruleset
+    begin cmd:firewalld "systemctl is-active / pid file / pidof firewalld"
+    printf '%s\n' "$(daemon_state firewalld)"
+    end 0 ok
+}
 daemons_job() {
     daemons_section
     virt_admin_sections
@@ -341,10 +348,11 @@ if [ -z "$ONLY_NAMES" ]; then
     job 3 packages_section
     job 4 daemons_job
     job 6 paths_job "$@"
+    job 7 firewall_job
 fi
 job 5 names_job "$@"
 wait
-for n in 1 2 3 4 5 6; do
+for n in 1 2 3 4 5 6 7; do
     if [ -f "$W/job.$n" ]; then cat "$W/job.$n"; fi
 done
 printf '\n--%s DONE\n' "$TOK"

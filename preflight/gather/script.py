@@ -23,6 +23,9 @@ FIXED_COMMAND_KEYS = (
     pk.DAEMONS,
     pk.MOUNTINFO,
     pk.NETDEVS,
+    pk.IPTABLES,
+    pk.NFT,
+    pk.FIREWALLD,
 )
 
 

@@ -61,6 +61,9 @@ PACKAGES = "cmd:packages"
 # how is systemd | pidfile | pidof | socket.
 DAEMONS = "cmd:daemons"
 MOUNTINFO = "cmd:mountinfo"  # cat /proc/self/mountinfo
+IPTABLES = "cmd:iptables-save"  # `iptables-save -t filter` (needs root)
+NFT = "cmd:nft-ruleset"  # `nft list ruleset` (needs root); MISSING where nft is not installed
+FIREWALLD = "cmd:firewalld"  # "state<TAB>how" of firewalld, as in DAEMONS
 NETDEVS = "cmd:netdevs"  # `ls /sys/class/net`: every network device (bridges, NICs), one per line
 # `virt-admin -c <daemon uri> srv-clients-info <srv>` + `srv-threadpool-info <srv>`,
 # output concatenated; key suffix is the daemon name (libvirtd / virtqemud / virtproxyd).

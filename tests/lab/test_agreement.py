@@ -103,6 +103,10 @@ def drop_bridges(lab: Lab) -> None:
         lab.exec(host, "ip link del br-lab 2>/dev/null; true")
 
 
+def firewall_rejects_migration_ports(lab: Lab) -> None:
+    lab.exec("host2", "iptables -A INPUT -p tcp --dport 49152:49215 -j REJECT", check=True)
+
+
 def different_file_on_dest(lab: Lab) -> None:
     # a stray image with the same name on host2's local disk (e.g. from an earlier copy)
     lab.exec("host2", f"qemu-img create -q -f qcow2 {LOCAL_DIR}/g1.qcow2 32M", check=True)
@@ -124,6 +128,9 @@ SCENARIOS = [
     Scenario("guest shut off", start=False),
     Scenario("guest bridge missing on dest", lambda lab: guest_on_bridge(lab, on_dest=False)),
     Scenario("guest bridge present on both", lambda lab: guest_on_bridge(lab, on_dest=True)),
+    Scenario("dest firewall rejects 49152-49215", firewall_rejects_migration_ports),
+    Scenario("dest firewall rejects 49152-49215, --p2p --tunnelled", firewall_rejects_migration_ports,
+             flags=["--p2p", "--tunnelled"]),
     Scenario("disk on a non-shared directory", disk="local"),
     Scenario("different file at the same path, --unsafe", different_file_on_dest, disk="local",
              flags=["--unsafe"]),

@@ -119,6 +119,8 @@ def baseline() -> tuple[HostBuilder, HostBuilder]:
             P.SSHD_T: "port 22\nmaxstartups 10:30:100\npersourcemaxstartups none\nmaxsessions 10\n",
             P.MOUNTINFO: MOUNTINFO,
             P.NETDEVS: "br0\neth0\nlo\nvirbr0\n",
+            P.IPTABLES: "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+            P.FIREWALLD: "stopped\tpidof\n",
             P.path_key(SHARED_DISK): path_stat(SHARED_DISK),
         })
     src.cmds[P.getent_key("host2.example.com")] = f"{DST_ADDR}      STREAM host2.example.com\n"

@@ -388,3 +388,43 @@ def test_gst005_machine_type_missing_on_dest() -> None:
     assert "pc-q35-rhel9.4.0" in f.message and "pc-q35-rhel9.2.0" in f.message
     dst.machine_types = None
     assert statuses(run(src, dst), "GST005") == {Status.UNKNOWN}
+
+
+# --- NET005 -------------------------------------------------------------------
+RHEL_LIKE_INPUT = """*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p icmp -j ACCEPT
+-A INPUT -i lo -j ACCEPT
+-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT
+-A INPUT -j REJECT --reject-with icmp-host-prohibited
+COMMIT
+"""
+
+
+def test_net005_classic_rhel_iptables_rejects_the_range() -> None:
+    src, dst = baseline()
+    dst.cmds[P.IPTABLES] = RHEL_LIKE_INPUT
+    f = failing(run(src, dst), "NET005")
+    assert "rejects TCP 49152" in f.message and "icmp-host-prohibited" in f.message
+    assert statuses(run(src, dst, plan(p2p=True, tunnelled=True)), "NET005") == {Status.SKIP}
+
+
+def test_net005_opened_range_passes_and_user_chains_are_followed() -> None:
+    src, dst = baseline()
+    dst.cmds[P.IPTABLES] = RHEL_LIKE_INPUT.replace(
+        "-A INPUT -j REJECT", ":MIGRATION - [0:0]\n-A INPUT -j MIGRATION\n-A INPUT -j REJECT").replace(
+        "COMMIT", f"-A MIGRATION -s {SRC_ADDR}/32 -p tcp -m multiport --dports 49152:49215 -j ACCEPT\n"
+        "-A MIGRATION -j RETURN\nCOMMIT")
+    assert statuses(run(src, dst), "NET005") == {Status.PASS}
+
+
+def test_net005_firewalld_is_a_warning_level_unknown() -> None:
+    src, dst = baseline()
+    dst.cmds[P.FIREWALLD] = "running\tsystemd\n"
+    report = run(src, dst)
+    f = of(report, "NET005")[0]
+    assert f.status is Status.UNKNOWN and f.severity is Severity.WARNING and "firewalld" in f.message
+    assert report.verdict == Verdict.READY  # best effort: it warns, it does not block
