@@ -98,6 +98,10 @@ def plan_and_snapshots(
     return plan, src_snap, dst_snap
 
 
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
 def render(report: Report, fmt: str, output: Path | None, verbose: bool) -> None:
     from preflight.report import machine, text
 
@@ -137,6 +141,8 @@ def check(
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Text: list passed checks too."),
+    select: List[str] = typer.Option([], "--select", help="Only these rules: id prefix or slug, repeatable or comma-separated (NET,SSH001)."),
+    ignore: List[str] = typer.Option([], "--ignore", help="Leave these rules out: id prefix or slug (LIM003)."),
 ) -> None:
     """Inspect the source and destination and judge the planned migration.
 
@@ -150,6 +156,12 @@ def check(
     """
     if fmt not in FORMATS:
         raise fail_usage(f"--format must be one of {', '.join(FORMATS)}")
+    from rules import select as select_rules
+
+    try:
+        chosen = select_rules(_split(select), _split(ignore))
+    except ValueError as exc:
+        raise fail_usage(str(exc)) from None
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
@@ -158,7 +170,7 @@ def check(
         save_facts.mkdir(parents=True, exist_ok=True)
         src_snap.save(save_facts / "source.json")
         dst_snap.save(save_facts / "destination.json")
-    report = evaluate(plan, src_snap, dst_snap)
+    report = evaluate(plan, src_snap, dst_snap, chosen)
     render(report, fmt, output, verbose)
     raise typer.Exit(int(report.exit_code))
 

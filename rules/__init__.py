@@ -75,7 +75,24 @@ def find_rule(key: str) -> ModuleType | None:
     return None
 
 
-def select(prefixes: list[str]) -> list[ModuleType]:
-    """Rules whose id starts with one of the prefixes (ruff-style --select NET)."""
-    wanted = [p.upper() for p in prefixes]
-    return [r for r in ALL_RULES if any(r.ID.startswith(p) or r.NAME == p.lower() for p in wanted)]
+def _named(rule: ModuleType, keys: list[str]) -> bool:
+    return any(rule.ID.startswith(k.upper()) or rule.NAME == k.lower() for k in keys)
+
+
+def select(select: list[str], ignore: list[str] | None = None) -> list[ModuleType]:
+    """Rules by id prefix or slug, ruff-style: ``--select NET,SSH001 --ignore LIM003``.
+
+    An empty ``select`` means every rule. A key that names no rule is an error, so a typo
+    cannot silently turn a CI gate off.
+
+    >>> [r.ID for r in select(["SSH"])]
+    ['SSH001', 'SSH002']
+    >>> len(select([], ["LIM003"])) == len(ALL_RULES) - 1
+    True
+    """
+    ignore = ignore or []
+    unknown = [k for k in select + ignore if not any(_named(r, [k]) for r in ALL_RULES)]
+    if unknown:
+        raise ValueError(f"no rule matches {', '.join(unknown)} (`preflight rules` lists them)")
+    chosen = [r for r in ALL_RULES if not select or _named(r, select)]
+    return [r for r in chosen if not _named(r, ignore)]

@@ -136,3 +136,12 @@ def test_text_hides_skips_unless_verbose() -> None:
     short = preflight(*example_args()).stdout
     assert "SKIP " not in short and "skipped, e.g. not available in image mode" in short
     assert "SKIP " in preflight(*example_args(), "-v").stdout
+
+
+def test_select_and_ignore_rules() -> None:
+    only_ssh = json.loads(preflight(*example_args(), "--format", "json", "--select", "SSH").stdout)
+    assert {f["rule"] for f in only_ssh["findings"]} == {"SSH001", "SSH002"}
+    out = preflight(*example_args(), "--ignore", "SSH001,NET001")
+    assert out.returncode == 0 and out.stdout.splitlines()[-1].startswith("READY")  # only warnings left
+    typo = preflight(*example_args(), "--select", "NETT")
+    assert typo.returncode == 2 and "no rule matches NETT" in typo.stderr

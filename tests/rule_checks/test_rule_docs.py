@@ -33,7 +33,8 @@ def test_ids_and_slugs_are_unique() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["preflight.defaults", "preflight.sizing", "preflight.versions", "preflight.access.spec"],
+    ["preflight.defaults", "preflight.sizing", "preflight.versions", "preflight.access.spec", "rules",
+     "preflight.parsers.iptables"],
 )
 def test_doc_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
