@@ -8,63 +8,39 @@ documentation ``preflight explain`` prints.
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-from rules import (
-    dmn001_daemon_running,
-    dmn002_daemon_config_valid,
-    dmn003_obsolete_keys,
-    gst001_guest_exists,
-    gst002_guest_running,
-    gst003_dest_name_free,
-    gst004_no_host_devices,
-    gst005_machine_type_on_dest,
-    lim001_client_slots,
-    lim002_source_workers,
-    lim003_clients_equal_workers,
-    net001_dest_name_resolves,
-    net002_dest_hostname_not_localhost,
-    net003_distinct_host_uuids,
-    net004_guest_networks_on_dest,
-    net005_migration_ports_open,
-    os001_same_os_release,
-    ssh001_max_startups,
-    ssh002_per_source_max_startups,
-    sto001_disk_shared_on_source,
-    sto002_disk_shared_on_dest,
-    sto003_disk_same_file,
-    ver001_same_hypervisor,
-    ver002_libvirt_not_older,
-    ver003_qemu_not_older,
+# Report order: names and identity, releases, daemon, guests, storage, limits, sshd.
+RULE_MODULES = (
+    "net001_dest_name_resolves",
+    "net002_dest_hostname_not_localhost",
+    "net003_distinct_host_uuids",
+    "net004_guest_networks_on_dest",
+    "net005_migration_ports_open",
+    "os001_same_os_release",
+    "ver001_same_hypervisor",
+    "ver002_libvirt_not_older",
+    "ver003_qemu_not_older",
+    "dmn001_daemon_running",
+    "dmn002_daemon_config_valid",
+    "dmn003_obsolete_keys",
+    "gst001_guest_exists",
+    "gst002_guest_running",
+    "gst003_dest_name_free",
+    "gst004_no_host_devices",
+    "gst005_machine_type_on_dest",
+    "sto001_disk_shared_on_source",
+    "sto002_disk_shared_on_dest",
+    "sto003_disk_same_file",
+    "lim001_client_slots",
+    "lim002_source_workers",
+    "lim003_clients_equal_workers",
+    "ssh001_max_startups",
+    "ssh002_per_source_max_startups",
 )
 
-ALL_RULES: list[ModuleType] = [
-    net001_dest_name_resolves,
-    net002_dest_hostname_not_localhost,
-    net003_distinct_host_uuids,
-    net004_guest_networks_on_dest,
-    net005_migration_ports_open,
-    os001_same_os_release,
-    ver001_same_hypervisor,
-    ver002_libvirt_not_older,
-    ver003_qemu_not_older,
-    dmn001_daemon_running,
-    dmn002_daemon_config_valid,
-    dmn003_obsolete_keys,
-    gst001_guest_exists,
-    gst002_guest_running,
-    gst003_dest_name_free,
-    gst004_no_host_devices,
-    gst005_machine_type_on_dest,
-    sto001_disk_shared_on_source,
-    sto002_disk_shared_on_dest,
-    sto003_disk_same_file,
-    lim001_client_slots,
-    lim002_source_workers,
-    lim003_clients_equal_workers,
-    ssh001_max_startups,
-    ssh002_per_source_max_startups,
-]
+ALL_RULES: list[ModuleType] = [importlib.import_module(f"rules.{name}") for name in RULE_MODULES]
 
 
 def find_rule(key: str) -> ModuleType | None:

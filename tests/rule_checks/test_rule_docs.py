@@ -39,3 +39,12 @@ def test_ids_and_slugs_are_unique() -> None:
 def test_doc_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_every_rule_module_is_registered() -> None:
+    from pathlib import Path
+
+    import rules
+
+    on_disk = {p.stem for p in Path(rules.__file__).parent.glob("[a-z]*[0-9]_*.py")}
+    assert on_disk == set(rules.RULE_MODULES)
