@@ -22,7 +22,7 @@ from preflight.fix.tree import node_at_line
 from preflight.model import probes as P
 from preflight.model.facts import Availability
 from preflight.model.findings import ParseError, Scope
-from preflight.parsers.augeas_util import edit_text, parse_text
+from preflight.parsers.augeas_util import augeas_text, edit_text, parse_text
 from preflight.parsers.hosts import LENS, HostsFile, parse_hosts
 from preflight.rulekit import Context
 from rules._names import is_ip
@@ -138,7 +138,7 @@ def _names_of(hosts: HostsFile) -> list[tuple[str, list[str]]]:
 
 def _repair(aug: augeas.Augeas, root: str, text: str, repairs: dict[int, set[str]], addr: str) -> None:
     for line, drop in repairs.items():
-        node = node_at_line(aug, f"{root}/*[ipaddr]", text, line)
+        node = node_at_line(aug, f"{root}/*[ipaddr]", augeas_text(text), line)
         if node is None:
             raise ParseError(P.ETC_HOSTS, line, "no hosts entry found on this line")
         if not drop:

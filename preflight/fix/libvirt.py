@@ -21,7 +21,7 @@ from preflight.fix.textstyle import LineStyle
 from preflight.fix.tree import quoted
 from preflight.model import probes as P
 from preflight.model.facts import Availability
-from preflight.model.findings import Finding, Scope
+from preflight.model.findings import Finding, ParseError, Scope
 from preflight.parsers.augeas_util import edit_text
 from preflight.parsers.libvirtconf import LENS, LibvirtConf, format_value, parse_libvirt_conf
 from preflight.sizing import explain_max_clients, recommended_max_clients
@@ -73,7 +73,12 @@ def _fix_host(fc: FixContext, host: HostView, scope: Scope, found: list[Finding]
         reasons.append(f"{path} did not exist: written from templates/libvirtd-limits.conf.j2")
     else:
         reasons += [_placement(conf, s.key) for s in limits if s.changed]
-        fixed = edit_text(LENS, text, path, lambda aug, root: _edit(aug, root, limits, obsolete))
+        try:
+            fixed = edit_text(LENS, text, path, lambda aug, root: _edit(aug, root, limits, obsolete))
+        except ParseError as exc:
+            why = f"{exc.file}:{exc.line or '?'}: {exc.message}: left untouched"
+            out.not_fixed += [NotFixed(f, why) for f in found]
+            return
         # Keep CRLF only if the project's parser (and so the next check) can still read the result.
         convert = style.crlf and bool(parse_libvirt_conf(style.restore(fixed), path).errors)
         new = style.restore(fixed, keep_crlf=not convert)

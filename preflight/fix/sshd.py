@@ -25,8 +25,8 @@ from preflight.fix.templates import render
 from preflight.fix.textstyle import LineStyle
 from preflight.fix.tree import node_at_line, quoted
 from preflight.model import probes as P
-from preflight.model.findings import Finding, Scope
-from preflight.parsers.augeas_util import edit_text
+from preflight.model.findings import Finding, ParseError, Scope
+from preflight.parsers.augeas_util import augeas_text, edit_text
 from preflight.parsers.sshd import FIRST, LENS, SshdConfig, include_targets, parse_max_startups, parse_sshd, precedence
 from preflight.sizing import (
     CIS_MAX_STARTUPS,
@@ -67,7 +67,11 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     originals = files_of(host)
     styles = {p: LineStyle.of(t) for p, t in originals.items()}
     texts = {p: styles[p].normalise(t) for p, t in originals.items()}
-    new, where = _place(texts, cfg.get(), wanted)
+    try:
+        new, where = _place(texts, cfg.get(), wanted)
+    except ParseError as exc:
+        out.not_fixed += [NotFixed(f, f"{exc.file}:{exc.line or '?'}: {exc.message}: left untouched") for f in found]
+        return
     check = parse_sshd(new, cfg.get().main, cfg.get().version)
     for keyword, value in wanted.items():
         got_setting = check.effective(keyword)
@@ -205,7 +209,7 @@ def _dropin(files: dict[str, str], cfg: SshdConfig, fresh: dict[str, str]) -> st
 
 def _edit_line(text: str, path: str, keyword: str, line: int, value: str) -> str:
     def edit(aug: augeas.Augeas, root: str) -> None:
-        node = node_at_line(aug, f"{root}/*", text, line)
+        node = node_at_line(aug, f"{root}/*", augeas_text(text, path), line)
         if node is None or (aug.label(node) or "").lower() != keyword.lower():
             raise ValueError(f"{path}:{line}: no {keyword} line to change")
         old = aug.get(node) or ""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -111,13 +113,63 @@ def _read(aug: augeas.Augeas, apath: str, index: LineIndex) -> Node:
     return Node(label, aug.get(apath), line, children)
 
 
+# Undecodable bytes arrive as surrogate escapes (U+DC80..U+DCFF), which Augeas (UTF-8 C strings)
+# cannot take: for an edit they stand in as private-use characters absent from the text, and go back after.
+_ESCAPES = 0xDC80
+_N_ESCAPES = 0x80
+_PRIVATE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+_PRIVATE_RANGES = ((0xE000, 0xF900), (0xF0000, 0xFFFFE), (0x100000, 0x10FFFE))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class ByteEscapes:
+    """The surrogate escapes of one text <-> private-use stand-ins that do not occur in it."""
+
+    base: int  # stand-in of U+DC80; the 128 code points from here are absent from the text
+
+    @classmethod
+    def for_text(cls, text: str, path: str) -> ByteEscapes:
+        """Raises ParseError for a lone surrogate that is no escaped byte, or no free stand-ins."""
+        bad = next((m for m in _SURROGATE.finditer(text) if not _ESCAPES <= ord(m.group()) < _ESCAPES + _N_ESCAPES),
+                   None)
+        if bad is not None:
+            line = text.count("\n", 0, bad.start()) + 1
+            raise ParseError(path, line, f"holds U+{ord(bad.group()):04X}, a lone surrogate that stands for no byte")
+        used = {ord(ch) for ch in _PRIVATE.findall(text)}
+        for low, high in _PRIVATE_RANGES:
+            for base in range(low, high - _N_ESCAPES + 1, _N_ESCAPES):
+                if not any(base <= c < base + _N_ESCAPES for c in used):
+                    return cls(base)
+        raise ParseError(path, None, "uses every private-use character: undecodable bytes cannot be edited")
+
+    def hide(self, text: str) -> str:
+        """Surrogate escapes -> stand-ins (valid UTF-8 for Augeas)."""
+        return text.translate({_ESCAPES + i: self.base + i for i in range(_N_ESCAPES)})
+
+    def restore(self, text: str) -> str:
+        return text.translate({self.base + i: _ESCAPES + i for i in range(_N_ESCAPES)})
+
+    def stand_ins(self, text: str) -> Counter[str]:
+        return Counter(ch for ch in _PRIVATE.findall(text) if self.base <= ord(ch) < self.base + _N_ESCAPES)
+
+
+def augeas_text(text: str, path: str = "(text)") -> str:
+    """``text`` as edit_text hands it to Augeas: what an edit's spans (byte offsets) refer to."""
+    return ByteEscapes.for_text(text, path).hide(text)
+
+
 def edit_text(lens: str, text: str, path: str, edit: Callable[[augeas.Augeas, str], None]) -> str:
     """Parse ``text``, let ``edit(aug, tree_path)`` change the tree, and return the new text.
 
-    Everything the edit does not touch (comments, spacing) is kept as it was.
-    Raises ParseError when the text cannot be parsed or the edited tree cannot
-    be written back with the lens.
+    Everything the edit does not touch (comments, spacing, undecodable bytes held
+    as surrogate escapes) is kept as it was. The edit sees the tree of
+    :func:`augeas_text` (undecodable bytes as private-use stand-ins) and must
+    not add stand-ins of its own. Raises ParseError when the text cannot be
+    parsed or the edited tree cannot be written back with the lens.
     """
+    escapes = ByteEscapes.for_text(text, path)
+    text = escapes.hide(text)
     parse_text(lens, text, path)  # a clean error with a line for bad input
     if text and not text.endswith("\n"):
         text += "\n"
@@ -133,10 +185,14 @@ def edit_text(lens: str, text: str, path: str, edit: Callable[[augeas.Augeas, st
                 aug.text_retrieve(lens, src, dst, out)
             except (ValueError, OSError) as exc:
                 raise _error(aug, dst, path, str(exc)) from None
-            return aug.get(out) or ""
+            result = aug.get(out) or ""
         finally:
             for node in (src, out, dst, f"/augeas/text{dst}"):
                 aug.remove(node)
+    added = escapes.stand_ins(result) - escapes.stand_ins(text)
+    if added:
+        raise ParseError(path, None, "the edit added characters reserved for undecodable bytes; not edited")
+    return escapes.restore(result)
 
 
 def warm_up(lenses: tuple[str, ...]) -> None:
