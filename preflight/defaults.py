@@ -47,8 +47,10 @@ class LibvirtDefaults:
         return self.values.get(key)
 
 
-def libvirt_defaults(libvirt_version: str | None) -> LibvirtDefaults:
-    """The compiled defaults of the libvirt release on the host.
+
+
+def libvirt_defaults(libvirt_version: str | None, modular: bool = False) -> LibvirtDefaults:
+    """The compiled defaults of the libvirt release on the host (``modular``: of virtqemud/virtproxyd).
 
     >>> libvirt_defaults("9.0.0").get("max_clients")
     5000
@@ -56,8 +58,18 @@ def libvirt_defaults(libvirt_version: str | None) -> LibvirtDefaults:
     20
     >>> libvirt_defaults(None).get("max_clients")
     20
+    >>> libvirt_defaults(None, modular=True).get("max_clients")
+    5000
     """
     vt = version_tuple(libvirt_version)
+    if vt is None and modular:
+        # A modular daemon's file exists: the release is 5.6 or later, whatever the packages say.
+        return LibvirtDefaults(
+            MODERN_LIBVIRT_DEFAULTS,
+            "libvirt release unknown, but modular daemons exist only since libvirt 5.6: "
+            "current compiled defaults (max_clients 5000)",
+            "queue",
+        )
     if vt is not None and vt < MODERN_LIBVIRT:
         return LibvirtDefaults(
             OLD_LIBVIRT_DEFAULTS,

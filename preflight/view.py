@@ -48,6 +48,18 @@ class Setting:
         return f"{self.key} = {self.value} ({where})"
 
 
+@dataclass(frozen=True)
+class JudgedDaemon:
+    """A libvirt daemon the migration's connections reach, the file it reads, and why it is judged."""
+
+    name: str  # libvirtd | virtqemud | virtproxyd
+    path: str  # its config file
+    why: str
+
+    def describe(self) -> str:
+        return f"{self.name} judged on {self.path}: {self.why}"
+
+
 def _from_probe(probe: Probe) -> Known[str]:
     if probe.ok and probe.text is not None:
         return known(probe.text, probe.how)
@@ -59,6 +71,7 @@ class HostView:
     def __init__(self, snapshot: HostSnapshot) -> None:
         self.snap = snapshot
         self.role = snapshot.role
+        self._confs: dict[str, Known[LibvirtConf]] = {}
 
     # --- raw access ---------------------------------------------------------
     @property
@@ -126,7 +139,8 @@ class HostView:
         etc = self.file(P.ETC_HOSTNAME)
         if etc.ok and etc.get().strip():
             return known(etc.get().strip().splitlines()[0].strip(), f"{P.ETC_HOSTNAME}")
-        return unknown(via_libvirt.reason or etc.reason)
+        why_etc = etc.reason if not etc.ok else f"{P.ETC_HOSTNAME} is empty"
+        return unknown("; ".join(r for r in (via_libvirt.reason, why_etc) if r))
 
     @cached_property
     def addresses(self) -> Known[list[str]]:
@@ -139,7 +153,11 @@ class HostView:
             own = [a for a in hosts.get().addresses_for(name.get()) if not a.startswith(("127.", "::1"))]
             if own:
                 return known(own, f"{P.ETC_HOSTS} entry for {name.get()}")
-        return live
+        # Say why the files could not tell either: rules must not take "unknown" for "none".
+        why = (f"its hostname is unknown ({name.reason})" if not name.ok else
+               f"{P.ETC_HOSTS} unreadable ({hosts.reason})" if not hosts.ok else
+               f"no non-loopback {P.ETC_HOSTS} entry for its hostname {name.get()}")
+        return unknown(f"{live.reason}; {why}", not_applicable=True)
 
     @cached_property
     def host_uuid(self) -> Known[str]:
@@ -172,38 +190,91 @@ class HostView:
     def daemons(self) -> Known[dict[str, tuple[str, str]]]:
         return self.text(P.DAEMONS).map(commands.parse_daemons)
 
+    # --- which libvirt daemons take the migration's connections ----------------
+    def judged_daemons(self, incoming: str | None = None) -> list[JudgedDaemon]:
+        """The daemons whose limits and config a migration meets on this host, each with why.
+
+        ``incoming`` is the transport of the migration's connection *to* this
+        host ("ssh", "tcp", "tls", ...; the destination) or None for the local
+        client connection (the source). Monolithic hosts: libvirtd. Modular
+        hosts: virtqemud, which every QEMU connection ends in (virt-ssh-helper
+        connects to its socket directly; virtproxyd forwards to it); plus
+        virtproxyd for an incoming connection that lands there: qemu+tcp/tls
+        always (virtproxyd owns the TCP listeners), qemu+ssh when virtproxyd is
+        up (a client without virt-ssh-helper goes through nc and the legacy
+        libvirt-sock, which virtproxyd serves). When the layout cannot be told
+        (daemon state not seen, libvirtd.conf and virtqemud.conf both present)
+        every candidate is judged: the stricter result counts.
+        """
+        mono, modular, why_mono, why_modular, proxy = self._layout
+        out: list[JudgedDaemon] = []
+        if mono:
+            out.append(JudgedDaemon("libvirtd", P.LIBVIRTD_CONF, why_mono))
+        if modular:
+            out.append(JudgedDaemon("virtqemud", P.VIRTQEMUD_CONF, why_modular))
+            if incoming in ("tcp", "tls"):
+                out.append(JudgedDaemon("virtproxyd", P.VIRTPROXYD_CONF,
+                                        f"modular host: qemu+{incoming} connections are accepted by virtproxyd "
+                                        "(it owns the TCP listeners) and forwarded to virtqemud"))
+            elif incoming is not None and proxy:
+                out.append(JudgedDaemon("virtproxyd", P.VIRTPROXYD_CONF,
+                                        f"modular host, {proxy}: a qemu+{incoming} client without virt-ssh-helper "
+                                        "reaches virtqemud through virtproxyd's legacy libvirt-sock"))
+        return out
+
     @cached_property
-    def daemon_name(self) -> str:
-        """The daemon that takes migration connections: libvirtd, or virtqemud when modular."""
+    def _layout(self) -> tuple[bool, bool, str, str, str]:
+        """(monolithic?, modular?, why libvirtd, why virtqemud, why virtproxyd counts or "")."""
         running = self.daemons
         if running.ok:
-            states = running.get()
-            for name in ("libvirtd", "virtqemud"):
-                if states.get(name, ("stopped", ""))[0] in ("running", "socket"):
-                    return name
-        if self.file_exists(P.LIBVIRTD_CONF) is False and self.file_exists(P.VIRTQEMUD_CONF):
-            return "virtqemud"
-        return "libvirtd"
+            up = {d: how for d, (state, how) in running.get().items() if state in ("running", "socket")}
+            if "libvirtd" in up or "virtqemud" in up:
+                both = "libvirtd" in up and "virtqemud" in up
+                note = "; libvirtd and virtqemud both run: a client picks virtqemud's socket when it exists, " \
+                       "an older one libvirtd's, so both are judged" if both else ""
+                proxy = f"virtproxyd runs (seen by {up['virtproxyd']})" if "virtproxyd" in up else ""
+                return ("libvirtd" in up, "virtqemud" in up,
+                        f"monolithic daemon, runs (seen by {up.get('libvirtd')}){note}",
+                        f"modular host: virtqemud runs (seen by {up.get('virtqemud')}){note}", proxy)
+        # No daemon state (image mode, or none running): the config files tell the layout.
+        state = running.reason if not running.ok else "no libvirt daemon runs"
+        lib, qemu = self.file_exists(P.LIBVIRTD_CONF), self.file_exists(P.VIRTQEMUD_CONF)
+        proxy = "virtproxyd.conf present" if self.file_exists(P.VIRTPROXYD_CONF) is not False else ""
+        if qemu is False:
+            return True, False, f"monolithic layout ({P.VIRTQEMUD_CONF} absent; daemon state: {state})", "", ""
+        if lib is False:
+            return False, True, "", f"modular layout ({P.LIBVIRTD_CONF} absent; daemon state: {state})", proxy
+        why = (f"layout unknown: {P.LIBVIRTD_CONF} and {P.VIRTQEMUD_CONF} both "
+               f"{'present' if lib and qemu else 'present or unreadable'} and the daemon state not seen "
+               f"({state}); both judged, the stricter result counts")
+        return True, True, why, why, proxy
+
+    @cached_property
+    def daemon_name(self) -> str:
+        """The first daemon that takes migration connections: libvirtd, or virtqemud when modular."""
+        return self.judged_daemons()[0].name
 
     @property
     def daemon_conf_path(self) -> str:
-        return P.VIRTQEMUD_CONF if self.daemon_name == "virtqemud" else P.LIBVIRTD_CONF
+        return self.judged_daemons()[0].path
 
-    @cached_property
+    @property
     def daemon_conf(self) -> Known[LibvirtConf]:
-        path = self.daemon_conf_path
-        probe = self.snap.probe(P.file_key(path))
-        if probe.status is Availability.MISSING:
-            # No file: every setting is the compiled default.
-            return known(parse_libvirt_conf("", path), f"{path} (absent)")
-        return self.file(path).map(lambda t: parse_libvirt_conf(t, path))
+        return self.conf_file(self.daemon_conf_path)
+
+    def conf_file(self, path: str) -> Known[LibvirtConf]:
+        """A libvirt-style config file parsed; absent means every setting is the compiled default."""
+        if path not in self._confs:
+            probe = self.snap.probe(P.file_key(path))
+            if probe.status is Availability.MISSING:
+                self._confs[path] = known(parse_libvirt_conf("", path), f"{path} (absent)")
+            else:
+                self._confs[path] = self.file(path).map(lambda t: parse_libvirt_conf(t, path))
+        return self._confs[path]
 
     @cached_property
     def qemu_conf(self) -> Known[LibvirtConf]:
-        probe = self.snap.probe(P.file_key(P.QEMU_CONF))
-        if probe.status is Availability.MISSING:
-            return known(parse_libvirt_conf("", P.QEMU_CONF), f"{P.QEMU_CONF} (absent)")
-        return self.file(P.QEMU_CONF).map(lambda t: parse_libvirt_conf(t, P.QEMU_CONF))
+        return self.conf_file(P.QEMU_CONF)
 
     # --- versions -------------------------------------------------------------
     @cached_property
@@ -246,20 +317,30 @@ class HostView:
     # --- daemon limits --------------------------------------------------------
     @cached_property
     def defaults(self) -> LibvirtDefaults:
+        return self.defaults_for(self.daemon_name)
+
+    def defaults_for(self, daemon: str) -> LibvirtDefaults:
         v = self.libvirt_version
-        return libvirt_defaults(v.value if v.ok else None)
+        return libvirt_defaults(v.value if v.ok else None, modular=daemon != "libvirtd")
 
-    @cached_property
+    @property
     def virt_admin(self) -> Known[dict[str, int]]:
-        return self.text(P.virt_admin_key(self.daemon_name)).map(commands.parse_virt_admin)
+        return self.virt_admin_of(self.daemon_name)
 
-    def setting(self, key: str) -> Known[Setting]:
-        """Effective value of a daemon limit: live (virt-admin), else file, else release default."""
-        live = self.virt_admin
+    def virt_admin_of(self, daemon: str) -> Known[dict[str, int]]:
+        return self.text(P.virt_admin_key(daemon)).map(commands.parse_virt_admin)
+
+    def setting(self, key: str, daemon: JudgedDaemon | None = None) -> Known[Setting]:
+        """Effective value of a daemon limit: live (virt-admin), else file, else release default.
+
+        ``daemon`` defaults to the first judged daemon (:attr:`daemon_name`).
+        """
+        d = daemon or self.judged_daemons()[0]
+        live = self.virt_admin_of(d.name)
         field = LIVE_FIELDS.get(key)
         if live.ok and field is not None and field in live.get():
             return known(Setting(key, live.get()[field], "live"), "virt-admin")
-        conf = self.daemon_conf
+        conf = self.conf_file(d.path)
         if not conf.ok:
             return unknown(conf.reason, conf.not_applicable)
         parsed = conf.get()
@@ -268,13 +349,14 @@ class HostView:
             return unknown(f"{err.file}:{err.line}: {err.message}")
         entry = parsed.get(key)
         if entry is not None:
-            if not isinstance(entry.value, int):
+            if not isinstance(entry.value, int) or isinstance(entry.value, bool):
                 return unknown(f"{parsed.path}:{entry.line}: {key} is not a number")
             return known(Setting(key, entry.value, "file", parsed.path, entry.line), parsed.path)
-        default = self.defaults.get(key)
+        defaults = self.defaults_for(d.name)
+        default = defaults.get(key)
         if default is None:
             return unknown(f"{key}: no default known for this libvirt release")
-        return known(Setting(key, default, "default", parsed.path, None, self.defaults.label), "default")
+        return known(Setting(key, default, "default", parsed.path, None, defaults.label), "default")
 
     # --- sshd -----------------------------------------------------------------
     @cached_property

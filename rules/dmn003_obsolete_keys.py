@@ -1,8 +1,11 @@
 """DMN003 obsolete-daemon-keys — no settings libvirt ignores.
 
 What it checks
-    ``max_requests`` in the daemon config: the seed's libvirtd.conf notes
-    it is not enforced, and current libvirt no longer reads it.
+    ``max_requests`` in the config of each daemon the migration meets
+    (libvirtd.conf, or virtqemud.conf / virtproxyd.conf on modular hosts;
+    see LIM001 for which and why): the seed's libvirtd.conf notes it is not
+    enforced, and current libvirt no longer reads it. An unreadable file is
+    UNKNOWN with the reason.
 
 Why it matters
     It does not break a migration by itself, but whoever raised it believes
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from rules._daemons import facts, judged, said
 
 ID = "DMN003"
 NAME = "obsolete-daemon-keys"
@@ -30,14 +34,16 @@ OBSOLETE = {"max_requests": "not enforced (the seed says so) and ignored by curr
 
 def check(ctx: Context) -> Iterator[Outcome]:
     for scope in (Scope.SOURCE, Scope.DESTINATION):
-        conf = ctx.host(scope).daemon_conf
-        if not conf.ok:
-            yield not_seen(scope, ctx.host(scope).daemon_conf_path, conf)
-            continue
-        found = [(k, e) for k in OBSOLETE if (e := conf.get().get(k)) is not None]
-        for key, entry in found:
-            yield failed(scope, f"{key} = {entry.value} is {OBSOLETE[key]}",
-                         f"Remove the {key} line; size max_clients and max_workers instead",
-                         file=conf.get().path, line=entry.line, subject=key)
-        if not found:
-            yield passed(scope, "no obsolete keys", file=conf.get().path)
+        for d in judged(ctx, scope):
+            conf = ctx.host(scope).conf_file(d.path)
+            kw = {"evidence": facts(d)}
+            if not conf.ok:
+                yield not_seen(scope, d.path, conf, subject=d.path, **kw)
+                continue
+            found = [(k, e) for k in OBSOLETE if (e := conf.get().get(k)) is not None]
+            for key, entry in found:
+                yield failed(scope, f"{key} = {entry.value} is {OBSOLETE[key]}" + said(d),
+                             f"Remove the {key} line from {d.path}; size max_clients and max_workers instead",
+                             file=conf.get().path, line=entry.line, subject=key, **kw)
+            if not found:
+                yield passed(scope, "no obsolete keys" + said(d), file=conf.get().path, subject=d.path, **kw)

@@ -18,10 +18,30 @@ Why it breaks a migration
     succeed, the maintenance window gets longer) — but when long-lived
     clients already hold every slot, a new connection hangs forever.
 
+Which daemon, which file
+    Each daemon the migration's connections reach is judged on its own
+    config file, and the finding names the daemon, the file and why. A
+    monolithic host: libvirtd (libvirtd.conf). A modular host: virtqemud
+    (virtqemud.conf), which every QEMU connection ends in — the source's
+    local client connects to its socket, and on the destination
+    virt-ssh-helper connects to it directly; on the destination also
+    virtproxyd (virtproxyd.conf) when the connection lands there:
+    qemu+tcp/qemu+tls always (virtproxyd owns the TCP listeners and opens
+    one connection to virtqemud per client, so both count a slot), and
+    qemu+ssh when virtproxyd is up (a client without virt-ssh-helper is
+    relayed by nc to the legacy libvirt-sock that virtproxyd serves). When
+    the layout cannot be told (image mode with libvirtd.conf and
+    virtqemud.conf both present, or no daemon running), every candidate is
+    judged and the stricter result counts. A modular daemon's compiled
+    default is the current one (modular daemons exist since libvirt 5.6).
+    An unreadable config file is UNKNOWN (with the file and the reason); an
+    absent one means the compiled defaults.
+
 How to fix it
-    Raise ``max_clients`` (and ``max_workers`` with it) in the daemon config
-    and restart the daemon, or apply it live:
-    ``virt-admin srv-clients-set libvirtd --max-clients N``.
+    Raise ``max_clients`` (and ``max_workers`` with it) in that daemon's
+    config and restart it, or apply it live:
+    ``virt-admin srv-clients-set libvirtd --max-clients N`` (modular:
+    ``virt-admin -c virtqemud:///system srv-clients-set virtqemud ...``).
 """
 
 from __future__ import annotations
@@ -31,6 +51,8 @@ from collections.abc import Iterator
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 from preflight.sizing import client_slots_needed, recommended_max_clients, seed_slots_needed
+from preflight.view import HostView, JudgedDaemon
+from rules._daemons import admin, facts, judged, said
 
 ID = "LIM001"
 NAME = "client-slots"
@@ -42,36 +64,40 @@ def check(ctx: Context) -> Iterator[Outcome]:
     n = ctx.plan.n_concurrent
     for scope in (Scope.SOURCE, Scope.DESTINATION):
         host = ctx.host(scope)
-        fact = host.setting("max_clients")
-        if not fact.ok:
-            yield not_seen(scope, "max_clients", fact)
-            continue
-        mc = fact.get()
-        current = (host.virt_admin.value or {}).get("nclients", 0)
-        need, seed_need = client_slots_needed(n, current), seed_slots_needed(n)
-        rec = recommended_max_clients(n, current)
-        daemon, behaviour = host.daemon_name, host.defaults.over_limit
-        fix = (f"Set max_clients = {rec} (and max_workers = {rec}) in {host.daemon_conf_path} and restart "
-               f"{daemon}, or live: virt-admin srv-clients-set {daemon} --max-clients {rec}")
-        ev = {"max_clients": mc.value, "origin": mc.origin, "concurrent": n, "connected_now": current,
-              "needed": need, "needed_by_seed": seed_need, "release_behaviour": behaviour,
-              "defaults": host.defaults.label}
-        where = {"file": mc.file or host.daemon_conf_path, "line": mc.line, "evidence": ev}
-        counted = f"{need} needed ({n} migrations + {current} connected)"
-        if current and current >= mc.value:
-            yield failed(scope, f"{mc.describe()}: all slots are held by {current} connected clients; a new "
-                         "migration connection hangs until one leaves", fix, **where)
-        elif need > mc.value and behaviour != "queue":
-            why = "this release drops connections over the limit" if behaviour == "drop" else \
-                "over the limit older releases drop connections and newer ones queue them"
-            yield failed(scope, f"{mc.describe()} < {counted}: {why}", fix, **where)
-        elif need > mc.value:
-            yield failed(scope, f"{mc.describe()} < {counted}: only {mc.value - current} run at once, the rest "
-                         "queue (slower maintenance window)", fix, severity=Severity.WARNING, **where)
-        elif seed_need > mc.value:
-            yield failed(scope, f"{mc.describe()}: by the seed's count (2 slots per migration) only "
-                         f"{mc.value // 2} of {n} fit; measured libvirt uses one slot per side, so this bites "
-                         "when this host also sends or receives migrations in the same window", fix,
-                         severity=Severity.WARNING, **where)
-        else:
-            yield passed(scope, f"{mc.describe()} >= {counted} (seed's count: {seed_need})", **where)
+        for d in judged(ctx, scope):
+            yield _judge(host, scope, d, n)
+
+
+def _judge(host: HostView, scope: Scope, d: JudgedDaemon, n: int) -> Outcome:
+    fact = host.setting("max_clients", d)
+    if not fact.ok:
+        return not_seen(scope, f"{d.name} max_clients", fact, subject=d.name, evidence=facts(d))
+    mc = fact.get()
+    current = (host.virt_admin_of(d.name).value or {}).get("nclients", 0)
+    need, seed_need = client_slots_needed(n, current), seed_slots_needed(n)
+    rec = recommended_max_clients(n, current)
+    defaults = host.defaults_for(d.name)
+    behaviour = defaults.over_limit
+    fix = (f"Set max_clients = {rec} (and max_workers = {rec}) in {d.path} and restart "
+           f"{d.name}, or live: {admin(d)} srv-clients-set {d.name} --max-clients {rec}")
+    ev = {"max_clients": mc.value, "origin": mc.origin, "concurrent": n, "connected_now": current,
+          "needed": need, "needed_by_seed": seed_need, "release_behaviour": behaviour,
+          "defaults": defaults.label, **facts(d)}
+    where = {"file": mc.file or d.path, "line": mc.line, "evidence": ev, "subject": d.name}
+    counted = f"{need} needed ({n} migrations + {current} connected)"
+    if current and current >= mc.value:
+        return failed(scope, f"{mc.describe()}: all slots are held by {current} connected clients; a new "
+                      "migration connection hangs until one leaves" + said(d), fix, **where)
+    if need > mc.value and behaviour != "queue":
+        why = "this release drops connections over the limit" if behaviour == "drop" else \
+            "over the limit older releases drop connections and newer ones queue them"
+        return failed(scope, f"{mc.describe()} < {counted}: {why}" + said(d), fix, **where)
+    if need > mc.value:
+        return failed(scope, f"{mc.describe()} < {counted}: only {mc.value - current} run at once, the rest "
+                      "queue (slower maintenance window)" + said(d), fix, severity=Severity.WARNING, **where)
+    if seed_need > mc.value:
+        return failed(scope, f"{mc.describe()}: by the seed's count (2 slots per migration) only "
+                      f"{mc.value // 2} of {n} fit; measured libvirt uses one slot per side, so this bites "
+                      "when this host also sends or receives migrations in the same window" + said(d), fix,
+                      severity=Severity.WARNING, **where)
+    return passed(scope, f"{mc.describe()} >= {counted} (seed's count: {seed_need})" + said(d), **where)

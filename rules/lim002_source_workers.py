@@ -11,6 +11,12 @@ Why it matters
     migrations serialise, and every other API call (virsh list, monitoring)
     waits for a free worker during the window.
 
+Which daemon, which file
+    The source daemon that runs the perform phase, judged on its own file:
+    libvirtd.conf on a monolithic host, virtqemud.conf on a modular one
+    (both when the layout cannot be told; see LIM001). An unreadable file is
+    UNKNOWN with the file and the reason.
+
 How to fix it
     Raise ``max_workers`` (the seed recommends ``max_workers ==
     max_clients``) and restart, or live: ``virt-admin
@@ -24,6 +30,7 @@ from collections.abc import Iterator
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 from preflight.sizing import recommended_max_clients
+from rules._daemons import admin, facts, judged, said
 
 ID = "LIM002"
 NAME = "source-workers"
@@ -35,18 +42,19 @@ SRC = Scope.SOURCE
 
 def check(ctx: Context) -> Iterator[Outcome]:
     n = ctx.plan.n_concurrent
-    fact = ctx.source.setting("max_workers")
-    if not fact.ok:
-        yield not_seen(SRC, "max_workers", fact)
-        return
-    mw = fact.get()
-    where = {"file": mw.file or ctx.source.daemon_conf_path, "line": mw.line}
-    if mw.value < n:
-        rec = recommended_max_clients(n)
-        daemon = ctx.source.daemon_name
-        yield failed(SRC, f"{mw.describe()} < {n} concurrent migrations: perform phases queue and other "
-                     "API calls wait", f"Set max_workers = {rec} in {ctx.source.daemon_conf_path} and restart "
-                     f"{daemon}, or live: virt-admin srv-threadpool-set {daemon} --max-workers {rec}",
-                     evidence={"max_workers": mw.value, "origin": mw.origin, "concurrent": n}, **where)
-    else:
-        yield passed(SRC, f"{mw.describe()} >= {n} concurrent migrations", **where)
+    for d in judged(ctx, SRC):
+        fact = ctx.source.setting("max_workers", d)
+        if not fact.ok:
+            yield not_seen(SRC, f"{d.name} max_workers", fact, subject=d.name, evidence=facts(d))
+            continue
+        mw = fact.get()
+        where = {"file": mw.file or d.path, "line": mw.line, "subject": d.name}
+        ev = {"max_workers": mw.value, "origin": mw.origin, "concurrent": n, **facts(d)}
+        if mw.value < n:
+            rec = recommended_max_clients(n)
+            yield failed(SRC, f"{mw.describe()} < {n} concurrent migrations: perform phases queue and other "
+                         "API calls wait" + said(d), f"Set max_workers = {rec} in {d.path} and restart "
+                         f"{d.name}, or live: {admin(d)} srv-threadpool-set {d.name} --max-workers {rec}",
+                         evidence=ev, **where)
+        else:
+            yield passed(SRC, f"{mw.describe()} >= {n} concurrent migrations" + said(d), evidence=ev, **where)

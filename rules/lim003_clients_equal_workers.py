@@ -6,6 +6,10 @@ What it checks
     defaults are not judged (5000 clients and 20 workers is libvirt's own
     choice).
 
+    Each daemon is judged on its own config file (libvirtd.conf, or
+    virtqemud.conf and, where connections land there, virtproxyd.conf on
+    modular hosts; see LIM001); an unreadable file is UNKNOWN.
+
 Why it matters
     Raising only one of them moves the bottleneck instead of removing it:
     more connections than workers queue their calls.
@@ -20,6 +24,7 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from rules._daemons import facts, judged, said
 
 ID = "LIM003"
 NAME = "clients-equal-workers"
@@ -30,17 +35,19 @@ SEED = "It is recommended to set max_clients and max_workers to the same number.
 def check(ctx: Context) -> Iterator[Outcome]:
     for scope in (Scope.SOURCE, Scope.DESTINATION):
         host = ctx.host(scope)
-        mc, mw = host.setting("max_clients"), host.setting("max_workers")
-        if not mc.ok or not mw.ok:
-            yield not_seen(scope, "max_clients/max_workers", mc if not mc.ok else mw)
-            continue
-        c, w = mc.get(), mw.get()
-        if c.origin != "file" and w.origin != "file":
-            yield skipped(scope, "neither is set in the config file (compiled defaults)")
-        elif c.value != w.value:
-            top = max(c.value, w.value)
-            line = c.line if c.origin == "file" else w.line
-            yield failed(scope, f"{c.describe()} but {w.describe()}", f"Set both to {top}",
-                         file=host.daemon_conf_path, line=line)
-        else:
-            yield passed(scope, f"max_clients == max_workers == {c.value}")
+        for d in judged(ctx, scope):
+            mc, mw = host.setting("max_clients", d), host.setting("max_workers", d)
+            kw = {"subject": d.name, "evidence": facts(d)}
+            if not mc.ok or not mw.ok:
+                yield not_seen(scope, f"{d.name} max_clients/max_workers", mc if not mc.ok else mw, **kw)
+                continue
+            c, w = mc.get(), mw.get()
+            if c.origin != "file" and w.origin != "file":
+                yield skipped(scope, "neither is set in the config file (compiled defaults)" + said(d), **kw)
+            elif c.value != w.value:
+                top = max(c.value, w.value)
+                line = c.line if c.origin == "file" else w.line
+                yield failed(scope, f"{c.describe()} but {w.describe()}" + said(d), f"Set both to {top} in {d.path}",
+                             file=d.path, line=line, **kw)
+            else:
+                yield passed(scope, f"max_clients == max_workers == {c.value}" + said(d), file=d.path, **kw)

@@ -1,6 +1,7 @@
 # preflight gather: ONE POSIX sh script per host (dash, bash; RHEL 7/8/9, Debian, Ubuntu).
 # No python on the host. Run as:  sh -c "$SCRIPT" preflight-gather TOKEN ARG...
-# ARG: t:SECONDS (per-command timeout)  x:names-only (a follow-up run: only the n: lookups)  f:FILE (a file probe)  n:NAME (getent ahosts NAME)
+# ARG: t:SECONDS (per-command timeout)  c:BYTES (largest file read, digits only)
+#      x:names-only (a follow-up run: only the n: lookups)  f:FILE (a file probe)  n:NAME (getent ahosts NAME)
 #      p:PATH (stat + sha256 of a guest disk path)
 # Output: framed sections, parsed by preflight/gather/frames.py. Every marker is
 #   "\n--TOKEN <tag>\n" with a random TOKEN, so no file content can forge one:
@@ -13,6 +14,7 @@ export PATH LC_ALL
 TOK=$1
 shift
 TMO_S=10
+MAXB=4194304  # bytes per file (c:BYTES overrides; preflight.fsutil.MAX_FILE_BYTES)
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -62,13 +64,39 @@ cmd_section() {
     if [ "$rc" = 0 ]; then end 0 ok; else end "$rc" error; fi
 }
 
+# file_section PATH: regular files only (a FIFO or device would block or never end), at most MAXB
+# bytes, each step under tmo (a dead NFS mount hangs even stat). Over the cap is an error, not a cut.
 file_section() {
     begin "file:$1" "cat $1"
-    if [ -e "$1" ]; then
-        if cat -- "$1" </dev/null 2>"$ERR"; then end 0 ok; else end "$?" error; fi
-    else
+    tmo test -e "$1" </dev/null 2>"$ERR"
+    rc=$?
+    if [ "$rc" = 1 ]; then
         printf '%s: No such file or directory\n' "$1" >"$ERR"
         end 1 missing
+        return
+    elif [ "$rc" != 0 ]; then
+        end "$rc" error
+        return
+    fi
+    if [ -d "$1" ]; then
+        printf '%s: is a directory\n' "$1" >"$ERR"
+        end 1 error
+        return
+    elif [ ! -f "$1" ]; then  # -f follows symlinks: the target must be a regular file
+        printf '%s: not a regular file\n' "$1" >"$ERR"
+        end 1 error
+        return
+    fi
+    tmo head -c $((MAXB + 1)) -- "$1" </dev/null >"$OUT" 2>"$ERR"
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        end "$rc" error
+    elif [ $(($(wc -c <"$OUT"))) -gt "$MAXB" ]; then
+        printf '%s: larger than %s bytes; not read\n' "$1" "$MAXB" >"$ERR"
+        end 1 error
+    else
+        cat "$OUT"
+        end 0 ok
     fi
 }
 
@@ -299,6 +327,8 @@ ONLY_NAMES=
 for a in "$@"; do
     case $a in
     t:*) TMO_S=${a#t:} ;;
+    c:*[!0-9]* | c:) ;;  # digits only: the value goes into $((...))
+    c:*) MAXB=${a#c:} ;;
     x:names-only) ONLY_NAMES=1 ;;
     esac
 done

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import glob
 import os
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
+from preflight.fsutil import MAX_FILE_BYTES, UnsafePath, read_bounded, resolve_in_root
 from preflight.gather.script import FIXED_COMMAND_KEYS
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, Probe
@@ -15,49 +21,38 @@ NOT_AVAILABLE = "not available in image mode"
 DAEMONS = ("libvirtd", "virtqemud", "virtproxyd")
 _INCLUDE = re.compile(r"^\s*include[\s=]+(.*)$", re.IGNORECASE)
 _MAX_DEPTH = 8  # same guard as gather.sh
+READ_TIMEOUT = 10.0  # seconds per file when the caller gives none (the CLI's --timeout default)
+T = TypeVar("T")
 
 
-def path_in_root(root: str, path: str) -> str:
-    """Where ``path`` (as the imaged host sees it) lies under ``root``.
+# The old name, for modules that still import it: one resolver for every inspected path.
+path_in_root = resolve_in_root
 
-    Symlinks are followed as the host would follow them: an absolute target is
-    relative to the image root, never to this machine's /.
-    """
-    done: list[str] = []
-    todo = [p for p in path.split("/") if p]
-    links = 0
-    while todo:
-        part = todo.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        candidate = os.path.join(root, *done, part)
-        if os.path.islink(candidate):
-            links += 1
-            if links > 40:  # the kernel's own limit for a loop
-                raise OSError(f"{path}: too many levels of symbolic links")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                done = []
-            todo = [p for p in target.split("/") if p] + todo
-            continue
-        done.append(part)
-    return os.path.join(root, *done)
+
+def _why(exc: OSError) -> str:
+    """``exc`` as one line that names the file: "/etc/hosts: is a directory"."""
+    if isinstance(exc, UnsafePath):
+        return exc.why
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links"
+    return exc.strerror or str(exc)
 
 
 def read_file_probe(root: str, path: str) -> Probe:
+    """One host file under ``root``: confined (resolve_in_root), regular files only, size-capped.
+
+    Undecodable bytes are kept as surrogates (``surrogateescape``), so what is
+    read can be written back byte for byte. A file that cannot be read is an
+    ERROR probe whose error names the file and why; an absent one is MISSING.
+    """
     key, how = pk.file_key(path), f"read {path} under image root {root}"
     try:
-        with open(path_in_root(root, path), "rb") as f:
-            text = f.read().decode("utf-8", errors="replace")
+        data = read_bounded(resolve_in_root(root, path), MAX_FILE_BYTES, follow=False)
     except FileNotFoundError:
         return Probe(key, how, Availability.MISSING, rc=1, error=f"{path}: No such file or directory")
     except OSError as exc:
-        return Probe(key, how, Availability.ERROR, error=f"{path}: {exc.strerror or exc}")
-    return Probe(key, how, Availability.OK, text=text, rc=0)
+        return Probe(key, how, Availability.ERROR, error=f"{path}: {_why(exc)}")
+    return Probe(key, how, Availability.OK, text=data.decode("utf-8", errors="surrogateescape"), rc=0)
 
 
 def sshd_include_files(root: str, path: str, depth: int = 1) -> list[str]:
@@ -86,21 +81,83 @@ def sshd_include_files(root: str, path: str, depth: int = 1) -> list[str]:
     return found
 
 
-def gather_image(root: str, names: Iterable[str] = (), paths: Iterable[str] = ()) -> dict[str, Probe]:
-    """Every catalogue key for an image root: files read directly, commands NOT_AVAILABLE."""
-    probes = {pk.file_key(p): read_file_probe(root, p) for p in pk.FILES}
-    main = probes[pk.file_key(pk.SSHD_CONFIG)]
-    if main.ok:
-        included = sshd_include_files(root, pk.SSHD_CONFIG)
-        index = Probe(
-            pk.SSHD_FILES, f"{pk.SSHD_CONFIG} and its Include targets under {root}", Availability.OK
+class _Job(threading.Thread, Generic[T]):
+    """``fn()`` in a daemon thread: a read stuck in a hung filesystem cannot be killed, only left behind."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        super().__init__(daemon=True, name="preflight-image-read")
+        self._fn = fn
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.result = self._fn()
+        except BaseException as exc:  # handed to the caller's thread by outcome()
+            self.error = exc
+
+    def outcome(self, deadline: float) -> T | None:
+        """The result, None if still running at ``deadline``; the job's own exception is re-raised."""
+        self.join(max(0.0, deadline - time.monotonic()))
+        if self.is_alive():
+            return None
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def _read_all(root: str, paths: Iterable[str]) -> dict[str, _Job[Probe]]:
+    return {p: _Job(functools.partial(read_file_probe, root, p)) for p in dict.fromkeys(paths)}
+
+
+def _collect(jobs: dict[str, _Job[Probe]], deadline: float, timeout: float) -> dict[str, Probe]:
+    """Each file's probe; one still reading at the deadline is an ERROR of its own, the others stay."""
+    out: dict[str, Probe] = {}
+    for path, job in jobs.items():
+        got = job.outcome(deadline)
+        out[pk.file_key(path)] = got or Probe(
+            pk.file_key(path), f"read {path} under image root", Availability.ERROR, rc=124,
+            error=f"{path}: no answer within {timeout:g} s (a hung filesystem?); left unread",
         )
-        index.text = "".join(f"{p}\n" for p in [pk.SSHD_CONFIG, *included])
-        index.rc = 0
-        for p in included:
-            probes[pk.file_key(p)] = read_file_probe(root, p)
-    else:
+    return out
+
+
+def _includes(root: str) -> list[str] | OSError:
+    try:
+        return sshd_include_files(root, pk.SSHD_CONFIG)
+    except OSError as exc:  # e.g. a symlink loop on the way to an Include directory
+        return exc
+
+
+def gather_image(
+    root: str, names: Iterable[str] = (), paths: Iterable[str] = (), timeout: float = READ_TIMEOUT
+) -> dict[str, Probe]:
+    """Every catalogue key for an image root: files read directly, commands NOT_AVAILABLE.
+
+    Reads run at once in worker threads, each file given ``timeout`` seconds
+    (``--timeout``): a file on a hung filesystem becomes an ERROR probe of its
+    own and never holds up, or loses, the others.
+    """
+    timeout = timeout if 0 < timeout < float("inf") else READ_TIMEOUT
+    deadline = time.monotonic() + timeout
+    jobs = _read_all(root, pk.FILES)
+    listing: _Job[list[str] | OSError] = _Job(lambda: _includes(root))
+    probes = _collect(jobs, deadline, timeout)
+    main = probes[pk.file_key(pk.SSHD_CONFIG)]
+    how = f"{pk.SSHD_CONFIG} and its Include targets under {root}"
+    included = listing.outcome(deadline) if main.ok else None
+    if not main.ok:
         index = Probe(pk.SSHD_FILES, pk.SSHD_FILES, main.status, rc=main.rc, error=main.error)
+    elif included is None:
+        index = Probe(pk.SSHD_FILES, how, Availability.ERROR, rc=124,
+                      error=f"listing the Include targets took over {timeout:g} s (a hung filesystem?)")
+    elif isinstance(included, OSError):
+        index = Probe(pk.SSHD_FILES, how, Availability.ERROR, error=str(included))
+    else:
+        index = Probe(pk.SSHD_FILES, how, Availability.OK, rc=0,
+                      text="".join(f"{p}\n" for p in [pk.SSHD_CONFIG, *included]))
+        probes.update(_collect(_read_all(root, included), time.monotonic() + timeout, timeout))
     probes[pk.SSHD_FILES] = index
     keys = [k for k in FIXED_COMMAND_KEYS if k != pk.SSHD_FILES]
     keys += [pk.virt_admin_key(d) for d in DAEMONS]

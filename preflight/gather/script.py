@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Iterable
 from importlib import resources
 
 from preflight.access.base import HostAccess
+from preflight.fsutil import MAX_FILE_BYTES
 from preflight.gather.frames import parse_frames
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, Probe
@@ -37,7 +39,8 @@ def gather_args(
     token: str, command_timeout: float, names: Iterable[str], paths: Iterable[str], names_only: bool = False
 ) -> list[str]:
     """The script's arguments; each becomes one quoted shell word, so any byte in a name is data."""
-    args = [token, f"t:{max(1, round(command_timeout))}"]
+    seconds = round(command_timeout) if math.isfinite(command_timeout) else 10  # inf/nan: the default
+    args = [token, f"t:{max(1, seconds)}", f"c:{MAX_FILE_BYTES}"]
     args += ["x:names-only"] if names_only else [f"f:{p}" for p in pk.FILES]
     args += [f"n:{n}" for n in names]
     args += [f"p:{p}" for p in paths]
