@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional  # noqa: UP035 - typer reads these annotations at run time
 
@@ -14,33 +15,50 @@ from preflight import cli_options as opt
 from preflight.engine import ExitCode, Report, evaluate
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
+from preflight.report.output import OutputError, facts_directory, output_file, write_file
+from preflight.textsafe import escape_control
 
-app = typer.Typer(
+DEBUG_ENV = "PREFLIGHT_DEBUG"
+
+
+class _App(typer.Typer):
+    """An unexpected error is one line and exit 4 (never 1 = NOT READY), no traceback, no locals:
+    exception texts and locals can hold inspected file contents. PREFLIGHT_DEBUG=1 prints the traceback."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            detail = escape_control(f"{type(exc).__name__}: {exc}", keep_newlines=False)[:300]
+            print(f"preflight: internal error: {detail} (run with {DEBUG_ENV}=1 for the traceback)",
+                  file=sys.stderr)
+            raise SystemExit(int(ExitCode.INTERNAL)) from None
+
+
+app = _App(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
     help="Will `virsh migrate --live GUEST DESTURI` work? Inspects both hosts, says why not, writes the fix.\n\n"
-    "Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 could not inspect.",
+    "Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 could not inspect, 4 internal error.",
 )
 
 FORMATS = ("text", "json", "sarif", "junit")
 
 
 def fail_usage(message: str) -> typer.Exit:
-    typer.echo(f"preflight: error: {message}", err=True)
+    typer.echo(f"preflight: error: {escape_control(message, keep_newlines=False)}", err=True)
     return typer.Exit(int(ExitCode.USAGE))
 
 
 def dest_spec_from_uri(uri: str) -> str:
-    """qemu+ssh://root@host2:22/system -> ssh://root@host2:22 (the host to inspect over SSH)."""
-    from urllib.parse import urlsplit
+    """qemu+ssh://root@host2:22/system -> ssh://root@host2:22 (validated; a HostSpecError is a ValueError)."""
+    from preflight.uri import dest_spec_from_uri as from_uri
 
-    parts = urlsplit(uri)
-    if not parts.hostname:
-        raise ValueError(f"{uri!r} names no remote host; pass --dest SPEC")
-    netloc = parts.netloc
-    if "+" in parts.scheme and parts.scheme.split("+", 1)[1] != "ssh":
-        netloc = netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc  # tls/tcp port is not ssh's
-    return f"ssh://{netloc}"
+    return from_uri(uri)
 
 
 def build_plan(args: list[str], **flags: object) -> MigrationPlan:
@@ -60,19 +78,21 @@ def build_plan(args: list[str], **flags: object) -> MigrationPlan:
 def load_snapshot(path: Path, role: str) -> HostSnapshot:
     try:
         snap = HostSnapshot.load(path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:  # SnapshotError is a ValueError; UnsafePath an OSError
         raise ValueError(f"{path}: not a usable facts snapshot ({exc})") from None
     snap.role = role
     return snap
 
 
 def write_output(text: str, output: Path | None) -> None:
+    """stdout, or ``output`` (checked by output_file) written atomically; a failure is exit 2."""
     if output is None:
         sys.stdout.write(text)
         return
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    try:
+        write_file(output, text)
+    except OutputError as exc:
+        raise fail_usage(str(exc)) from None
 
 
 def plan_and_snapshots(
@@ -96,6 +116,19 @@ def plan_and_snapshots(
     except (ValueError, InspectError) as exc:
         raise fail_usage(str(exc)) from None
     return plan, src_snap, dst_snap
+
+
+def save_snapshots(directory: Path, source: HostSnapshot, dest: HostSnapshot) -> None:
+    """--save-facts: DIR made if missing (never through a symlink); each file replaced atomically."""
+    try:
+        facts_directory(str(directory), create=True)
+        for name, snap in (("source.json", source), ("destination.json", dest)):
+            try:
+                snap.save(directory / name)
+            except OSError as exc:
+                raise OutputError(f"--save-facts: cannot write {directory / name}: {exc.strerror or exc}") from None
+    except OutputError as exc:
+        raise fail_usage(str(exc)) from None
 
 
 def _split(values: list[str]) -> list[str]:
@@ -134,9 +167,9 @@ def check(
     dest_libvirt: opt.DestLibvirt = None,
     source_facts: opt.SourceFacts = None,
     dest_facts: opt.DestFacts = None,
-    save_facts: Optional[Path] = typer.Option(None, "--save-facts", help="Also save both snapshots into this directory."),
+    save_facts: Optional[str] = typer.Option(None, "--save-facts", help=opt.SAVE_FACTS_HELP),
     fmt: str = typer.Option("text", "--format", help="text | json | sarif | junit."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here (atomically)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help=opt.OUTPUT_HELP),
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
@@ -152,10 +185,15 @@ def check(
 
     An image root has no commands: those checks are skipped (not available in image mode) and names are judged on its /etc/hosts alone. Warnings never change the exit code.
 
-    Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error, 3 could not inspect.
+    Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error (bad arguments, snapshot or output path), 3 could not inspect, 4 internal error.
     """
     if fmt not in FORMATS:
         raise fail_usage(f"--format must be one of {', '.join(FORMATS)}")
+    try:  # before any host is contacted
+        out_path = output_file(output) if output is not None else None
+        facts_dir = facts_directory(save_facts, create=False) if save_facts is not None else None
+    except OutputError as exc:
+        raise fail_usage(str(exc)) from None
     from rules import select as select_rules
 
     try:
@@ -166,12 +204,10 @@ def check(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout)
-    if save_facts:
-        save_facts.mkdir(parents=True, exist_ok=True)
-        src_snap.save(save_facts / "source.json")
-        dst_snap.save(save_facts / "destination.json")
+    if facts_dir is not None:
+        save_snapshots(facts_dir, src_snap, dst_snap)
     report = evaluate(plan, src_snap, dst_snap, chosen)
-    render(report, fmt, output, verbose)
+    render(report, fmt, out_path, verbose)
     raise typer.Exit(int(report.exit_code))
 
 
@@ -203,7 +239,8 @@ def fix(
 ) -> None:
     """Corrected libvirtd.conf, sshd_config and /etc/hosts for the planned migration (diffs by default).
 
-    Exit codes: 0 nothing left to change, 1 changes to apply (or not written), 2 usage, 3 could not inspect."""
+    Exit codes: 0 nothing left to change, 1 changes to apply (or not written), 2 usage, 3 could not inspect,
+    4 internal error."""
     from preflight.fix.command import run, target_for
     from preflight.fix.context import POLICIES
 
@@ -223,7 +260,7 @@ def fix(
 @app.command()
 def facts(
     spec: str = typer.Argument(..., help="local | ssh://\\[user@]host\\[:port] | image root directory."),
-    output: Path = typer.Option(..., "--output", "-o", help="Snapshot file (JSON) to write."),
+    output: str = typer.Option(..., "--output", "-o", help="Snapshot file (JSON) to write; " + opt.OUTPUT_HOW),
     libvirt: Optional[str] = typer.Option(None, "--libvirt", help="libvirt URI \\[default: from SPEC]."),
     role: str = typer.Option("source", "--role", help="source | destination (a source also resolves --resolve names)."),
     resolve: List[str] = typer.Option([], "--resolve", help="Name to resolve on this host (getent ahosts)."),
@@ -238,6 +275,10 @@ def facts(
     gathered for exactly that plan."""
     if role not in ("source", "destination"):
         raise fail_usage("--role must be source or destination")
+    try:
+        out_path = output_file(output)
+    except OutputError as exc:
+        raise fail_usage(str(exc)) from None
     from preflight.inspect import InspectError, inspect_one
 
     try:
@@ -245,11 +286,12 @@ def facts(
                            ssh_config=str(ssh_config) if ssh_config else None, timeout=timeout)
     except InspectError as exc:
         raise fail_usage(str(exc)) from None
-    snap.save(output)
+    write_output(snap.to_json() + "\n", out_path)
     ok = sum(1 for p in snap.probes.values() if p.ok)
-    typer.echo(f"{output}: {ok}/{len(snap.probes)} probes ok, libvirt "
-               f"{snap.libvirt.status.value if snap.libvirt else 'not consulted'}"
-               + ("" if snap.reachable else f"; UNREACHABLE: {snap.unreachable_reason}"))
+    typer.echo(escape_control(f"{output}: {ok}/{len(snap.probes)} probes ok, libvirt "
+                              f"{snap.libvirt.status.value if snap.libvirt else 'not consulted'}"
+                              + ("" if snap.reachable else f"; UNREACHABLE: {snap.unreachable_reason}"),
+                              keep_newlines=False))
     raise typer.Exit(0 if snap.reachable else int(ExitCode.COULD_NOT_INSPECT))
 
 
@@ -276,9 +318,14 @@ def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest
 
 
 def main() -> None:
+    from preflight.access import cleanup
+
+    # SIGTERM/SIGHUP/SIGINT: close our ssh masters and remove their directories, exit 128+N
+    cleanup.install_signal_handlers()
     try:
         app()
     except SystemExit as exc:
+        cleanup.close_all()  # normally a no-op: the gather closed its accesses; os._exit skips atexit
         # Skip the interpreter's teardown (~40 ms of module and thread cleanup): every file we
         # write is closed and renamed before this point; only the std streams need flushing.
         code = exc.code
@@ -288,6 +335,8 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code or 0)
+    finally:
+        cleanup.close_all()  # a traceback: nothing may outlive us either
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ understands (Optional, List).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, List, Optional  # noqa: UP035
 
@@ -39,4 +40,29 @@ SourceFacts = Annotated[
 DestFacts = Annotated[Optional[Path], typer.Option("--dest-facts", help="Use a saved snapshot instead of gathering.")]
 Sudo = Annotated[bool, typer.Option("--sudo", help="Run the remote gather script with sudo -n.")]
 SshConfig = Annotated[Optional[Path], typer.Option("--ssh-config", help="ssh -F FILE for inspection connections.")]
-Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per connection / gather phase.")]
+MAX_TIMEOUT = 86400.0  # a day: beyond it time arithmetic overflows in places (poll, ssh ConnectTimeout)
+
+
+def _timeout(value: float) -> float:
+    """A finite number of seconds > 0: inf/nan/0/-5 would disable or break every deadline."""
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        typer.echo(f"preflight: error: --timeout must be a number of seconds > 0 and <= {MAX_TIMEOUT:g}, "
+                   f"got {value!r}", err=True)
+        raise typer.Exit(2)
+    return value
+
+
+Timeout = Annotated[
+    float, typer.Option("--timeout", callback=_timeout, help="Seconds per connection / gather phase (> 0).")
+]
+
+OUTPUT_HOW = (
+    "written atomically (a temporary beside it, renamed: a symlink there is replaced, not followed); "
+    "an existing character device or FIFO such as /dev/stdout is written to; a directory or a missing "
+    "directory is a usage error (exit 2)."
+)
+OUTPUT_HELP = "Write the report to this file, " + OUTPUT_HOW
+SAVE_FACTS_HELP = (
+    "Also save both snapshots into this directory as source.json and destination.json (created if missing; "
+    "refused if DIR is a symbolic link; a symlink at either file is replaced, never written through)."
+)

@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     NOT_READY = 1
     USAGE = 2
     COULD_NOT_INSPECT = 3
+    INTERNAL = 4  # a bug in preflight (one line on stderr; PREFLIGHT_DEBUG=1 for the traceback)
 
 
 class Verdict:

@@ -9,12 +9,17 @@ findings as a live run.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+
+from preflight.fsutil import atomic_write, read_bounded
+from preflight.model.typed_json import SchemaError, build, kind_of
 
 FORMAT_VERSION = 1
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024  # a large host's snapshot is a few MB; a crafted one must not fill memory
+ROLES = ("source", "destination")
 
 
 class Availability(str, Enum):
@@ -152,49 +157,64 @@ class HostSnapshot:
         return json.dumps(asdict(self), indent=2, sort_keys=True, default=_enum_value)
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
-        tmp.replace(path)
+        """Write atomically: an O_EXCL temporary beside ``path``, renamed over it (a planted
+        symlink at ``path`` is replaced, never written through)."""
+        atomic_write(str(path), (self.to_json() + "\n").encode("utf-8"), mode=_file_mode())
 
     @classmethod
-    def from_json(cls, text: str) -> HostSnapshot:
-        data = json.loads(text)
+    def from_json(cls, text: str | bytes) -> HostSnapshot:
+        """Parse and validate; SnapshotError (a ValueError) names what is wrong and where."""
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise SnapshotError("", "nested too deeply") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, too many digits
+            raise SnapshotError("", f"not JSON: {exc}") from None
         return cls.from_dict(data)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HostSnapshot:
+    def from_dict(cls, data: object) -> HostSnapshot:
+        """Every key and type checked against the dataclasses above, the version first."""
+        if not isinstance(data, dict):
+            raise SnapshotError("top level", f"expected an object, got {kind_of(data)}")
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ValueError(f"snapshot format_version {version!r} is not supported (expected {FORMAT_VERSION})")
-        probes = {
-            k: Probe(**{**v, "status": Availability(v["status"])}) for k, v in data.get("probes", {}).items()
-        }
-        lv = data.get("libvirt")
-        libvirt = None
-        if lv is not None:
-            guests = [
-                GuestFact(
-                    **{
-                        **g,
-                        "disks": [DiskFact(**d) for d in g.get("disks", [])],
-                        "interfaces": [InterfaceFact(**i) for i in g.get("interfaces", [])],
-                    }
-                )
-                for g in lv.get("guests", [])
-            ]
-            libvirt = LibvirtFacts(**{**lv, "status": Availability(lv["status"]), "guests": guests})
-        return cls(
-            **{
-                **data,
-                "mode": HostMode(data["mode"]),
-                "probes": probes,
-                "libvirt": libvirt,
-            }
-        )
+        if type(version) is not int or version != FORMAT_VERSION:
+            shown = json.dumps(version)[:40] if isinstance(version, (int, float, str)) else kind_of(version)
+            raise SnapshotError("format_version", f"{shown} is not supported (expected {FORMAT_VERSION})")
+        try:
+            snap = build(cls, data)
+        except SchemaError as exc:
+            raise SnapshotError(exc.where, exc.message) from None
+        if snap.role not in ROLES:
+            raise SnapshotError("role", f"expected one of {', '.join(ROLES)}")
+        for key, probe in snap.probes.items():
+            where = f"probes[{json.dumps(key[:80])}]"
+            if probe.key != key:
+                raise SnapshotError(f"{where}.key", "differs from the probe's key in probes")
+            if probe.ok and probe.text is None:
+                raise SnapshotError(f"{where}.text", 'required when status is "ok"')
+        return snap
 
     @classmethod
     def load(cls, path: Path) -> HostSnapshot:
-        return cls.from_json(path.read_text(encoding="utf-8"))
+        """Regular files only (never blocks on a FIFO), at most MAX_SNAPSHOT_BYTES."""
+        return cls.from_json(read_bounded(str(path), MAX_SNAPSHOT_BYTES))
+
+
+class SnapshotError(ValueError):
+    """A snapshot that does not fit the model: ``where`` is a path-like pointer into it."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.message = message
+
+
+def _file_mode() -> int:
+    """0666 minus the umask, as a plain open() would create the file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _enum_value(obj: object) -> object:

@@ -1,41 +1,47 @@
-"""JSON (the CI contract), SARIF 2.1.0 and JUnit XML renderings of a Report."""
+"""JSON (the CI contract), SARIF 2.1.0 and JUnit XML renderings of a Report.
+
+Every string from a host goes through :mod:`preflight.report.safe` first (control
+characters escaped in all three; JUnit always parses as XML)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from preflight import __version__
 from preflight.engine import Report
 from preflight.model.findings import Severity, Status
+from preflight.report import safe
 
 JSON_SCHEMA_VERSION = 1
 
 
 def to_json(report: Report) -> str:
-    """Top-level ``verdict`` and ``findings`` are the contract; the rest is extra."""
+    """Top-level ``verdict`` and ``findings`` are the contract; the rest is extra.
+
+    Host strings are escaped here too (``\\x1b`` as four characters): a JSON value is
+    safe, but a consumer that prints ``message`` to a terminal is not."""
     data: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "migration-preflight", "version": __version__},
         "verdict": report.verdict,
         "exit_code": int(report.exit_code),
         "counts": report.counts(),
-        "plan": asdict(report.plan),
+        "plan": safe.plan_dict(report.plan),
         "hosts": {
             role: {
-                "spec": s.spec,
+                "spec": safe.line(s.spec),
                 "mode": s.mode.value,
                 "reachable": s.reachable,
-                "unreachable_reason": s.unreachable_reason,
+                "unreachable_reason": safe.opt_line(s.unreachable_reason),
                 "gather_seconds": round(s.gather_seconds, 3),
                 "ssh_connections": s.ssh_connections,
                 "remote_commands": s.remote_commands,
             }
             for role, s in report.snapshots.items()
         },
-        "findings": [f.to_dict() for f in report.findings],
+        "findings": [safe.finding_dict(f) for f in report.findings],
     }
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
@@ -57,7 +63,7 @@ def to_sarif(report: Report) -> str:
         for r in ALL_RULES
     ]
     results = []
-    for f in report.findings:
+    for f in map(safe.finding, report.findings):
         if f.status is not Status.FAIL:
             continue
         res: dict[str, Any] = {
@@ -82,20 +88,21 @@ def to_junit(report: Report) -> str:
     """One testcase per finding: FAIL(error) -> failure, UNKNOWN -> error, SKIP -> skipped."""
     suite = ET.Element("testsuite", name="migration-preflight", tests=str(len(report.findings)))
     counts = {"failures": 0, "errors": 0, "skipped": 0}
+    x = safe.xml
     for f in report.findings:
-        case = ET.SubElement(suite, "testcase", classname=f"{f.host.value}.{f.rule}",
-                             name=f"{f.name}{' ' + f.subject if f.subject else ''}")
+        case = ET.SubElement(suite, "testcase", classname=x(f"{f.host.value}.{f.rule}"),
+                             name=x(f"{f.name}{' ' + f.subject if f.subject else ''}"))
         if f.status is Status.FAIL and f.severity is Severity.ERROR:
             counts["failures"] += 1
-            ET.SubElement(case, "failure", message=f.message).text = f.remediation or ""
+            ET.SubElement(case, "failure", message=x(f.message)).text = x(f.remediation or "")
         elif f.status is Status.UNKNOWN:
             counts["errors"] += 1
-            ET.SubElement(case, "error", message=f.message)
+            ET.SubElement(case, "error", message=x(f.message))
         elif f.status is Status.SKIP:
             counts["skipped"] += 1
-            ET.SubElement(case, "skipped", message=f.message)
+            ET.SubElement(case, "skipped", message=x(f.message))
         elif f.status is Status.FAIL:
-            ET.SubElement(case, "system-out").text = f"{f.severity.value}: {f.message}"
+            ET.SubElement(case, "system-out").text = x(f"{f.severity.value}: {f.message}")
     for k, v in counts.items():
         suite.set(k, str(v))
     return ET.tostring(suite, encoding="unicode") + "\n"

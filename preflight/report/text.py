@@ -1,4 +1,7 @@
-"""Human report: findings grouped by host, one verdict line at the end."""
+"""Human report: findings grouped by host, one verdict line at the end.
+
+Host text is escaped (:mod:`preflight.report.safe`): no terminal escape or
+newline from an inspected host reaches the terminal, so none can forge a line."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import TextIO
 
 from preflight.engine import Report, Verdict
 from preflight.model.findings import Finding, Scope, Severity, Status
+from preflight.report import safe
 
 COLOURS = {"fail": "31", "unknown": "35", "skip": "2", "pass": "32", "warning": "33"}
 ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.SKIP: 2, Status.PASS: 3}
@@ -33,7 +37,8 @@ def render(report: Report, stream: TextIO | None = None, verbose: bool = False) 
     lines: list[str] = []
     snaps = report.snapshots
     for scope in (Scope.SOURCE, Scope.DESTINATION, Scope.PAIR):
-        found = sorted((f for f in report.findings if f.host is scope), key=lambda f: (ORDER[f.status], f.rule))
+        found = sorted((safe.finding(f) for f in report.findings if f.host is scope),
+                       key=lambda f: (ORDER[f.status], f.rule))
         hidden_skips = 0
         if not verbose:
             hidden_skips = sum(1 for f in found if f.status is Status.SKIP)
@@ -41,7 +46,7 @@ def render(report: Report, stream: TextIO | None = None, verbose: bool = False) 
         title = HEADINGS[scope]
         snap = snaps.get(scope.value)
         if snap is not None:
-            title += f" — {snap.spec}"
+            title += f" — {safe.line(snap.spec)}"
         lines.append(title)
         if not found and not hidden_skips:
             lines.append("  (all checks passed)" if not verbose else "  (nothing)")
@@ -65,9 +70,9 @@ def verdict_line(report: Report, colour: bool = False) -> str:
     if colour:
         code = {"READY": "32", "NOT READY": "31", "UNKNOWN": "35"}[word]
         word = f"\033[1;{code}m{word}\033[0m"
-    guests = ", ".join(report.plan.guests) or ("all running guests" if report.plan.all_running else "-")
+    guests = ", ".join(map(safe.line, report.plan.guests)) or ("all running guests" if report.plan.all_running else "-")
     return (
-        f"{word}: {guests} -> {report.plan.dest_uri} ({report.plan.n_concurrent} concurrent) — "
+        f"{word}: {guests} -> {safe.line(report.plan.dest_uri)} ({report.plan.n_concurrent} concurrent) — "
         f"{errors} error(s), {warnings} warning(s), {c['unknown']} unknown, {c['skip']} skipped, "
         f"{c['pass']} passed"
     )
