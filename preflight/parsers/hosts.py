@@ -1,28 +1,64 @@
-"""/etc/hosts, read with the stock Augeas ``Hosts`` lens, looked up like glibc.
+"""/etc/hosts, read line by line exactly as glibc's files backend reads it.
+
+The rules are those of nss/nss_readline.c, nss/nss_files/files-parse.c and
+files-hosts.c (checked against ``getent`` by tests/parsers/test_hosts_differential.py):
+
+- lines end at ``\\n`` only; a NUL byte ends the line's text;
+- leading blanks are skipped; an empty line or one starting with ``#`` is skipped;
+  a line is cut at the first ``#`` anywhere (``host#x`` is ``host``);
+- fields are separated by runs of C ``isspace``: space, ``\\t``, ``\\n``, ``\\v``,
+  ``\\f`` and ``\\r`` (so ``host2\\r`` is ``host2``), nothing else;
+- the first field must pass ``inet_pton`` (IPv4 first, then IPv6): ``127.1``,
+  ``010.0.0.1`` and ``fe80::1%eth0`` make glibc skip the line;
+- then the canonical name and the aliases; a name is compared without regard
+  to ASCII case only;
+- a quirk kept on purpose: when the last line has leading blanks and no final
+  newline (or a NUL byte), glibc's ``memmove`` leaves the last few characters
+  doubled (``"  10.0.0.1 host"`` reads as ``10.0.0.1 hostst``).
+
+Every entry that matches a name, in file order, is kept (``multi on``, the
+Debian default); the first is what a lookup answers first. One pass, linear in
+the size of the text.
 
 >>> hosts = parse_hosts("127.0.0.1 localhost\\n10.0.0.20\\thost2.example.com host2 # dest\\n")
 >>> hosts.addresses_for("HOST2")
 ['10.0.0.20']
 >>> [e.line for e in hosts.lookup("localhost")]
 [1]
+>>> parse_hosts("127.0.0.1 host2\\r\\n10.0.0.20 host2\\n").lookup("host2")[0].address
+'127.0.0.1'
 """
 
 from __future__ import annotations
 
-import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from preflight.model.findings import ParseError
-from preflight.parsers.augeas_util import Node, parse_text
+from preflight.parsers.inet import ntop, pton4, pton6
 
-LENS = "Hosts.lns"
+LENS = "Hosts.lns"  # still used by preflight.fix.hosts to edit the file in place
+
+_SPACE = " \t\n\v\f\r"  # C isspace() in the C and UTF-8 locales
+_FIELD = re.compile(r"[^ \t\n\v\f\r]+")
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_V4_MAPPED = bytes(10) + b"\xff\xff"
+_V6_LOOPBACK = bytes(15) + b"\x01"
+
+
+def fold(name: str) -> str:
+    """strcasecmp's view of a name: ASCII letters folded, everything else (``K``, ``İ``) as is."""
+    return name.translate(_LOWER)
 
 
 @dataclass
 class HostsEntry:
-    address: str
+    address: str  # as glibc prints it (inet_ntop): "fe80::1", "::ffff:10.0.0.1"
     names: list[str]  # canonical name first, then aliases
     line: int
+    family: int = 4  # 4 or 6: what the address is when asked for any family (getaddrinfo)
+    written: str = ""  # the address as the file spells it
+    packed: bytes = b""
 
 
 @dataclass
@@ -32,67 +68,86 @@ class HostsFile:
     errors: list[ParseError] = field(default_factory=list)
 
     def lookup(self, name: str) -> list[HostsEntry]:
-        """Entries naming ``name`` (any case), in file order, as glibc's files backend scans them."""
-        wanted = name.lower()
-        return [e for e in self.entries if any(n.lower() == wanted for n in e.names)]
+        """Entries naming ``name`` (ASCII case ignored), in file order, as glibc's files backend scans them."""
+        wanted = fold(name)
+        return [e for e in self.entries if any(fold(n) == wanted for n in e.names)]
 
     def addresses_for(self, name: str) -> list[str]:
         """Addresses for ``name`` in file order, without repeats."""
-        seen: list[str] = []
+        return list(dict.fromkeys(e.address for e in self.lookup(name)))
+
+    def hostent(self, name: str, family: int) -> list[str]:
+        """``gethostbyname2(name, AF_INET or AF_INET6)`` from this file (multi on), repeats kept.
+
+        Asked for IPv4, an IPv4-mapped IPv6 line gives its IPv4 address and ``::1`` gives
+        127.0.0.1; other IPv6 lines are skipped. Asked for IPv6, IPv4 lines are skipped.
+        """
+        out: list[str] = []
         for entry in self.lookup(name):
-            if entry.address not in seen:
-                seen.append(entry.address)
-        return seen
+            if family == 6 and entry.family == 6:
+                out.append(entry.address)
+            elif family == 4 and entry.family == 4:
+                out.append(entry.address)
+            elif family == 4 and entry.packed.startswith(_V4_MAPPED):
+                out.append(ntop(entry.packed[12:]))
+            elif family == 4 and entry.packed == _V6_LOOPBACK:
+                out.append("127.0.0.1")
+        return out
+
+    def getent_hosts(self, name: str) -> list[str]:
+        """What ``getent hosts NAME`` lists: the IPv6 answer if there is one, else the IPv4 answer."""
+        return self.hostent(name, 6) or self.hostent(name, 4)
 
 
 def parse_hosts(text: str, path: str = "/etc/hosts") -> HostsFile:
     result = HostsFile(path)
-    try:
-        nodes = parse_text(LENS, text, path)
-    except ParseError:
-        # The lens rejects the whole file for one bad line; glibc skips just
-        # that line. Parse line by line to keep the others and report each bad one.
-        for number, line_text in enumerate(text.splitlines(), start=1):
-            try:
-                line_nodes = parse_text(LENS, line_text, path)
-            except ParseError as exc:
-                result.errors.append(ParseError(path, number, _why(line_text, exc.message)))
-                continue
-            _collect(line_nodes, result, line_offset=number - 1)
-        return result
-    _collect(nodes, result, line_offset=0)
+    pieces = text.split("\n")
+    last = len(pieces) - 1
+    for index, raw in enumerate(pieces):
+        if index == last and not raw:
+            break  # the text ended with a newline
+        fields = _fields(raw, newline=index < last)
+        if fields is None:
+            continue
+        number = index + 1
+        entry, why = _entry(fields, number)
+        if entry is not None:
+            result.entries.append(entry)
+        else:
+            result.errors.append(ParseError(path, number, why))
     return result
 
 
-def _collect(nodes: list[Node], result: HostsFile, line_offset: int) -> None:
-    for node in nodes:
-        if node.label.startswith("#"):
-            continue
-        address = node.first("ipaddr")
-        canonical = node.first("canonical")
-        if address is None or address.value is None or canonical is None or canonical.value is None:
-            continue
-        line = (node.line or 1) + line_offset
-        if not _is_address(address.value):
-            # glibc's parser drops lines whose address does not parse.
-            result.errors.append(
-                ParseError(result.path, line, f"{address.value!r} is not an IP address; the line is ignored")
-            )
-            continue
-        names = [canonical.value] + [c.value for c in node.children if c.label == "alias" and c.value]
-        result.entries.append(HostsEntry(address.value, names, line))
+def _fields(raw: str, newline: bool) -> list[str] | None:
+    """The line's fields as glibc splits them; None for a blank or comment line."""
+    nul = raw.find("\0")
+    if nul >= 0:
+        raw, newline = raw[:nul], False
+    text = raw + "\n" if newline else raw  # what fgets() leaves in the buffer, as a C string
+    skip = len(text) - len(text.lstrip(_SPACE))
+    if skip == len(text) or text[skip] == "#":
+        return None
+    if skip:
+        # __nss_readline moves strlen(p) bytes down without the terminating NUL: the
+        # old tail stays behind and is part of the line unless a newline ends it first.
+        text = text[skip:] + text[len(text) - skip:]
+    cut = len(text)
+    for stop in ("#", "\n"):
+        found = text.find(stop, 0, cut)
+        if found >= 0:
+            cut = found
+    return _FIELD.findall(text, 0, cut)
 
 
-def _why(line_text: str, lens_message: str) -> str:
-    fields = line_text.split("#", 1)[0].split()
-    if len(fields) == 1:
-        return f"address {fields[0]!r} without a host name; the line is ignored"
-    return f"not a hosts entry ({lens_message}); the line is ignored"
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.split("%", 1)[0])  # fe80::1%eth0: scope ids are allowed
-    except ValueError:
-        return False
-    return True
+def _entry(fields: list[str], number: int) -> tuple[HostsEntry | None, str]:
+    written = fields[0]
+    packed = pton4(written)
+    family = 4
+    if packed is None:
+        packed, family = pton6(written), 6
+    if packed is None:
+        hint = " (a scope id is not allowed here)" if "%" in written else ""
+        return None, f"{written!r} is not an IP address{hint}; glibc ignores the line"
+    if len(fields) < 2:
+        return None, f"address {written!r} without a host name; the line is ignored"
+    return HostsEntry(ntop(packed), fields[1:], number, family, written, packed), ""
