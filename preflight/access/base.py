@@ -6,17 +6,12 @@ that and nothing more: transports stay swappable and testable.
 
 from __future__ import annotations
 
-import os
 import shlex
-import signal
-import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from testinfra.backend import base as tbase
-
-TIMEOUT_RC = 124  # what coreutils `timeout` uses; the gatherer reports it as a timeout
+from preflight.access.run import TIMEOUT_RC  # noqa: F401 - re-exported: callers know it from here
 
 
 @dataclass
@@ -69,45 +64,21 @@ class HostAccess(ABC):
         self.close()
 
 
-def sh_command(script: str, args: Sequence[str], sudo: bool) -> str:
-    """The one shell command line that runs ``script``; everything quoted, so paths and names stay data.
+def sh_argv(script: str, args: Sequence[str], sudo: bool) -> list[str]:
+    """The argv that runs ``script`` with ``args`` as $1..$n; names and paths stay data.
 
     The script travels as an argument (`sh -c`), not on stdin, so commands inside it can never
     read the rest of the script as their input.
     """
     words = ["sh", "-c", script, "preflight-gather", *args]
-    if sudo:
-        words = ["sudo", "-n", *words]
-    return shlex.join(words)
+    return ["sudo", "-n", *words] if sudo else words
+
+
+def sh_command(script: str, args: Sequence[str], sudo: bool) -> str:
+    """sh_argv as one quoted command line, for ssh (which hands the remote shell a single string)."""
+    return shlex.join(sh_argv(script, args, sudo))
 
 
 def decode(data: bytes) -> str:
     # Config files may hold stray Latin-1 bytes; never fail the whole host over one of them.
     return data.decode("utf-8", errors="replace")
-
-
-class TimedRunMixin(tbase.BaseBackend):
-    """testinfra's run_local has no timeout and inherits our stdin; this one has both fixed."""
-
-    run_timeout: float | None = None
-
-    def run_local(self, command: str, *args: str) -> tbase.CommandResult:
-        cmd = self.quote(command, *args).encode("utf-8", errors="surrogateescape")
-        proc = subprocess.Popen(
-            cmd,
-            shell=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # so a timeout kills the whole group, not just the shell
-        )
-        try:
-            out, err = proc.communicate(timeout=self.run_timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            err = (
-                err.rstrip(b"\n") + b"\n" if err else b""
-            ) + f"timed out after {self.run_timeout:g} s".encode()
-            return self.result(TIMEOUT_RC, cmd, out, err)
-        return self.result(proc.returncode, cmd, out, err)

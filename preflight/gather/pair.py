@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, SshAccess, open_access
 from preflight.gather.image import gather_image
@@ -29,27 +29,23 @@ from preflight.model import probes as pk
 from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
 from preflight.model.plan import MigrationPlan
 from preflight.parsers.libvirtconf import parse_libvirt_conf
+from preflight.uri import libvirt_uri
 
 IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvirt test:///abs/path.xml"
 
 
 def default_libvirt_uri(spec: HostSpec, options: AccessOptions | None = None) -> str | None:
-    """The libvirt URI that reaches the same host the spec does.
+    """The libvirt URI that reaches the same host the spec does (built by preflight.uri, never pasted).
 
-    ssh: no_tty=1 gives BatchMode, no_verify=0 keeps host-key verification. When gathering,
-    ``command=`` is added so libvirt's ssh rides our master (see SshAccess.libvirt_ssh_command);
-    the snapshot records this URI, without the temporary wrapper's path.
+    When gathering, ``command=`` is added so libvirt's ssh rides our master (see
+    SshAccess.libvirt_ssh_command); the snapshot records this URI, without the temporary
+    wrapper's path.
     """
-    if spec.kind == "local":
-        return "qemu:///system"
-    if spec.kind == "ssh":
-        strict = (options or AccessOptions()).strict_host_key_checking
-        host = f"[{spec.host}]" if ":" in (spec.host or "") else spec.host
-        user = f"{spec.user}@" if spec.user else ""
-        port = f":{spec.port}" if spec.port else ""
-        no_verify = 0 if strict == "yes" else 1
-        return f"qemu+ssh://{user}{host}{port}/system?no_tty=1&no_verify={no_verify}"
-    return None
+    return libvirt_uri(spec, verify_host_key=_verify(options))
+
+
+def _verify(options: AccessOptions | None) -> bool:
+    return (options or AccessOptions()).strict_host_key_checking == "yes"
 
 
 def guest_disk_paths(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[str]:
@@ -117,7 +113,8 @@ class _Host:
                 self.snap.libvirt = LibvirtFacts(uri=uri, status=Availability.ERROR,
                                                  error=f"host unreachable: {self.snap.unreachable_reason}")
                 return
-            uri += "&command=" + quote(self.access.libvirt_ssh_command(), safe="/")
+            uri = libvirt_uri(self.spec, verify_host_key=_verify(self.options),
+                              command=self.access.libvirt_ssh_command()) or uri
         self.snap.libvirt = gather_libvirt(uri, timeout=max(10.0, 3 * self.options.timeout))
         self.snap.libvirt.uri = self.libvirt_uri  # the wrapper's temp path means nothing later
         if urlsplit(self.libvirt_uri).scheme.endswith("+ssh"):
