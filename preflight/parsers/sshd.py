@@ -1,10 +1,17 @@
 """sshd_config as sshd reads it: Include expanded in place, Match blocks, and
 the value sshd really uses when a keyword repeats.
 
-Each file is parsed with ``lenses/preflight_sshd.aug`` (the stock Sshd lens's
-entries plus ``Match all`` and indented keywords, which sshd accepts). Files
-come from another host, so Include globs are matched against the paths that
-were gathered, not against this machine's disk.
+Lines are split by a port of sshd's own tokenizer (sshd_tokens: CR, quotes,
+"Keyword=value", comments), arguments checked as servconf.c checks them for
+the keywords ported in sshd_keywords, and Include patterns expanded by
+glob(3)'s rules (sshd_glob) over the files that were gathered: they come from
+another host, so this machine's disk is never looked at. This module is the
+one place that knows how Include resolves; the gatherers (gather.sh's
+sshd_includes, image.py through :func:`walk_includes`) only mirror it.
+
+Work is bounded: each file is split once, Include recursion stops at sshd's
+depth 16 ("Too many recursive configuration includes"), and the lines visited
+across all Include expansions are capped (:data:`MAX_LINE_VISITS`).
 
 >>> text = "MaxStartups 50:30:100\\nMaxStartups 7\\n"
 >>> cfg = parse_sshd({"/etc/ssh/sshd_config": text}, version="OpenSSH_9.2p1")
@@ -16,33 +23,27 @@ were gathered, not against this machine's disk.
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from preflight.model.findings import ParseError
-from preflight.parsers.augeas_util import Node, parse_text
+from preflight.parsers import sshd_keywords as kw
+from preflight.parsers.sshd_glob import glob
+from preflight.parsers.sshd_tokens import NoArgument, argv_split, lines, split_line, strdelim
 
-LENS = "Preflight_Sshd.lns"
+LENS = "Preflight_Sshd.lns"  # the Augeas lens preflight.fix edits sshd_config with (reading does not use it)
 SSHDIR = "/etc/ssh"
 MAX_INCLUDE_DEPTH = 16  # SERVCONF_MAX_DEPTH in servconf.c
+MAX_LINE_VISITS = 2_000_000  # lines read per pass, Include expansions counted: bounds the work
+MAX_ERRORS = 100
+MAX_GATHERED_FILES = 256  # gatherers stop there (a note, never a hang)
+NOTE = "!"  # an index line "!PATTERN<TAB>REASON": the gatherer could not expand PATTERN fully
 
 FIRST, LAST, ALL = "first", "last", "all"
 
-# Keywords whose values a Match block may not set: sshd refuses to start.
-_GLOBAL_ONLY = {
-    "port", "listenaddress", "maxstartups", "persourcemaxstartups", "persourcenetblocksize",
-    "logingracetime", "usedns", "hostkey", "addressfamily", "pidfile", "protocol",
-}  # fmt: skip
 # Keywords whose repeated lines add up instead of one winning (measured on 9.2).
 _ACCUMULATE = {"port", "listenaddress", "allowusers", "denyusers", "allowgroups", "denygroups"}
-# Keywords the lens splits into numbered children, and how sshd joins them back.
-_COMMA_LISTS = {
-    "macs", "ciphers", "kexalgorithms", "hostkeyalgorithms", "gssapikexalgorithms",
-    "casignaturealgorithms", "pubkeyacceptedkeytypes",
-}  # fmt: skip
-
 # Compiled defaults (upstream servconf.c fill_default_server_options) for
 # OpenSSH 7.4 (RHEL 7), 8.0 (RHEL 8), 8.7 (RHEL 9) and 9.2 (Debian 12): the
 # keywords the rules read have the same defaults in all four; 9.2 checked
@@ -139,29 +140,109 @@ class SshdConfig:
 
 
 def parse_sshd(
-    files: Mapping[str, str | None], main: str = "/etc/ssh/sshd_config", version: str | None = None
+    files: Mapping[str, str | None],
+    main: str = "/etc/ssh/sshd_config",
+    version: str | None = None,
+    unreadable: Mapping[str, str] | None = None,
+    index_error: str | None = None,
 ) -> SshdConfig:
-    """Read ``main`` and the files its Include lines reach, as sshd would."""
+    """Read ``main`` and the files its Include lines reach, as sshd would.
+
+    ``files``: gathered path -> text; None for a file that was found but could
+    not be read. ``unreadable``: path -> why it could not be read (its probe's
+    error). Keys starting with "!" are the gatherer's notes (see :data:`NOTE`).
+    ``index_error``: why the list of Include targets is missing; then every
+    Include line is an error. What sshd reads but this could not see is an
+    error in ``SshdConfig.errors``, never skipped: sshd refuses to start on an
+    unreadable file, and its values are unknown here.
+    """
     config = SshdConfig(main=main, version=version)
-    _Reader(files, config, connection=False).read(main, active=True, never_match=False, depth=0)
-    _Reader(files, config, connection=True).read(main, active=False, never_match=False, depth=0)
+    gathered = _Gathered(files, unreadable or {}, index_error)
+    if main not in gathered.texts and main not in gathered.unreadable:
+        return config
+    first = _Pass(gathered, config, connection=False)
+    if first.run(main) and not config.errors:
+        _Pass(gathered, config, connection=True).run(main)
+    for pattern, reason in gathered.notes.items():
+        if pattern not in gathered.notes_reported:
+            first.error(main, None, f"Include targets of {pattern} not fully gathered: {reason}")
     return config
 
 
 def include_targets(text: str, path: str) -> list[str]:
-    """The absolute glob patterns of the Include lines in one file (Match blocks too).
+    """The glob patterns of the Include lines in one file (Match blocks too), in order,
+    made absolute as sshd does (relative ones are under /etc/ssh).
 
     Gathering fetches what they match, then asks again of each fetched file.
-    Raises ParseError when the file cannot be parsed.
+    Lines sshd refuses (an unclosed quote) give nothing.
 
-    >>> include_targets("Include sshd_config.d/*.conf\\n", "/etc/ssh/sshd_config")
-    ['/etc/ssh/sshd_config.d/*.conf']
+    >>> include_targets('Include sshd_config.d/*.conf "/etc/ssh/my dir/*.conf"\\n', "/etc/ssh/sshd_config")
+    ['/etc/ssh/sshd_config.d/*.conf', '/etc/ssh/my dir/*.conf']
     """
     targets: list[str] = []
-    for item in _flatten(_parse_file(text, path)):
-        if item.keyword.lower() == "include":
-            targets.extend(_absolute(p) for p in item.value.split())
+    for _, line in lines(text):
+        if not line[:7].lower().startswith(("include", '"includ')):  # quick reject; split_line decides
+            continue
+        try:
+            split = split_line(line)
+        except NoArgument:
+            continue
+        if split is None or split[0].lower() != "include":
+            continue
+        targets.extend(_absolute(arg) for arg in argv_split(split[1]) or () if arg)
     return targets
+
+
+def walk_includes(
+    main: str,
+    read: Callable[[str], str],
+    listdir: Callable[[str], list[str] | None],
+    kind: Callable[[str], str | None],
+    max_files: int = MAX_GATHERED_FILES,
+) -> list[str]:
+    """What a gatherer must fetch for ``main``: the files its Include lines reach, in
+    sshd's reading order, each once, then notes ("!PATTERN\\tREASON") for what it
+    could not expand. For gatherers that see the host's disk (image mode).
+
+    ``read(path)`` returns the text (OSError: the file's own probe reports it);
+    ``listdir(dir)`` the names in a directory, None for a non-directory, OSError
+    when it cannot be listed; ``kind(path)`` "file" for a regular file, "other"
+    for anything else that exists, None when absent. Stops at sshd's depth 16
+    and at ``max_files`` files, with a note: bounded even for Include loops.
+    """
+    found: list[str] = []
+    notes: dict[str, str] = {}
+    seen = {main}
+    todo = [(main, 0)]
+    while todo:
+        path, depth = todo.pop()
+        try:
+            text = read(path)
+        except OSError:
+            continue
+        children: list[tuple[str, int]] = []
+        for pattern in include_targets(text, path):
+            if not pattern.startswith("/"):
+                continue  # "~...": the parser reports it
+            try:
+                hits = glob(pattern, _raising(listdir, pattern), lambda p: kind(p) is not None)
+            except _ListError as exc:
+                notes.setdefault(pattern, str(exc))
+                continue
+            for hit in hits:
+                if kind(hit) != "file":
+                    notes.setdefault(pattern, f"{hit}: not a regular file")
+                elif depth + 1 > MAX_INCLUDE_DEPTH:
+                    notes.setdefault(pattern, "Too many recursive configuration includes")
+                elif hit not in seen:
+                    if len(seen) >= max_files:
+                        notes.setdefault(pattern, f"more than {max_files} files: gathering stopped")
+                        break
+                    seen.add(hit)
+                    found.append(hit)
+                    children.append((hit, depth + 1))
+        todo.extend(reversed(children))
+    return found + [f"{NOTE}{p}\t{_one_line(r)}" for p, r in notes.items()]
 
 
 def parse_sshd_T(text: str) -> dict[str, list[str]]:  # noqa: N802 - named after `sshd -T`
@@ -241,194 +322,297 @@ def precedence(keyword: str, version: str | None) -> Precedence:
 
 # --- reading files ------------------------------------------------------------
 
-
-@dataclass
-class _Block:
-    criteria: str
-    line: int
-    items: list[SshdSetting]
+_SETTING, _MATCH, _INCLUDE = 0, 1, 2
+_NEVERMATCH, _MATCH_ONLY = 1, 2  # servconf.c's SSHCFG_NEVERMATCH, SSHCFG_MATCH_ONLY
 
 
 @dataclass
-class _File:
-    items: list[SshdSetting]  # before the first Match
-    blocks: list[_Block]
+class _Line:
+    number: int
+    keyword: str  # as written
+    key: str  # lower case
+    kind: int
+    value: str = ""  # the arguments joined by spaces, or the ported handler's value
+    early: str | None = None  # refused before the Match check (no argument, quotes)
+    late: str | None = None  # refused by the keyword's handler (value, extra arguments)
+    matches: bool = False  # a Match line that matches with no connection details ("all")
 
 
-class _Reader:
+class _Abort(Exception):
+    """sshd stops reading at once (fatal): recursion too deep, or the work bound hit."""
+
+
+class _Gathered:
+    """The gathered files, each split into lines once, and a glob(3) over their paths."""
+
+    def __init__(self, files: Mapping[str, str | None], unreadable: Mapping[str, str], index_error: str | None):
+        self.index_error = index_error
+        self.texts: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}
+        self.notes: dict[str, str] = {}
+        self.notes_reported: set[str] = set()
+        for path, text in [*files.items(), *((p, None) for p in unreadable)]:
+            if path.startswith(NOTE):
+                pattern, _, reason = path[len(NOTE) :].rpartition("\t")
+                self.notes[pattern or reason] = reason if pattern else "not gathered"
+            elif text is None or path in unreadable:
+                self.unreadable[path] = unreadable.get(path) or "the gatherer could not read it"
+                self.texts.pop(path, None)
+            elif path not in self.unreadable:
+                self.texts[path] = text
+        self.split: dict[str, list[_Line]] = {}
+        self.globbed: dict[str, list[str]] = {}
+        self._dirs: dict[str, list[str]] | None = None
+
+    def lines(self, path: str, version: tuple[int, int] | None) -> list[_Line]:
+        if path not in self.split:
+            self.split[path] = _split_file(self.texts[path], version)
+        return self.split[path]
+
+    def glob(self, pattern: str) -> list[str]:
+        if pattern not in self.globbed:
+            known = self.texts.keys() | self.unreadable.keys()
+            self.globbed[pattern] = glob(pattern, self._listdir, known.__contains__)
+        return self.globbed[pattern]
+
+    def _listdir(self, directory: str) -> list[str] | None:
+        if self._dirs is None:
+            dirs: dict[str, set[str]] = {}
+            for path in self.texts.keys() | self.unreadable.keys():
+                parent, _, name = path.rpartition("/")
+                while name:
+                    dirs.setdefault(parent or "/", set()).add(name)
+                    parent, _, name = parent.rpartition("/")
+            self._dirs = {d: sorted(names) for d, names in dirs.items()}
+        return self._dirs.get(directory)
+
+
+class _Pass:
     """One pass over the files, as servconf.c's parse_server_config_depth.
 
-    connection=False: the startup pass (global lines active).
-    connection=True: the per-connection pass with no connection details
-    (global lines inactive; only "Match all" blocks match).
-    Errors, files_read and match_blocks are recorded by the startup pass.
+    connection=False: the startup pass (no connection details: "Match all"
+    matches, other criteria do not; lines outside Match blocks apply).
+    connection=True: the per-connection pass as `sshd -T` makes it (blank
+    connection details): lines outside Match blocks are skipped, "Match all"
+    blocks apply again and replace the startup values. Errors, files_read and
+    match_blocks are recorded by the startup pass.
     """
 
-    def __init__(self, files: Mapping[str, str | None], config: SshdConfig, connection: bool) -> None:
-        self.files = files
+    def __init__(self, gathered: _Gathered, config: SshdConfig, connection: bool) -> None:
+        self.gathered = gathered
         self.config = config
         self.connection = connection
         self.record = not connection
-        self.parsed: dict[str, _File | None] = {}
+        self.version = parse_openssh_version(config.version)
+        self.budget = MAX_LINE_VISITS
+        self.ports = 0
+        self.read_once: set[str] = set()
+        self.reported: set[tuple[str, int | None, str]] = set()
 
-    def read(
-        self, path: str, active: bool, never_match: bool, depth: int, outer: MatchBlock | None = None
-    ) -> None:
-        """``outer``: the Match block an Include line of this file sits in."""
-        parsed = self._load(path)
-        if parsed is None:
-            return
-        for item in parsed.items:
-            self._apply(item, active, never_match, depth, outer)
-        for raw in parsed.blocks:
-            block = MatchBlock(raw.criteria, path, raw.line)
-            if self.record:
-                self.config.match_blocks.append(block)
-            block_active = block.matches_all and not never_match
-            for item in raw.items:
-                self._apply(item, block_active, never_match, depth, block)
+    def run(self, main: str) -> bool:
+        """False when sshd would stop at once (and so does this pass)."""
+        try:
+            if main in self.gathered.unreadable:
+                self.error(main, None, f"cannot be read here: {self.gathered.unreadable[main]}")
+                return True
+            flags = _MATCH_ONLY if self.connection else 0
+            self._file(main, 0, flags, not self.connection, None)
+        except _Abort:
+            return False
+        return True
 
-    def _load(self, path: str) -> _File | None:
-        if path not in self.parsed:
-            text = self.files.get(path)
-            self.parsed[path] = None
-            if text is not None:
+    def _file(self, path: str, depth: int, flags: int, active: bool, block: MatchBlock | None) -> None:
+        if self.record and path not in self.read_once:
+            self.read_once.add(path)
+            self.config.files_read.append(path)
+        lines = self.gathered.lines(path, self.version)
+        self.budget -= len(lines) + 1
+        if self.budget < 0:
+            self.error(path, None, f"Include expansion reads more than {MAX_LINE_VISITS} lines: not judged")
+            raise _Abort
+        for line in lines:
+            if line.early:
+                self.error(path, line.number, line.early)
+                continue
+            if line.kind == _MATCH:
+                if line.late:
+                    self.error(path, line.number, line.late)
+                    continue
+                active = line.matches and not flags & _NEVERMATCH
+                flags &= ~_MATCH_ONLY
+                block = MatchBlock(line.value, path, line.number)
                 if self.record:
-                    self.config.files_read.append(path)
-                try:
-                    self.parsed[path] = _parse_file(text, path)
-                except ParseError as exc:
-                    if self.record:
-                        self.config.errors.append(exc)
-        return self.parsed[path]
+                    self.config.match_blocks.append(block)
+                continue
+            if not active and line.key in kw.GLOBAL_ONLY:
+                if not self.connection:  # the startup pass refuses it; the connection pass skips it
+                    self.error(path, line.number, f"Directive '{line.keyword}' is not allowed within a Match block")
+                continue
+            if line.late:
+                self.error(path, line.number, line.late)
+                continue
+            setting = SshdSetting(line.keyword, line.value, path, line.number)
+            if block is not None and self.record:
+                block.settings.append(setting)
+            if line.kind == _INCLUDE:
+                self._include(line, path, depth, flags, active, block)
+            elif active:
+                self._apply(line, setting)
 
-    def _apply(
-        self, item: SshdSetting, active: bool, never_match: bool, depth: int, block: MatchBlock | None
-    ) -> None:
-        key = item.keyword.lower()
-        if block is not None and self.record:
-            if key in _GLOBAL_ONLY:
-                self._error(item, f"Directive '{item.keyword}' is not allowed within a Match block")
-            block.settings.append(item)
-        if key == "include":
-            # Match blocks in a file included from an inactive Match block never
-            # match, in both passes (measured); the connection pass's inactive
-            # global lines do not count as such.
-            self._include(item, active, never_match or (block is not None and not active), depth, block)
-            return
-        if key == "maxstartups":
-            try:
-                _max_startups_fields(item.value)
-            except ValueError as exc:
-                self._error(item, str(exc))
-                return
-        if not active:
-            return
+    def _apply(self, line: _Line, setting: SshdSetting) -> None:
         if not self.connection:
-            self.config.startup.append(item)
-        elif key not in _GLOBAL_ONLY:
-            self.config.match_all.append(item)
+            if line.key == "port":
+                self.ports += 1
+                if self.ports > 256:  # MAX_PORTS
+                    self.error(setting.file, setting.line, "too many ports")
+            self.config.startup.append(setting)
+        elif line.key not in kw.GLOBAL_ONLY:  # copied over the startup values
+            self.config.match_all.append(setting)
 
-    def _include(
-        self, item: SshdSetting, active: bool, never_match: bool, depth: int, block: MatchBlock | None
-    ) -> None:
-        version = parse_openssh_version(self.config.version)
+    def _include(self, line: _Line, path: str, depth: int, flags: int, active: bool, block: MatchBlock | None) -> None:
+        gathered = self.gathered
+        if gathered.index_error is not None:
+            self.error(path, line.number, f"Include targets were not gathered: {gathered.index_error}")
+            return
+        child_flags = _MATCH_ONLY if flags & _MATCH_ONLY else (0 if active else _NEVERMATCH)
+        for arg in line.value.split("\0"):
+            pattern = _absolute(arg)
+            if not pattern.startswith("/"):
+                self.error(path, line.number, f"Include {arg}: relative to sshd's working directory: not judged")
+                return
+            if pattern in gathered.notes:
+                gathered.notes_reported.add(pattern)
+                self.error(path, line.number, f"Include {pattern}: {gathered.notes[pattern]}")
+                return
+            for target in gathered.glob(pattern):
+                if target in gathered.unreadable:
+                    self.error(
+                        path,
+                        line.number,
+                        f"Include {target}: cannot be read here ({gathered.unreadable[target]}); sshd reads it",
+                    )
+                    continue
+                if depth + 1 > MAX_INCLUDE_DEPTH:
+                    self.error(path, line.number, "Too many recursive configuration includes")
+                    raise _Abort
+                self._file(target, depth + 1, child_flags, active, block)
+
+    def error(self, path: str, number: int | None, message: str) -> None:
+        key = (path, number, message)
+        if self.record and key not in self.reported and len(self.config.errors) < MAX_ERRORS:
+            self.reported.add(key)
+            self.config.errors.append(ParseError(path, number, message))
+
+
+def _split_file(text: str, version: tuple[int, int] | None) -> list[_Line]:
+    if "\0" in text:  # sshd cuts each line at a NUL and joins it to the next: not judged
+        return [_Line(1, "", "", _SETTING, early="a NUL byte in the file: not judged")]
+    out = []
+    for number, raw in lines(text):
+        try:
+            split = split_line(raw)
+        except NoArgument as exc:
+            out.append(_Line(number, str(exc), str(exc).lower(), _SETTING, early=f'no argument after keyword "{exc}"'))
+            continue
+        if split is not None:
+            out.append(_line(number, split[0], split[1], version))
+    return out
+
+
+def _line(number: int, keyword: str, rest: str, version: tuple[int, int] | None) -> _Line:
+    key = keyword.lower()
+    kind = _MATCH if key == "match" else _INCLUDE if key == "include" else _SETTING
+    line = _Line(number, keyword, key, kind)
+    args = argv_split(rest)
+    if args is None:
+        line.early = "invalid quotes"
+        return line
+    if kind == _MATCH:
+        line.value = " ".join(args)
+        line.matches, line.late = _match(rest)
+    elif kind == _INCLUDE:
+        line.value = "\0".join(args)  # patterns may hold spaces: split again on NUL
         if version is not None and version < (8, 2):
-            self._error(item, "Include needs OpenSSH 8.2 or later: sshd refuses the keyword")
-            return
-        if depth + 1 > MAX_INCLUDE_DEPTH:
-            self._error(item, "too many recursive configuration includes")
-            return
-        for pattern in item.value.split():
-            for path in _glob(_absolute(pattern), self.files):
-                self.read(path, active, never_match, depth + 1, block)
-
-    def _error(self, item: SshdSetting, message: str) -> None:
-        if self.record:
-            self.config.errors.append(ParseError(item.file, item.line, message))
-
-
-def _parse_file(text: str, path: str) -> _File:
-    result = _File([], [])
-    for node in parse_text(LENS, text, path):
-        if node.label == "Match":
-            result.blocks.append(_block(node, path))
-        elif not node.label.startswith("#"):
-            result.items.append(_setting(node, path))
-    return result
-
-
-def _block(node: Node, path: str) -> _Block:
-    condition = node.first("Condition")
-    parts: list[str] = []
-    for crit in condition.children if condition else []:
-        parts.append(crit.label if crit.value is None else f"{crit.label} {crit.value}")
-    settings = node.first("Settings")
-    children = settings.children if settings else []
-    items = [_setting(c, path) for c in children if not c.label.startswith("#")]
-    return _Block(" ".join(parts), node.line or 0, items)
-
-
-def _setting(node: Node, path: str) -> SshdSetting:
-    if node.value is not None:
-        words = node.value.split()
-    elif node.label.lower() == "subsystem":
-        words = [f"{c.label} {c.value or ''}".strip() for c in node.children]
+            line.late = "Include needs OpenSSH 8.2 or later: sshd refuses the keyword"
+        elif not args:
+            line.late = "Include missing filename argument"
+        elif "" in args:
+            line.late = "Include empty argument"
     else:
-        words = [c.value or "" for c in node.children]
-    # sshd (8.7+, argv_split) ends a line at a word starting with '#'
-    for i, word in enumerate(words):
-        if word.startswith("#"):
-            words = words[:i]
+        try:
+            value = kw.check(key, args)
+        except ValueError as exc:
+            line.late = str(exc)
+            return line
+        line.value = value if value is not None else " ".join(args)
+    return line
+
+
+_CRITERIA = {"user", "group", "host", "address", "localaddress", "localport", "rdomain"}
+
+
+def _match(rest: str) -> tuple[bool, str | None]:
+    """servconf.c match_cfg_line with no connection details: (matches, error)."""
+    cp: str | None = rest
+    attributes = 0
+    while True:
+        attrib, cp = strdelim(cp)
+        if not attrib:
             break
-    joiner = "," if node.label.lower() in _COMMA_LISTS and node.value is None else " "
-    return SshdSetting(node.label, joiner.join(words), path, node.line or 0)
+        if attrib[0] == "#":
+            cp = None
+            break
+        attributes += 1
+        if attrib.lower() == "all":
+            arg, after = strdelim(cp)
+            if attributes > 1 or (arg and arg[0] != "#"):
+                return False, "'all' cannot be combined with other Match attributes"
+            cp = None if arg and arg[0] == "#" else after
+            return True, None if not cp else "Match: extra arguments at end of line"
+        arg, cp = strdelim(cp)
+        if not arg or arg[0] == "#":
+            return False, f"Missing Match criteria for {attrib}"
+        name = attrib.lower()
+        if name not in _CRITERIA:
+            return False, f"Unsupported Match attribute {attrib}"
+        if name == "localport" and _a2port(arg) < 0:
+            return False, f"Invalid LocalPort '{arg}' on Match line"
+    if attributes == 0:
+        return False, "One or more attributes required for Match"
+    return False, None if not cp else "Match: extra arguments at end of line"
 
 
-def _flatten(parsed: _File) -> list[SshdSetting]:
-    return parsed.items + [item for block in parsed.blocks for item in block.items]
+def _a2port(arg: str) -> int:
+    try:
+        return kw.strtonum(arg, 0, 65535)
+    except ValueError:
+        return -1  # (or a service name, which the host's /etc/services decides)
+
+
+class _ListError(Exception):
+    pass
+
+
+def _raising(listdir: Callable[[str], list[str] | None], pattern: str) -> Callable[[str], list[str] | None]:
+    def wrapped(directory: str) -> list[str] | None:
+        try:
+            return listdir(directory)
+        except OSError as exc:
+            raise _ListError(f"cannot list {directory}: {exc.strerror or exc}") from None
+
+    return wrapped
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("\t", " ").split())
 
 
 def _absolute(pattern: str) -> str:
-    return pattern if pattern.startswith("/") else f"{SSHDIR}/{pattern}"
-
-
-def _glob(pattern: str, files: Mapping[str, str | None]) -> list[str]:
-    """glob(3) over the gathered paths: per path component, no match across '/',
-    a leading '.' only matched explicitly, results sorted (C locale)."""
-    if not any(ch in pattern for ch in "*?["):
-        return [pattern] if files.get(pattern) is not None else []
-    want = pattern.split("/")
-    found = []
-    for path, text in files.items():
-        parts = path.split("/")
-        if text is None or len(parts) != len(want):
-            continue
-        if all(_component_matches(p, w) for p, w in zip(parts, want)):
-            found.append(path)
-    return sorted(found)
-
-
-def _component_matches(name: str, pattern: str) -> bool:
-    if name.startswith(".") and not pattern.startswith("."):
-        return False
-    return fnmatch.fnmatchcase(name, pattern)
+    return pattern if pattern.startswith(("/", "~")) else f"{SSHDIR}/{pattern}"
 
 
 def _max_startups_fields(value: str) -> tuple[int, int | None, int]:
-    """sscanf("%d:%d:%d") as servconf.c does: 3 fields, or 1 (rate unset)."""
-    found = re.match(r"\s*([-+]?\d+)(?::([-+]?\d+)(?::([-+]?\d+))?)?", value)
-    if not found or (found.group(2) is not None and found.group(3) is None):
-        raise ValueError(f"invalid MaxStartups spec {value!r}")
-    start = int(found.group(1))
-    if found.group(3) is None:
-        if start <= 0:
-            raise ValueError(f"invalid MaxStartups spec {value!r}")
-        return start, None, start
-    rate, full = int(found.group(2)), int(found.group(3))
-    if start > full or not 1 <= rate <= 100 or start <= 0:
-        raise ValueError(f"invalid MaxStartups spec {value!r}")
-    return start, rate, full
+    return kw.max_startups_fields(value)
 
 
 def _max_startups(found: list[SshdSetting], kind: str) -> SshdSetting:
