@@ -29,8 +29,8 @@ class _App(typer.Typer):
         try:
             return super().__call__(*args, **kwargs)
         except Exception as exc:
-            if os.environ.get(DEBUG_ENV):
-                traceback.print_exc()
+            if os.environ.get(DEBUG_ENV):  # frames and lines only (no locals), host text escaped
+                sys.stderr.write(escape_control(traceback.format_exc()))
             detail = escape_control(f"{type(exc).__name__}: {exc}", keep_newlines=False)[:300]
             print(f"preflight: internal error: {detail} (run with {DEBUG_ENV}=1 for the traceback)",
                   file=sys.stderr)
