@@ -1,25 +1,32 @@
 """Putting fixed files in place: an output tree, or the host's own files (local, image root).
 
-In place, every file is replaced atomically (a temporary file in the same
-directory, then os.replace) after a backup (a hard link to the old inode,
-FILE.preflight-YYYYmmddHHMMSS), with the old file's owner, mode and SELinux
-label. All files are checked before the first one is written; if a write
-fails, the ones already replaced are put back.
+Paths come from the inspected host (Include lines, file names) and are hostile:
+under an output directory every file goes through ``fsutil.confined_join``
+(no ``..``, no planted symlinks), under an image root through
+``fsutil.resolve_in_root`` (symlinks followed as the host would, never out of
+the root). In place, every file is replaced atomically (an O_EXCL mkstemp
+temporary in the same directory, then os.replace: a symlink at the name is
+replaced, never written through) after a backup (a hard link to the old inode,
+FILE.preflight-YYYYmmddHHMMSS), with the old file's owner, mode and extended
+attributes (SELinux label, ACLs, user.*). All files are checked before the
+first one is written; if a write fails, the ones already replaced are put back
+and the backups made so far are removed.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
 
+from preflight import fsutil
 from preflight.fix.model import FileChange
-from preflight.gather.image import path_in_root
+from preflight.fsutil import UnsafePath
 
-SELINUX = "security.selinux"
+BACKUP_MODE = 0o600  # a copied backup may hold secrets: owner only until its attributes are copied
 
 
 @dataclass(frozen=True)
@@ -36,59 +43,134 @@ class Target:
         return self.kind in ("local", "image")
 
     def real_path(self, path: str) -> str:
-        return path_in_root(self.root, path) if self.kind == "image" and self.root else path
+        """The file to read or replace; under an image root it never leaves the root (UnsafePath)."""
+        if self.kind != "image" or not self.root:
+            return path
+        real = fsutil.resolve_in_root(self.root, path)
+        root = os.path.realpath(self.root)
+        parent = os.path.realpath(os.path.dirname(real))
+        if os.path.commonpath([root, parent]) != root or real == os.path.abspath(self.root):
+            raise UnsafePath(path, f"resolves outside the image root {self.root}")
+        return real
 
 
 class WriteError(Exception):
-    pass
+    """Nothing (or, when it says so, not everything) was written; the message names every file."""
+
+
+def _encode(change: FileChange, name: str) -> bytes:
+    try:
+        return change.new.encode("utf-8", "surrogateescape")  # undecodable bytes go back as they came
+    except UnicodeEncodeError as exc:
+        raise WriteError(f"{name}: the fixed text holds U+{ord(change.new[exc.start]):04X}, which stands for "
+                         "no byte; not written") from None
 
 
 def output_path(directory: str, change: FileChange) -> str:
-    return os.path.join(directory, change.host, change.path.lstrip("/"))
+    """DIR/HOST/PATH, confined to DIR: raises UnsafePath for ``..`` or a symlink on the way."""
+    return fsutil.confined_join(directory, f"{change.host}/{change.path}")
 
 
 def to_output_dir(directory: str, changes: list[FileChange]) -> list[str]:
-    written = []
+    """Write every fixed file under ``directory``, or none: raises WriteError naming each refused file."""
+    try:
+        os.makedirs(directory, exist_ok=True)  # the directory the user named, as named
+    except OSError as exc:
+        raise WriteError(f"{directory}: {exc.strerror or exc}") from None
+    refused: list[str] = []
+    planned: list[tuple[str, bytes]] = []
     for change in changes:
-        dest = output_path(directory, change)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        _atomic_write(dest, change.new, reference=None)
+        name = f"{change.host}:{change.path}"
+        try:
+            planned.append((output_path(directory, change), _encode(change, name)))
+        except UnsafePath as exc:
+            refused.append(f"{name}: " + (f"{exc.path}: " if exc.path.startswith("/") else "") + exc.why)
+        except WriteError as exc:
+            refused.append(str(exc))
+        except OSError as exc:
+            refused.append(f"{name}: {exc.strerror or exc}")
+    if refused:
+        raise WriteError("\n".join(refused))
+    written: list[str] = []
+    for dest, data in planned:
+        try:
+            fsutil.make_dirs(os.path.dirname(dest), base=directory)
+            fsutil.confined_join(directory, os.path.relpath(dest, directory))  # nothing planted meanwhile
+            fsutil.atomic_write(dest, data, 0o644)
+        except OSError as exc:
+            done = f" (already written: {', '.join(written)})" if written else ""
+            raise WriteError(f"{exc.filename or dest}: {exc.strerror or exc}{done}") from None
         written.append(dest)
     return written
 
 
 def check_unchanged(target: Target, change: FileChange) -> str | None:
     """Why the file on disk is not the one the fix was computed from (None when it is)."""
-    real = target.real_path(change.path)
     try:
-        with open(real, "rb") as fh:
-            current: str | None = fh.read().decode("utf-8", "surrogateescape")
+        real = target.real_path(change.path)
+    except UnsafePath as exc:
+        return str(exc)
+    try:
+        data: bytes | None = fsutil.read_bounded(real)
     except FileNotFoundError:
-        current = None
+        data = None
+    except UnsafePath as exc:
+        return str(exc)
     except OSError as exc:
         return f"{real}: {exc.strerror or exc}"
-    if current != change.old:
-        return f"{real} changed since it was inspected (or is not valid UTF-8); run fix again"
-    return None
+    current = data.decode("utf-8", "surrogateescape") if data is not None else None
+    if current == change.old:
+        return None
+    if data is not None and change.old is not None and "\ufffd" in change.old and _not_utf8(data):
+        return (f"{real} holds bytes that are not valid UTF-8 and they were read as U+FFFD: writing the fix would "
+                "replace them, so it is not written (fix the file by hand, or save it as UTF-8 and run fix again)")
+    return f"{real} changed since it was inspected; run fix again"
+
+
+def _not_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+@dataclass
+class _Step:
+    real: str
+    backup: str | None = None
+    replaced: bool = False
 
 
 def write_all(items: list[tuple[Target, FileChange]], stamp: str | None = None) -> list[str]:
-    """Replace every file, or (on an error) none: returns one line per file written, with its backup."""
+    """Replace every file, or (on an error) none: returns one line per file written, with its backup,
+    and one per attribute that could not be kept."""
     stamp = stamp or time.strftime("%Y%m%d%H%M%S")
-    done: list[tuple[str, str | None]] = []
-    report = []
-    try:
-        for target, change in items:
+    planned: list[tuple[str, FileChange, bytes, str | None]] = []
+    for target, change in items:
+        try:
             real = target.real_path(change.path)
-            backup = _backup(real, stamp) if change.old is not None else None
-            done.append((real, backup))
-            _atomic_write(real, change.new, reference=real if change.old is not None else None)
-            report.append(f"wrote {real}" + (f" (backup: {backup})" if backup else " (new file)"))
+        except UnsafePath as exc:
+            raise WriteError(f"{exc}; nothing was changed") from None
+        planned.append((real, change, _encode(change, real), target.root if target.kind == "image" else None))
+    steps: list[_Step] = []
+    report: list[str] = []
+    try:
+        for real, change, data, root in planned:
+            step = _Step(real)
+            steps.append(step)
+            if change.old is not None:
+                step.backup = _backup(real, stamp)
+            notes = _replace(real, data, real if change.old is not None else None, root)
+            step.replaced = True
+            report.append(f"wrote {real}" + (f" (backup: {step.backup})" if step.backup else " (new file)"))
+            report += [f"  warning: {note}" for note in notes]
     except OSError as exc:
-        _roll_back(done)
+        left = _roll_back(steps)
         hint = " (a mount point, e.g. a bind-mounted /etc/hosts: copy the fixed file over it by hand)" \
             if exc.errno == errno.EBUSY else ""
-        raise WriteError(f"{exc.filename or ''}: {exc.strerror or exc}{hint}; nothing was changed") from exc
+        outcome = "nothing was changed" if not left else "rolled back, except: " + "; ".join(left)
+        raise WriteError(f"{steps[-1].real}: {exc.strerror or exc}{hint}; {outcome}") from None
     return report
 
 
@@ -99,55 +181,98 @@ def _backup(real: str, stamp: str) -> str:
         n += 1
         name = f"{base}.{n}"
     try:
-        os.link(real, name)  # the old inode itself: content, owner, mode, label kept
-    except OSError:
-        shutil.copy2(real, name)
-        st = os.stat(real)
-        os.chown(name, st.st_uid, st.st_gid)
+        os.link(real, name, follow_symlinks=False)  # the old inode itself: content, owner, mode, xattrs kept
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        _copy_backup(real, name)  # e.g. a bind-mounted file (EXDEV), a file system without hard links
     return name
 
 
-def _roll_back(done: list[tuple[str, str | None]]) -> None:
-    for real, backup in reversed(done):
+def _copy_backup(real: str, name: str) -> None:
+    st = os.lstat(real)
+    if stat.S_ISLNK(st.st_mode):
+        os.symlink(os.readlink(real), name)
+        return
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(name, flags, BACKUP_MODE)
+    try:
+        with open(real, "rb") as src, os.fdopen(fd, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        _copy_attributes(real, name, new=False)
+    except BaseException:
+        os.unlink(name)
+        raise
+
+
+def _roll_back(steps: list[_Step]) -> list[str]:
+    """Undo ``steps`` (newest first); returns what could not be undone, by name (empty: all undone)."""
+    left: list[str] = []
+    for step in reversed(steps):
         try:
-            if backup is None:
-                if os.path.exists(real):
-                    os.unlink(real)
-            elif os.path.exists(backup):
-                os.replace(backup, real)
-        except OSError:
-            pass
+            if step.replaced and step.backup:
+                os.replace(step.backup, step.real)  # the old inode back; the backup name goes with it
+            elif step.replaced:
+                os.unlink(step.real)  # a new file
+            elif step.backup:
+                os.unlink(step.backup)  # never replaced: the old file is still in place
+        except OSError as exc:
+            if step.replaced and step.backup:
+                left.append(f"{step.real} is the fixed file, its old content is in {step.backup} "
+                            f"({exc.strerror or exc})")
+            elif step.replaced:
+                left.append(f"{step.real} was created and could not be removed ({exc.strerror or exc})")
+            else:
+                left.append(f"the backup {step.backup} could not be removed ({exc.strerror or exc})")
+    return left
 
 
-def _atomic_write(path: str, text: str, reference: str | None) -> None:
-    """Write via a temporary file in the same directory; owner, mode, label from ``reference``."""
+def _replace(path: str, data: bytes, reference: str | None, root: str | None) -> list[str]:
+    """Write via an O_EXCL temporary in the same directory, renamed over ``path`` (a symlink there is
+    replaced, not followed); owner, mode and xattrs from ``reference``. Returns what was not kept.
+    Missing directories are made (under an image ``root``: refusing symlinked ones)."""
     directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
+    if root is not None:
+        fsutil.make_dirs(directory, base=root)
+    elif not os.path.isdir(directory):
         os.makedirs(directory, mode=0o755)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".preflight-tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8", "surrogateescape"))
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        _copy_attributes(reference or directory, tmp, new=reference is None)
+        notes = _copy_attributes(reference or directory, tmp, new=reference is None)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
+    return [f"{path}: {note}" for note in notes]
 
 
-def _copy_attributes(reference: str, tmp: str, new: bool) -> None:
+def _copy_attributes(reference: str, tmp: str, new: bool) -> list[str]:
+    """Mode and owner (a new file: config-file mode, the directory's owner); for a replaced file every
+    extended attribute too (SELinux label, POSIX ACLs, user.*). Returns the attributes not kept."""
     st = os.stat(reference)
-    os.chmod(tmp, 0o644 if new else st.st_mode & 0o7777)  # a new file: config-file mode, not the dir's
+    os.chmod(tmp, 0o644 if new else st.st_mode & 0o7777)
     if os.geteuid() == 0:
         os.chown(tmp, st.st_uid, st.st_gid)
+    if new:
+        return []
     try:
-        label = os.getxattr(reference, SELINUX)
+        names = os.listxattr(reference)
     except OSError as exc:
-        if exc.errno in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
-            return
-        raise
-    if not new:
-        os.setxattr(tmp, SELINUX, label)
+        if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return []
+        return [f"extended attributes not kept: cannot list them ({exc.strerror or exc})"]
+    notes = []
+    for name in names:  # after chmod: an ACL carries the mode bits it needs
+        try:
+            os.setxattr(tmp, name, os.getxattr(reference, name))
+        except OSError as exc:
+            notes.append(f"extended attribute {name} not kept ({exc.strerror or exc})")
+    return notes

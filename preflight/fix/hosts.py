@@ -116,7 +116,7 @@ def _fixed_text(old: str, names: list[str], addr: str, addr_why: str, dest_names
                 reasons.append(f"line {e.line} ({e.address} {' '.join(e.names)}) also names {name} for another "
                                f"host: {name} removed from it")
     if repairs:
-        parse_text(LENS, text, P.ETC_HOSTS)  # a clean file:line error before editing
+        parse_text(LENS, augeas_text(text, P.ETC_HOSTS), P.ETC_HOSTS)  # a clean file:line error before editing
         text = edit_text(LENS, text, P.ETC_HOSTS, lambda aug, root: _repair(aug, root, text, repairs, addr))
     after = parse_hosts(text)
     missing = [n for n in names if not after.lookup(n) or after.lookup(n)[0].address != addr]

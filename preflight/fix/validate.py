@@ -1,15 +1,22 @@
 """Checks a fixed file must pass before it is written: the project's parsers, the daemon's own rules
 (DMN002, re-run on the fixed facts) and, for sshd, `sshd -t` on a copy whose Include paths point
-into the copy (sshd resolves them on the machine that runs it, not in an image root)."""
+into the copy (sshd resolves them on the machine that runs it, not in an image root).
+
+The copy lives in a private temporary directory; the host's paths are hostile,
+so each is confined there (fsutil.confined_join): a path or Include pattern
+holding ``..`` fails the validation instead of reaching this machine's files."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Collection
 
+from preflight import fsutil
 from preflight.engine import Report
 from preflight.fix import sshd as sshd_fix
 from preflight.fix.model import FileChange, FixPlan
@@ -23,11 +30,14 @@ SSHD = "/usr/sbin/sshd"
 _INCLUDE = re.compile(r"^(\s*include[\s=]+)(.*)$", re.IGNORECASE)
 
 
-def validate(report: Report, plan: FixPlan, predicted: Report) -> dict[int, str]:
-    """id(change) -> why it must not be written, for every change that fails a check."""
+def validate(report: Report, plan: FixPlan, predicted: Report,
+             hosts: Collection[str] = ("source", "destination")) -> dict[int, str]:
+    """id(change) -> why it must not be written, for every change on ``hosts`` that fails a check."""
     errors: dict[int, str] = {}
     sshd_checked: dict[str, str | None] = {}
     for change in plan.effective:
+        if change.host not in hosts:
+            continue
         why: str | None
         view = HostView(report.snapshots[change.host])
         if change.path == view.daemon_conf_path:
@@ -68,23 +78,28 @@ def _sshd(report: Report, plan: FixPlan, role: str) -> str | None:
     if not os.path.exists(SSHD):
         return f"{SSHD} is not installed here: cannot validate with sshd -t"
     new_files = sshd_fix.files_of(HostView(patched(report.snapshots[role], plan, role)))
-    failed = sshd_test(new_files)
-    if failed is None:
-        return None
-    old_failed = sshd_test(sshd_fix.files_of(HostView(report.snapshots[role])))
+    try:
+        failed = sshd_test(new_files)
+        if failed is None:
+            return None
+        old_failed = sshd_test(sshd_fix.files_of(HostView(report.snapshots[role])))
+    except fsutil.UnsafePath as exc:
+        return f"cannot validate with sshd -t: {exc}"
     if old_failed is not None:
         return f"sshd -t on this machine rejects the original config too, so it cannot judge the fix: {old_failed}"
     return f"sshd -t rejects the fixed config: {failed}"
 
 
 def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str | None:
-    """Run `sshd -t` on ``files`` (paths as on the host) copied under a temporary root; None when it passes."""
+    """Run `sshd -t` on ``files`` (paths as on the host) copied under a temporary root; None when it passes.
+
+    Raises fsutil.UnsafePath for a path or Include pattern that cannot be confined to the copy."""
     with tempfile.TemporaryDirectory(prefix="preflight-sshd-") as tmp:
         for path, text in files.items():
-            dest = tmp + path
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            with open(dest, "w", encoding="utf-8", errors="surrogateescape") as fh:
-                fh.write("".join(_rewrite(line, tmp) for line in text.splitlines(keepends=True)))
+            dest = fsutil.confined_join(tmp, path)
+            fsutil.make_dirs(os.path.dirname(dest), base=tmp)
+            data = "".join(_rewrite(line, tmp, path) for line in text.splitlines(keepends=True))
+            fsutil.atomic_write(dest, data.encode("utf-8", "surrogateescape"), 0o600)
         key = os.path.join(tmp, "hostkey")
         keygen = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
         subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", key], check=True, capture_output=True)
@@ -95,10 +110,22 @@ def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str 
         return (done.stderr.strip() or f"exit status {done.returncode}").replace(tmp, "")
 
 
-def _rewrite(line: str, tmp: str) -> str:
-    """An Include line with its patterns moved under ``tmp`` (relative ones are relative to /etc/ssh)."""
+def _rewrite(line: str, tmp: str, path: str) -> str:
+    """An Include line with its patterns moved under ``tmp`` (relative ones are relative to /etc/ssh).
+
+    Raises fsutil.UnsafePath for a pattern that could reach outside ``tmp`` (``..``) or that cannot be
+    re-quoted; ``tmp`` holds only what sshd_test wrote, so no symlink can lead out of it."""
     found = _INCLUDE.match(line.rstrip("\r\n"))
     if not found:
         return line
-    words = [w if w.startswith("/") else "/etc/ssh/" + w for w in found.group(2).split()]
-    return found.group(1) + " ".join(tmp + w for w in words) + "\n"
+    try:
+        words = shlex.split(found.group(2), comments=True)
+    except ValueError as exc:
+        raise fsutil.UnsafePath(path, f"Include line cannot be split ({exc})") from None
+    moved = []
+    for word in words:
+        pattern = word if word.startswith("/") else "/etc/ssh/" + word
+        if ".." in pattern.split("/") or any(ch in pattern for ch in "\"'\\"):
+            raise fsutil.UnsafePath(pattern, f"Include pattern in {path} cannot be confined to the copy")
+        moved.append('"' + os.path.join(tmp, pattern.lstrip("/")) + '"')
+    return found.group(1) + " ".join(moved) + "\n"

@@ -1,0 +1,415 @@
+"""`preflight fix` writes nothing outside its target and loses nothing it did not mean to change
+(issue 12: paths confined, bytes kept in any encoding, rollback clean, xattrs kept, one clear line)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from preflight.fix.apply import Target, WriteError, check_unchanged, write_all
+from preflight.fix.model import FileChange
+from preflight.fix.validate import sshd_test
+from preflight.fsutil import UnsafePath
+from preflight.model import probes as P
+from preflight.model.facts import Availability, HostSnapshot, Probe
+from preflight.parsers.augeas_util import edit_text
+
+from .conftest import Case
+
+TOP = Path(__file__).resolve().parents[2]
+URI = "qemu+ssh://host2.example.com/system"
+# Four '..' climb out of OUT/destination/etc/ssh to OUT's parent: the file lands beside the output dir.
+ESCAPE = "/etc/ssh/../../../../escaped/x.conf"
+
+
+def preflight(*args: str, tmpdir: Path | None = None, prefix: list[str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/sbin:/usr/bin:/bin", "NO_COLOR": "1"}
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    return subprocess.run([*(prefix or []), sys.executable, "-m", "preflight.cli", *args], capture_output=True,
+                          text=True, cwd=TOP, timeout=120, env=env)
+
+
+def build(tmp_path: Path) -> dict[str, Path]:
+    """A clean pair of image roots (tests/fix/conftest.py's BASE)."""
+    return Case("safety", tmp_path / "no-overlay").build(tmp_path / "img")
+
+
+def fix_args(roots: dict[str, Path]) -> list[str]:
+    return ["--live", "guest1", URI, "--concurrency", "12", "--source", str(roots["source"]),
+            "--dest", str(roots["destination"])]
+
+
+def escaping_include(roots: dict[str, Path]) -> None:
+    """The destination's sshd reads MaxStartups from an Include path holding '..'."""
+    dest = roots["destination"]
+    (dest / "etc/ssh/sshd_config").write_text(f"Include {ESCAPE}\n")
+    (dest / "escaped").mkdir()
+    (dest / "escaped/x.conf").write_text("MaxStartups 5:30:100\n")
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def no_traceback(done: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+
+
+@pytest.fixture(scope="module", autouse=True)
+def privsep_dir() -> None:
+    # sshd -t (the validation before --write) refuses to run without its privilege separation directory.
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd"),
+                                reason="needs root (bind mounts, sshd -t, setting security.* xattrs) and sshd")
+
+
+# --- case 1: --output-dir never writes outside the directory the user named -------------------------------
+
+def test_output_dir_refuses_dotdot_include_from_image_root(tmp_path: Path) -> None:
+    roots = build(tmp_path)
+    escaping_include(roots)
+    out = tmp_path / "out"
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--output-dir", str(out))
+    assert f"{ESCAPE} (SSH001): changed" in done.stdout  # the fix did want to write that file
+    assert not (tmp_path / "escaped").exists()
+    assert done.returncode == 2, done.stdout
+    refused = [line for line in done.stdout.splitlines() if f"destination:{ESCAPE}:" in line]
+    assert len(refused) == 1 and "'..'" in refused[0], done.stdout
+    assert files_under(out) == {}  # all or none: a partial set of sshd files would mislead
+    no_traceback(done)
+
+
+def crafted_snapshots(tmp_path: Path, roots: dict[str, Path]) -> dict[str, Path]:
+    """Snapshots as a hostile host (or hand) could write them: an sshd file key holding '..'."""
+    facts = tmp_path / "facts"
+    preflight("check", *fix_args(roots), "--save-facts", str(facts))
+    dest = HostSnapshot.load(facts / "destination.json")
+    dest.add(Probe(P.file_key(P.SSHD_CONFIG), "crafted", Availability.OK, text=f"Include {ESCAPE}\n", rc=0))
+    dest.add(Probe(P.file_key(ESCAPE), "crafted", Availability.OK, text="MaxStartups 5:30:100\n", rc=0))
+    dest.add(Probe(P.SSHD_FILES, "crafted", Availability.OK, text=f"{P.SSHD_CONFIG}\n{ESCAPE}\n", rc=0))
+    dest.save(facts / "destination.json")
+    return {"source": facts / "source.json", "destination": facts / "destination.json"}
+
+
+def facts_args(snaps: dict[str, Path]) -> list[str]:
+    return ["--live", "guest1", URI, "--concurrency", "12", "--source-facts", str(snaps["source"]),
+            "--dest-facts", str(snaps["destination"])]
+
+
+def test_output_dir_refuses_dotdot_from_crafted_snapshot(tmp_path: Path) -> None:
+    snaps = crafted_snapshots(tmp_path, build(tmp_path))
+    out = tmp_path / "out"
+    done = preflight("fix", *facts_args(snaps), "--no-diff", "--output-dir", str(out))
+    assert f"{ESCAPE} (SSH001): changed" in done.stdout
+    assert not (tmp_path / "escaped").exists()
+    assert done.returncode == 2
+    assert sum(f"destination:{ESCAPE}:" in line for line in done.stdout.splitlines()) == 1
+    assert f"apply the diff above to {ESCAPE}" in done.stdout  # no copy from a file never written
+    no_traceback(done)
+
+
+def test_output_dir_refuses_a_planted_symlinked_directory(tmp_path: Path) -> None:
+    roots = build(tmp_path)
+    (roots["destination"] / "etc/ssh/sshd_config").write_text("MaxStartups 5:30:100\n")
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / "destination").symlink_to(elsewhere)
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--output-dir", str(out))
+    assert "/etc/ssh/sshd_config (SSH001): changed" in done.stdout
+    assert list(elsewhere.iterdir()) == []
+    assert done.returncode == 2
+    line = next(x for x in done.stdout.splitlines() if "destination:/etc/ssh/sshd_config:" in x)
+    assert "symbolic link" in line
+    no_traceback(done)
+
+
+# --- case 2: sshd -t validation stays inside its temporary directory ----------------------------------------
+
+def test_sshd_test_refuses_dotdot_paths_and_includes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp = tmp_path / "a" / "b"
+    tmp.mkdir(parents=True)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp))
+    # tmp/preflight-sshd-X/etc/ssh + 4 x '..' = tmp_path/a
+    files = {P.SSHD_CONFIG: f"Include {ESCAPE}\n", ESCAPE: "MaxStartups 5:30:100\n"}
+    with pytest.raises(UnsafePath, match=r"\.\."):
+        sshd_test(files)
+    assert not (tmp_path / "a" / "escaped").exists()
+    with pytest.raises(UnsafePath, match="Include pattern"):  # would make sshd read this machine's files
+        sshd_test({P.SSHD_CONFIG: "Include /etc/ssh/../../../../etc/passwd\n"})
+    assert sorted(p.name for p in tmp.iterdir()) == []  # temporary trees removed
+
+
+@needs_root
+def test_write_validation_of_image_root_stays_in_its_temp_dir(tmp_path: Path) -> None:
+    roots = build(tmp_path)
+    escaping_include(roots)
+    tmp = tmp_path / "a" / "b"
+    tmp.mkdir(parents=True)
+    before = files_under(roots["destination"])
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--write", tmpdir=tmp)
+    assert not (tmp_path / "a" / "escaped").exists()
+    assert files_under(roots["destination"]) == before
+    line = next(x for x in done.stdout.splitlines() if x.startswith(f"  destination:{ESCAPE}:"))
+    assert "cannot validate with sshd -t" in line
+    assert done.returncode == 1
+    no_traceback(done)
+
+
+def test_write_never_validates_snapshots(tmp_path: Path) -> None:
+    snaps = crafted_snapshots(tmp_path, build(tmp_path))
+    tmp = tmp_path / "a" / "b"
+    tmp.mkdir(parents=True)
+    done = preflight("fix", *facts_args(snaps), "--no-diff", "--write", tmpdir=tmp)
+    assert f"{ESCAPE} (SSH001): changed" in done.stdout
+    assert not (tmp_path / "a" / "escaped").exists()
+    assert list(tmp.iterdir()) == [] and "cannot validate" not in done.stdout
+    assert "judged from a facts file" in done.stdout and done.returncode == 1
+    no_traceback(done)
+
+
+# --- case 3: in-place writes stay in the image root and replace, never write through ------------------------
+
+def test_check_unchanged_never_blocks_on_a_fifo(tmp_path: Path) -> None:
+    root = tmp_path / "img"
+    (root / "etc").mkdir(parents=True)
+    fifo = root / "etc/hosts"
+    os.mkfifo(fifo)
+    got: list[str | None] = []
+    worker = threading.Thread(target=lambda: got.append(
+        check_unchanged(Target("source", "image", str(root), str(root)),
+                        FileChange("source", "/etc/hosts", "x\n", "y\n", []))))
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the reader so the test ends, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(10)
+        pytest.fail("check_unchanged blocked on a FIFO")
+    assert got and got[0] is not None and "regular file" in got[0] and "/etc/hosts" in got[0]
+
+
+def test_symlink_loop_in_image_root_is_one_clear_message(tmp_path: Path) -> None:
+    root = tmp_path / "img"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/ssh").symlink_to("/etc/ssh")  # the host's /etc/ssh -> itself
+    target = Target("destination", "image", str(root), str(root))
+    change = FileChange("destination", "/etc/ssh/sshd_config", "Port 22\n", "Port 2222\n", [])
+    why = check_unchanged(target, change)
+    assert why is not None and "/etc/ssh/sshd_config" in why and "symbolic links" in why
+    with pytest.raises(WriteError) as exc:
+        write_all([(target, change)])
+    assert str(exc.value).startswith("/etc/ssh/sshd_config: ") and "nothing was changed" in str(exc.value)
+
+
+def test_image_symlinks_resolve_inside_the_root(tmp_path: Path) -> None:
+    root, outside = tmp_path / "img", tmp_path / "outside"
+    (root / "etc").mkdir(parents=True)
+    (root / "outside").mkdir()
+    outside.mkdir()
+    (outside / "hosts").write_text("old\n")
+    (root / "outside/hosts").write_text("old\n")
+    (root / "etc/hosts").symlink_to("../../../../outside/hosts")  # climbs past the root: stops at it
+    write_all([(Target("source", "image", str(root), str(root)),
+                FileChange("source", "/etc/hosts", "old\n", "new\n", []))], stamp="1")
+    assert (outside / "hosts").read_text() == "old\n"
+    assert (root / "outside/hosts").read_text() == "new\n"
+    assert (root / "etc/hosts").is_symlink()
+
+
+def test_local_symlink_is_replaced_not_written_through(tmp_path: Path) -> None:
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.write_text("old\n")
+    link.symlink_to(real)
+    lines = write_all([(Target("source", "local", "local"), FileChange("source", str(link), "old\n", "new\n", []))],
+                      stamp="1")
+    assert real.read_text() == "old\n"
+    assert not link.is_symlink() and link.read_text() == "new\n"
+    backup = tmp_path / "link.preflight-1"
+    assert backup.is_symlink() and os.readlink(backup) == str(real)  # the link itself, for a rollback
+    assert str(backup) in lines[0]
+
+
+# --- case 4: bytes outside the edited lines kept, whatever their encoding ----------------------------------
+
+def test_edit_text_keeps_undecodable_bytes() -> None:
+    raw = b"# caf\xe9 \xef\xbf\xbd \xee\x80\x80\n127.0.0.1 localhost na\xefve\n10.0.0.1 old\n"
+    text = raw.decode("utf-8", "surrogateescape")
+
+    def edit(aug: object, root: str) -> None:
+        aug.set(f"{root}/2/ipaddr", "10.0.0.2")  # type: ignore[attr-defined]
+
+    new = edit_text("Hosts.lns", text, "/etc/hosts", edit).encode("utf-8", "surrogateescape")
+    assert new == raw.replace(b"10.0.0.1 old", b"10.0.0.2 old")
+
+
+def latin1_pair(tmp_path: Path) -> tuple[dict[str, Path], dict[str, bytes]]:
+    roots = build(tmp_path)
+    originals = {
+        "source/etc/hosts": b"127.0.0.1\tlocalhost host2.example.com caf\xe9\n# r\xe9seau\n"
+                            b"10.0.0.10\thost1.example.com host1\n",
+        "destination/etc/ssh/sshd_config": b"# Latin-1: na\xefve caf\xe9\nMaxStartups 5:30:100 # d\xe9faut\n"
+                                           b"Port 22\n",
+    }
+    for rel, data in originals.items():
+        (tmp_path / "img" / rel).write_bytes(data)
+    return roots, originals
+
+
+EXPECTED = {
+    "source/etc/hosts": b"127.0.0.1\tlocalhost caf\xe9\n# r\xe9seau\n10.0.0.10\thost1.example.com host1\n"
+                        b"10.0.0.20\thost2.example.com\n",
+    "destination/etc/ssh/sshd_config": b"# Latin-1: na\xefve caf\xe9\nMaxStartups 14:30:100 # d\xe9faut\nPort 22\n",
+}
+
+
+def test_output_dir_keeps_latin1_bytes(tmp_path: Path) -> None:
+    roots, _ = latin1_pair(tmp_path)
+    out = tmp_path / "out"
+    done = preflight("fix", *fix_args(roots), "--output-dir", str(out))
+    no_traceback(done)
+    assert "caf\\xe9" in done.stdout  # the diff shows the byte, escaped, never raw
+    got = files_under(out)
+    for rel, data in EXPECTED.items():
+        assert got.get(rel) == data, (rel, done.stdout)
+
+
+@needs_root
+def test_write_keeps_latin1_bytes(tmp_path: Path) -> None:
+    roots, _ = latin1_pair(tmp_path)
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--write")
+    no_traceback(done)
+    for rel, data in EXPECTED.items():
+        assert (tmp_path / "img" / rel).read_bytes() == data, (rel, done.stdout)
+
+
+# --- case 5: a rollback leaves no backup behind, and every message names its file ---------------------------
+
+@needs_root
+def test_rollback_on_a_bind_mounted_hosts_file_removes_backups(tmp_path: Path) -> None:
+    roots = build(tmp_path)
+    (roots["destination"] / "etc/ssh/sshd_config").write_text("MaxStartups 5:30:100\n")
+    hosts = roots["source"] / "etc/hosts"
+    hosts.write_text("127.0.0.1\tlocalhost\n")
+    mounted = tmp_path / "mounted-hosts"
+    mounted.write_bytes(hosts.read_bytes())
+    before = files_under(tmp_path / "img")
+    # In a private mount namespace: /etc/hosts of the image is a bind mount, so os.replace gets EBUSY.
+    script = (f"mount --bind {mounted} {hosts} && exec {sys.executable} -m preflight.cli fix "
+              + " ".join(fix_args(roots)) + " --no-diff --write")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, cwd=TOP,
+                          timeout=120, env={"PATH": "/usr/sbin:/usr/bin:/bin", "NO_COLOR": "1"})
+    no_traceback(done)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("Not written:"))
+    assert f"Not written: {hosts}: " in line and "bind-mounted" in line and line.endswith("nothing was changed")
+    assert files_under(tmp_path / "img") == before  # sshd_config put back, no *.preflight-* left
+    assert done.returncode == 1
+
+
+def test_failed_write_names_the_file(tmp_path: Path) -> None:
+    # A write that fails with no file name of its own (EFBIG under RLIMIT_FSIZE, like ENOSPC).
+    root = tmp_path / "img"
+    (root / "etc/ssh").mkdir(parents=True)
+    first, second = root / "etc/hosts", root / "etc/ssh/sshd_config"
+    first.write_text("127.0.0.1 localhost\n")
+    second.write_text("Port 22\n")
+    code = f"""
+import resource, sys
+from preflight.fix.apply import Target, WriteError, write_all
+from preflight.fix.model import FileChange
+t = Target("destination", "image", {str(root)!r}, {str(root)!r})
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    write_all([(t, FileChange("destination", "/etc/hosts", "127.0.0.1 localhost\\n", "127.0.0.1 x\\n", [])),
+               (t, FileChange("destination", "/etc/ssh/sshd_config", "Port 22\\n", "#" * 10000 + "\\n", []))])
+except WriteError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=TOP, timeout=60)
+    assert done.stdout.startswith(f"{second}: File too large"), done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("nothing was changed")
+    assert first.read_text() == "127.0.0.1 localhost\n" and second.read_text() == "Port 22\n"
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == ["hosts", "sshd_config"]
+
+
+# --- case 6: extended attributes and ACLs kept, or the output says which were not --------------------------
+
+def acl(mode_user: int, named_uid: int, named: int, mask: int, group: int, other: int) -> bytes:
+    """A system.posix_acl_access value: user::, user:UID:, group::, mask::, other::."""
+    entries = [(0x01, mode_user, 0xFFFFFFFF), (0x02, named, named_uid), (0x04, group, 0xFFFFFFFF),
+               (0x10, mask, 0xFFFFFFFF), (0x20, other, 0xFFFFFFFF)]
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+def test_write_keeps_user_xattrs_and_acls(tmp_path: Path) -> None:
+    root = tmp_path / "img"
+    (root / "etc").mkdir(parents=True)
+    f = root / "etc/hosts"
+    f.write_text("127.0.0.1 localhost\n")
+    os.setxattr(f, "user.backup-policy", b"keep")
+    access = acl(6, 4242, 6, 6, 4, 4)
+    os.setxattr(f, "system.posix_acl_access", access)
+    lines = write_all([(Target("source", "image", str(root), str(root)),
+                        FileChange("source", "/etc/hosts", "127.0.0.1 localhost\n", "127.0.0.1 host\n", []))],
+                      stamp="1")
+    assert f.read_text() == "127.0.0.1 host\n"
+    assert os.getxattr(f, "user.backup-policy") == b"keep"
+    assert os.getxattr(f, "system.posix_acl_access") == access
+    assert stat.S_IMODE(f.stat().st_mode) == 0o664  # the ACL mask shows as the group bits
+    assert not any("warning" in line for line in lines)
+
+
+@needs_root
+def test_xattr_that_cannot_be_copied_is_reported() -> None:
+    # Without CAP_SETFCAP a file capability cannot be set again: the output must say so.
+    work = Path(tempfile.mkdtemp(prefix="preflight-xattr-"))  # pytest's tmp_path is closed to other users
+    try:
+        _unprivileged_write_reports_lost_capability(work)
+    finally:
+        shutil.rmtree(work)
+
+
+def _unprivileged_write_reports_lost_capability(work: Path) -> None:
+    f = work / "hosts"
+    f.write_text("old\n")
+    os.setxattr(f, "security.capability", struct.pack("<IIIII", 0x02000000, 1 << 10, 0, 0, 0))
+    os.chown(work, 65534, 65534)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: an unprivileged user running fix on its own directory
+        os.close(read)
+        try:
+            os.chdir(work)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            got = write_all([(Target("source", "local", "local"), FileChange("source", "hosts", "old\n", "new\n", []))],
+                            stamp="1")
+            os.write(write, "\n".join(got).encode())
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            os.write(write, f"ERROR {exc!r}".encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        report = fh.read()
+    os.waitpid(pid, 0)
+    assert f.read_text() == "new\n", report
+    warning = [line for line in report.splitlines() if "security.capability" in line]
+    assert len(warning) == 1 and "warning" in warning[0] and "hosts" in warning[0], report
+    with pytest.raises(OSError) as exc:
+        os.getxattr(f, "security.capability")
+    assert exc.value.errno == errno.ENODATA
