@@ -9,8 +9,6 @@ holding ``..`` fails the validation instead of reaching this machine's files."""
 from __future__ import annotations
 
 import os
-import re
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -24,10 +22,10 @@ from preflight.fix.planner import patched
 from preflight.model.findings import Status
 from preflight.parsers.hosts import parse_hosts
 from preflight.parsers.libvirtconf import parse_libvirt_conf
+from preflight.parsers.sshd_tokens import NoArgument, argv_split, split_line
 from preflight.view import HostView
 
 SSHD = "/usr/sbin/sshd"
-_INCLUDE = re.compile(r"^(\s*include[\s=]+)(.*)$", re.IGNORECASE)
 
 
 def validate(report: Report, plan: FixPlan, predicted: Report,
@@ -85,6 +83,8 @@ def _sshd(report: Report, plan: FixPlan, role: str) -> str | None:
         old_failed = sshd_test(sshd_fix.files_of(HostView(report.snapshots[role])))
     except fsutil.UnsafePath as exc:
         return f"cannot validate with sshd -t: {exc}"
+    except (OSError, subprocess.SubprocessError) as exc:  # ssh-keygen missing or failing, sshd hanging
+        return f"cannot validate with sshd -t: {exc}"
     if old_failed is not None:
         return f"sshd -t on this machine rejects the original config too, so it cannot judge the fix: {old_failed}"
     return f"sshd -t rejects the fixed config: {failed}"
@@ -111,21 +111,26 @@ def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str 
 
 
 def _rewrite(line: str, tmp: str, path: str) -> str:
-    """An Include line with its patterns moved under ``tmp`` (relative ones are relative to /etc/ssh).
+    """An Include line with its patterns moved under ``tmp`` (relative ones are relative to /etc/ssh),
+    split with sshd's own tokenizer.
 
     Raises fsutil.UnsafePath for a pattern that could reach outside ``tmp`` (``..``) or that cannot be
     re-quoted; ``tmp`` holds only what sshd_test wrote, so no symlink can lead out of it."""
-    found = _INCLUDE.match(line.rstrip("\r\n"))
-    if not found:
-        return line
+    body = line.rstrip("\n")
+    indent = body[: len(body) - len(body.lstrip(" \t\r"))]
     try:
-        words = shlex.split(found.group(2), comments=True)
-    except ValueError as exc:
-        raise fsutil.UnsafePath(path, f"Include line cannot be split ({exc})") from None
+        split = split_line(body.lstrip(" \t\r"))
+    except NoArgument:
+        return line
+    if split is None or split[0].lower() != "include":
+        return line
+    words = argv_split(split[1])
+    if words is None:
+        raise fsutil.UnsafePath(path, "an Include line has an unclosed quote")
     moved = []
     for word in words:
         pattern = word if word.startswith("/") else "/etc/ssh/" + word
         if ".." in pattern.split("/") or any(ch in pattern for ch in "\"'\\"):
             raise fsutil.UnsafePath(pattern, f"Include pattern in {path} cannot be confined to the copy")
         moved.append('"' + os.path.join(tmp, pattern.lstrip("/")) + '"')
-    return found.group(1) + " ".join(moved) + "\n"
+    return f"{indent}Include {' '.join(moved)}\n"
