@@ -26,6 +26,8 @@ from preflight import fsutil
 from preflight.fix.model import FileChange
 from preflight.fsutil import UnsafePath
 
+# Integrity hashes/signatures of the old bytes: copied onto new bytes they would make IMA/EVM refuse the file.
+CONTENT_BOUND = ("security.ima", "security.evm")
 BACKUP_MODE = 0o600  # a copied backup may hold secrets: owner only until its attributes are copied
 
 
@@ -75,6 +77,8 @@ def to_output_dir(directory: str, changes: list[FileChange]) -> list[str]:
     """Write every fixed file under ``directory``, or none: raises WriteError naming each refused file."""
     try:
         os.makedirs(directory, exist_ok=True)  # the directory the user named, as named
+    except FileExistsError:
+        raise WriteError(f"{directory}: exists and is not a directory") from None
     except OSError as exc:
         raise WriteError(f"{directory}: {exc.strerror or exc}") from None
     refused: list[str] = []
@@ -271,6 +275,9 @@ def _copy_attributes(reference: str, tmp: str, new: bool) -> list[str]:
         return [f"extended attributes not kept: cannot list them ({exc.strerror or exc})"]
     notes = []
     for name in names:  # after chmod: an ACL carries the mode bits it needs
+        if name in CONTENT_BOUND:
+            notes.append(f"extended attribute {name} not kept: it vouches for the old content (sign the new one)")
+            continue
         try:
             os.setxattr(tmp, name, os.getxattr(reference, name))
         except OSError as exc:

@@ -139,6 +139,17 @@ def test_output_dir_refuses_a_planted_symlinked_directory(tmp_path: Path) -> Non
     no_traceback(done)
 
 
+def test_output_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    roots = build(tmp_path)
+    (roots["destination"] / "etc/ssh/sshd_config").write_text("MaxStartups 5:30:100\n")
+    out = tmp_path / "out"
+    out.write_text("not a directory\n")
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--output-dir", str(out))
+    assert done.returncode == 2 and out.read_text() == "not a directory\n"
+    assert sum(str(out) in line for line in done.stdout.splitlines()) == 2  # the heading and the reason
+    no_traceback(done)
+
+
 # --- case 2: sshd -t validation stays inside its temporary directory ----------------------------------------
 
 def test_sshd_test_refuses_dotdot_paths_and_includes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -413,3 +424,16 @@ def _unprivileged_write_reports_lost_capability(work: Path) -> None:
     with pytest.raises(OSError) as exc:
         os.getxattr(f, "security.capability")
     assert exc.value.errno == errno.ENODATA
+
+
+@needs_root
+def test_integrity_hash_of_the_old_content_is_not_copied(tmp_path: Path) -> None:
+    # security.ima vouches for the old bytes: on the new ones IMA appraisal would refuse the file.
+    f = tmp_path / "sshd_config"
+    f.write_text("Port 22\n")
+    os.setxattr(f, "security.ima", b"\x04" + bytes(20))
+    os.setxattr(f, "user.note", b"kept")
+    lines = write_all([(Target("destination", "local", "local"),
+                        FileChange("destination", str(f), "Port 22\n", "Port 2222\n", []))], stamp="1")
+    assert "security.ima" not in os.listxattr(f) and os.getxattr(f, "user.note") == b"kept"
+    assert [line for line in lines if "security.ima" in line and str(f) in line and "warning" in line]
