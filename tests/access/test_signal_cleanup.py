@@ -119,3 +119,63 @@ def test_signal_mid_gather_closes_master_and_removes_dir(
             proc.wait()
         if master and _alive(master):
             _kill(master)  # the master our preflight started, left by a failing run
+
+
+PROXY = """import os, socket, sys, threading, time
+with open(sys.argv[4], "a") as f:
+    f.write(f"{os.getpid()}\\n")
+time.sleep(float(sys.argv[3]))  # ssh is still connecting: no master exists yet
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+def pump():
+    while data := s.recv(65536):
+        os.write(1, data)
+threading.Thread(target=pump, daemon=True).start()
+while data := os.read(0, 65536):
+    s.sendall(data)
+"""
+
+
+def _ours(tmpdir: Path) -> list[int]:
+    """PIDs of live processes whose command line names our TMPDIR (started by this test's preflight)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(tmpdir).encode() in (entry / "cmdline").read_bytes() and _alive(int(entry.name)):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_sigterm_while_ssh_connects_leaves_no_master(sshd: Sshd, tmpdir_short: Path, tmp_path: Path) -> None:
+    """The race a plain `ssh -O exit` misses: the master is still authenticating when we are told to
+    stop. Its ssh must be killed then, or it would become a master after we are gone."""
+    marker, proxy = tmp_path / "proxy.pids", tmp_path / "proxy.py"
+    proxy.write_text(PROXY)
+    config = tmp_path / "ssh_config"
+    config.write_text(sshd.client_config.read_text()
+                      + f"  ProxyCommand {sys.executable} {proxy} 127.0.0.1 %p 2 {marker}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "preflight.cli", "facts", sshd.spec, "-o", str(tmp_path / "facts.json"),
+         "--ssh-config", str(config), "--timeout", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, TMPDIR=str(tmpdir_short)), cwd=Path(preflight.__file__).parent.parent,
+    )
+    try:
+        assert _wait_for(marker.exists, 20), "ssh never started its ProxyCommand"
+        assert _ours(tmpdir_short), "the connecting ssh should be running"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        time.sleep(3)  # past the proxy's delay: a surviving ssh would have authenticated by now
+        assert _ours(tmpdir_short) == [], "an ssh outlived preflight"
+        assert not any(_alive(int(p)) for p in marker.read_text().split())
+        assert list(tmpdir_short.iterdir()) == []
+        assert proc.returncode == 128 + signal.SIGTERM, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proxies = [int(p) for p in marker.read_text().split()] if marker.exists() else []
+        for pid in _ours(tmpdir_short) + proxies:  # what a failing run left behind
+            _kill(pid)
