@@ -46,6 +46,7 @@ class Target:
 
     def real_path(self, path: str) -> str:
         """The file to read or replace; under an image root it never leaves the root (UnsafePath)."""
+        no_nul(path)
         if self.kind != "image" or not self.root:
             return path
         real = fsutil.resolve_in_root(self.root, path)
@@ -54,6 +55,13 @@ class Target:
         if os.path.commonpath([root, parent]) != root or real == os.path.abspath(self.root):
             raise UnsafePath(path, f"resolves outside the image root {self.root}")
         return real
+
+
+def no_nul(path: str) -> str:
+    """``path``, or UnsafePath when it holds a NUL (from a crafted snapshot: no file can be named so)."""
+    if "\x00" in path:
+        raise UnsafePath(path.replace("\x00", "\\x00"), "holds a NUL byte: no file can have this name")
+    return path
 
 
 class WriteError(Exception):
@@ -70,7 +78,7 @@ def _encode(change: FileChange, name: str) -> bytes:
 
 def output_path(directory: str, change: FileChange) -> str:
     """DIR/HOST/PATH, confined to DIR: raises UnsafePath for ``..`` or a symlink on the way."""
-    return fsutil.confined_join(directory, f"{change.host}/{change.path}")
+    return fsutil.confined_join(directory, f"{change.host}/{no_nul(change.path)}")
 
 
 def to_output_dir(directory: str, changes: list[FileChange]) -> list[str]:

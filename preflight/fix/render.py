@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import shlex
 
 from preflight.engine import Report
 from preflight.fix.model import FileChange, FixPlan
@@ -69,7 +70,9 @@ def diffs(plan: FixPlan) -> str:
 
 def apply_steps(change: FileChange, copy_from: str | None) -> list[str]:
     """How to apply one change on a host preflight does not write (remote, or facts from a file)."""
-    where = f"copy {copy_from} to {change.path}" if copy_from else f"apply the diff above to {change.path}"
+    # quoted as a shell would need them: a host's file name may hold spaces or ';'
+    path = shlex.quote(change.path)
+    where = f"copy {shlex.quote(copy_from)} to {path}" if copy_from else f"apply the diff above to {path}"
     steps = [f"{where}"]
     if change.path.startswith("/etc/ssh/"):
         steps.append(f"check it: sshd -t, then: {change.service}")

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from preflight import fsutil
 from preflight.engine import Report
 from preflight.fix import sshd as sshd_fix
+from preflight.fix.apply import no_nul
 from preflight.fix.model import FileChange, FixPlan
 from preflight.fix.planner import patched
 from preflight.model.findings import Status
@@ -96,7 +97,7 @@ def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str 
     Raises fsutil.UnsafePath for a path or Include pattern that cannot be confined to the copy."""
     with tempfile.TemporaryDirectory(prefix="preflight-sshd-") as tmp:
         for path, text in files.items():
-            dest = fsutil.confined_join(tmp, path)
+            dest = fsutil.confined_join(tmp, no_nul(path))
             fsutil.make_dirs(os.path.dirname(dest), base=tmp)
             data = "".join(_rewrite(line, tmp, path) for line in text.splitlines(keepends=True))
             fsutil.atomic_write(dest, data.encode("utf-8", "surrogateescape"), 0o600)
@@ -130,7 +131,7 @@ def _rewrite(line: str, tmp: str, path: str) -> str:
     moved = []
     for word in words:
         pattern = word if word.startswith("/") else "/etc/ssh/" + word
-        if ".." in pattern.split("/") or any(ch in pattern for ch in "\"'\\"):
+        if ".." in pattern.split("/") or any(ch in pattern for ch in "\"'\\\x00"):
             raise fsutil.UnsafePath(pattern, f"Include pattern in {path} cannot be confined to the copy")
         moved.append('"' + os.path.join(tmp, pattern.lstrip("/")) + '"')
     return f"{indent}Include {' '.join(moved)}\n"

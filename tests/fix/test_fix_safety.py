@@ -437,3 +437,25 @@ def test_integrity_hash_of_the_old_content_is_not_copied(tmp_path: Path) -> None
                         FileChange("destination", str(f), "Port 22\n", "Port 2222\n", []))], stamp="1")
     assert "security.ima" not in os.listxattr(f) and os.getxattr(f, "user.note") == b"kept"
     assert [line for line in lines if "security.ima" in line and str(f) in line and "warning" in line]
+
+
+def test_crafted_names_in_a_snapshot_are_refused_by_name(tmp_path: Path) -> None:
+    # No file can hold a NUL in its name; a snapshot can. Control characters are printed escaped.
+    roots = build(tmp_path)
+    facts = tmp_path / "facts"
+    preflight("check", *fix_args(roots), "--save-facts", str(facts))
+    dest = HostSnapshot.load(facts / "destination.json")
+    crafted = "/etc/ssh/x\x00y\x1b[32m.conf"
+    dest.add(Probe(P.file_key(P.SSHD_CONFIG), "crafted", Availability.OK, text="Include x*\n", rc=0))
+    dest.add(Probe(P.file_key(crafted), "crafted", Availability.OK, text="MaxStartups 5:30:100\n", rc=0))
+    dest.add(Probe(P.SSHD_FILES, "crafted", Availability.OK, text=f"{P.SSHD_CONFIG}\n{crafted}\n", rc=0))
+    dest.save(facts / "destination.json")
+    out = tmp_path / "out"
+    done = preflight("fix", *facts_args({"source": facts / "source.json", "destination": facts / "destination.json"}),
+                     "--no-diff", "--output-dir", str(out))
+    assert "/etc/ssh/x\\x00y\\x1b[32m.conf (SSH001): changed" in done.stdout
+    assert "\x1b" not in done.stdout and "\x00" not in done.stdout
+    refused = [line for line in done.stdout.splitlines() if "NUL byte" in line]
+    assert len(refused) == 1 and "destination:/etc/ssh/x\\x00y" in refused[0]
+    assert done.returncode == 2 and files_under(out) == {}
+    no_traceback(done)
