@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
-import glob
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,8 +17,6 @@ from preflight.model.facts import Availability, Probe
 
 NOT_AVAILABLE = "not available in image mode"
 DAEMONS = ("libvirtd", "virtqemud", "virtproxyd")
-_INCLUDE = re.compile(r"^\s*include[\s=]+(.*)$", re.IGNORECASE)
-_MAX_DEPTH = 8  # same guard as gather.sh
 READ_TIMEOUT = 10.0  # seconds per file when the caller gives none (the CLI's --timeout default)
 T = TypeVar("T")
 
@@ -55,30 +51,41 @@ def read_file_probe(root: str, path: str) -> Probe:
     return Probe(key, how, Availability.OK, text=data.decode("utf-8", errors="surrogateescape"), rc=0)
 
 
-def sshd_include_files(root: str, path: str, depth: int = 1) -> list[str]:
-    """Files ``path`` Includes, depth-first, globs sorted, relative to /etc/ssh: sshd's order."""
-    if depth > _MAX_DEPTH:
-        return []
-    try:
-        with open(path_in_root(root, path), encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return []
-    found: list[str] = []
-    for line in lines:
-        m = _INCLUDE.match(line)
-        if not m:
-            continue
-        for pattern in m.group(1).replace('"', "").split():
-            if not pattern.startswith("/"):
-                pattern = "/etc/ssh/" + pattern
-            base = path_in_root(root, os.path.dirname(pattern))
-            for hit in sorted(glob.glob(os.path.join(glob.escape(base), os.path.basename(pattern)))):
-                if os.path.isfile(hit):
-                    host_path = os.path.join(os.path.dirname(pattern), os.path.basename(hit))
-                    found.append(host_path)
-                    found += sshd_include_files(root, host_path, depth + 1)
-    return found
+def sshd_include_files(root: str, path: str) -> list[str]:
+    """What ``path`` Includes under ``root``, then notes ("!PATTERN<TAB>REASON") for what
+    could not be expanded: preflight.parsers.sshd.walk_includes (the one place that knows
+    Include) over this root's files. Each file once, at most 256, sshd's depth 16."""
+    from preflight.parsers.sshd import walk_includes  # the parser owns Include resolution
+
+    def read(host_path: str) -> str:
+        data = read_bounded(resolve_in_root(root, host_path), MAX_FILE_BYTES, follow=False)
+        return data.decode("utf-8", errors="surrogateescape")
+
+    def listdir(host_dir: str) -> list[str] | None:
+        real = resolve_in_root(root, host_dir)
+        if not os.path.isdir(real):
+            return None
+        names: list[str] = []
+        with os.scandir(real) as entries:  # PermissionError: reported as a note, never skipped
+            for entry in entries:
+                names.append(entry.name)
+                if len(names) > _MAX_DIR_ENTRIES:
+                    raise OSError(f"more than {_MAX_DIR_ENTRIES} entries")
+        return names
+
+    def kind(host_path: str) -> str | None:
+        try:
+            real = resolve_in_root(root, host_path)
+        except OSError:
+            return "other"  # a symlink loop: there, but not a file sshd can read
+        if os.path.isfile(real):
+            return "file"
+        return "other" if os.path.lexists(real) else None
+
+    return walk_includes(path, read, listdir, kind)
+
+
+_MAX_DIR_ENTRIES = 10_000  # an Include directory listing is bounded too
 
 
 class _Job(threading.Thread, Generic[T]):
