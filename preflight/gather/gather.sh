@@ -100,27 +100,121 @@ file_section() {
     fi
 }
 
-# sshd_includes FILE DEPTH: the files FILE includes, depth-first, each glob sorted (sshd's order).
-# Relative paths are relative to /etc/ssh, as sshd reads them.
+# sshd_include_patterns FILE: the Include patterns of FILE, one a line, made absolute (relative ones are
+# under /etc/ssh). Gather-only mirror of preflight/parsers/sshd_tokens.py (sshd's strdelim and argv_split:
+# quotes, "Include=...", '#' words end the line); the parser is the one place that decides what they mean.
+sshd_include_patterns() {
+    tmo awk '
+    function strdelim(    c, s2, q) {  # token of S into TOK (TOKNULL when none), rest into S (SNULL)
+        TOKNULL = 0
+        if (SNULL) { TOKNULL = 1; return }
+        if (!match(S, /[ \t\r\n"=]/)) { TOK = S; SNULL = 1; return }
+        c = substr(S, RSTART, 1)
+        if (c == "\"") {
+            s2 = substr(S, 1, RSTART - 1) substr(S, RSTART + 1)
+            q = index(substr(s2, RSTART), "\"")
+            if (!q) { TOKNULL = 1; SNULL = 1; return }
+            TOK = substr(s2, 1, RSTART + q - 2)
+            S = substr(s2, RSTART + q); sub(/^[ \t\r\n]+/, "", S)
+            return
+        }
+        TOK = substr(S, 1, RSTART - 1)
+        S = substr(S, RSTART + 1); sub(/^[ \t\r\n]+/, "", S)
+        if (c != "=" && substr(S, 1, 1) == "=") { S = substr(S, 2); sub(/^[ \t\r\n]+/, "", S) }
+    }
+    function argv_split(s,    n, i, c, nx, q, arg) {
+        NARGS = 0; i = 1; n = length(s)
+        while (i <= n) {
+            c = substr(s, i, 1)
+            if (c == " " || c == "\t") { i++; continue }
+            if (c == "#") break
+            q = ""; arg = ""
+            while (i <= n) {
+                c = substr(s, i, 1)
+                if (c == "\\") {
+                    nx = substr(s, i + 1, 1)
+                    if (nx == "\047" || nx == "\"" || nx == "\\" || (q == "" && nx == " ")) { i++; arg = arg nx }
+                    else arg = arg c
+                } else if (q == "" && (c == " " || c == "\t")) break
+                else if (q == "" && (c == "\"" || c == "\047")) q = c
+                else if (q != "" && c == q) q = ""
+                else arg = arg c
+                i++
+            }
+            if (i > n && q != "") return -1
+            ARGS[++NARGS] = arg
+            if (i > n) break
+            i++
+        }
+        return NARGS
+    }
+    {
+        line = $0; sub(/^[ \t\r]+/, "", line)
+        if (line == "" || substr(line, 1, 1) == "#") next
+        probe = tolower(line); gsub(/"/, "", probe)
+        if (!index(probe, "include")) next  # the keyword, quotes removed, is in every Include line
+        sub(/[ \t\r\n\f]+$/, "", line)
+        S = line; SNULL = 0
+        strdelim()
+        if (!TOKNULL && TOK == "") strdelim()
+        if (TOKNULL || tolower(TOK) != "include" || SNULL || S == "") next
+        if (argv_split(S) < 0) next
+        for (k = 1; k <= NARGS; k++) {
+            if (ARGS[k] == "") break
+            if (substr(ARGS[k], 1, 1) == "/") print ARGS[k]
+            else if (substr(ARGS[k], 1, 1) != "~") print "/etc/ssh/" ARGS[k]
+        }
+    }' "$1" </dev/null 2>/dev/null
+}
+
+# sshd_includes FILE DEPTH: the files FILE Includes, in sshd's reading order (depth first, each glob
+# sorted), each listed once, at most 256 in all, none deeper than sshd's 16 levels; what could not be
+# expanded (a directory it cannot list, a match that is not a regular file, a chain past depth 16, the
+# cap) goes to $W/sshd-notes as "!PATTERN<TAB>REASON". Gather-only mirror of preflight/parsers/sshd.py
+# walk_includes: the parser re-globs over what was gathered, follows every Include path itself and
+# turns each note into an error (never a silent pass). Bounded even for Include loops.
+# sshd_note PATTERN REASON: one note per pattern, the first reason (as walk_includes keeps it).
+sshd_note() {
+    if ! grep -Fq -- "!$1$tab" "$W/sshd-notes"; then printf '!%s%s%s\n' "$1" "$tab" "$2" >>"$W/sshd-notes"; fi
+}
+
 sshd_includes() (
-    [ "$2" -gt 8 ] && exit 0  # sshd stops at 16; this only guards against include loops
-    grep -i '^[[:space:]]*include[[:space:]=]' "$1" 2>/dev/null |
-        sed 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=]*//; s/"//g' |
-        while IFS= read -r line; do
-            set -f
-            for pat in $line; do
-                case $pat in /*) ;; *) pat=/etc/ssh/$pat ;; esac
-                set +f
-                for f in $pat; do
-                    if [ -f "$f" ]; then
-                        printf '%s\n' "$f"
-                        sshd_includes "$f" $(($2 + 1))
-                    fi
-                done
-                set -f
-            done
-            set +f
+    tab=$(printf '\t')
+    ifs=$IFS
+    sshd_include_patterns "$1" >"$W/sshd-pats.$2"
+    while IFS= read -r pat; do
+        case $pat in
+            *\\*)
+                sshd_note "$pat" "a backslash in the pattern: not gathered"
+                continue ;;
+        esac
+        prefix=${pat%%[*?[]*}
+        dir=${prefix%/*}
+        if [ -d "${dir:-/}" ] && { [ ! -r "${dir:-/}" ] || [ ! -x "${dir:-/}" ]; }; then
+            sshd_note "$pat" "cannot list ${dir:-/}: Permission denied"
+            continue
+        fi
+        IFS=  # a quoted pattern may hold spaces: expand it as one word
+        for f in $pat; do
+            IFS=$ifs
+            if [ ! -e "$f" ] && [ ! -L "$f" ]; then continue; fi  # no match: the pattern itself
+            why=
+            case $f in *"
+"*) why="a file name with a newline" ;; esac
+            if [ -z "$why" ] && [ ! -f "$f" ]; then why="not a regular file: $f"; fi
+            if [ -z "$why" ] && grep -Fxq -- "$f" "$W/sshd-seen"; then continue; fi
+            if [ -z "$why" ] && [ "$2" -ge 16 ]; then why="Too many recursive configuration includes"; fi
+            if [ -z "$why" ] && [ "$(wc -l <"$W/sshd-seen")" -ge 256 ]; then why="more than 256 files: gathering stopped"; fi
+            if [ -n "$why" ]; then
+                sshd_note "$pat" "$why"
+                continue
+            fi
+            printf '%s\n' "$f" >>"$W/sshd-seen"
+            printf '%s\n' "$f"
+            sshd_includes "$f" $(($2 + 1))
         done
+        IFS=$ifs
+    done <"$W/sshd-pats.$2"
 )
 
 sshd_files() {
@@ -128,7 +222,10 @@ sshd_files() {
     begin sshd-files "sshd_config and its Include targets"
     if [ -f "$main" ]; then
         printf '%s\n' "$main"
-        sshd_includes "$main" 1 | tee "$W/sshd-files"
+        printf '%s\n' "$main" >"$W/sshd-seen"
+        : >"$W/sshd-notes"
+        sshd_includes "$main" 0 >"$W/sshd-files"
+        cat "$W/sshd-files" "$W/sshd-notes"
         end 0 ok
     else
         : >"$W/sshd-files"
