@@ -4,8 +4,10 @@ symlink and leave nothing behind; an internal error is one line and exit 4, neve
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -148,15 +150,32 @@ def test_output_to_our_own_stdout_through_a_symlink(tmp_path: Path) -> None:
     assert text.startswith("before\n{") and '"verdict": "not-ready"' in text  # appended, as >> asked
 
 
-def test_output_to_dev_null() -> None:
-    out = preflight(*example_args(), "-o", "/dev/null")
-    assert out.returncode == 1 and out.stdout == "" and out.stderr == ""
-    assert Path("/dev/null").is_char_device()
+def test_output_to_a_fifo_is_written_not_replaced(tmp_path: Path) -> None:
+    """A FIFO (like /dev/null, /dev/stdout on a pipe) is written to; a regression would replace it with a file.
+
+    Only files under tmp_path are used: a test must never be able to replace a real /dev node.
+    """
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    out = preflight(*example_args(), "--format", "json", "-o", str(fifo))
+    still_fifo = stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    if reader.is_alive() and still_fifo:  # nothing was written: release the reader
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    reader.join(10)
+    assert out.returncode == 1, out.stderr
+    assert still_fifo and got and b'"verdict": "not-ready"' in got[0]
 
 
-def test_no_file_is_created_in_dev() -> None:
-    line = _usage_error(preflight(*example_args(), "-o", "/dev/preflight-test-report"))
-    assert "/dev" in line and not os.path.lexists("/dev/preflight-test-report")
+@pytest.mark.parametrize("path", ["/dev/preflight-test-report", "/proc/self/preflight-test-report"])
+def test_no_file_is_ever_created_in_dev_or_proc(path: str) -> None:
+    """output_file() only checks (it never writes), so this is safe to run even if the check regressed."""
+    from preflight.report.output import OutputError, output_file
+
+    with pytest.raises(OutputError, match="refusing to create or replace a file in /dev or /proc"):
+        output_file(path)
 
 
 # --- internal errors ------------------------------------------------------------------

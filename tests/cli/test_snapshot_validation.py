@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from preflight.model.facts import MAX_SNAPSHOT_BYTES, HostSnapshot, SnapshotError
+from preflight.model import facts as model_facts
+from preflight.model.facts import HostSnapshot
 from tests.cli.test_cli import URI, example_args, preflight
 
 Edit = Callable[[dict[str, Any]], object]  # takes the document, returns the (new) document
@@ -104,7 +105,7 @@ CASES: list[tuple[str, Edit, str]] = [
 @pytest.mark.parametrize("case, edit, message", CASES, ids=[c[0] for c in CASES])
 def test_malformed_snapshot_is_refused_with_a_pointer(saved: dict[str, Any], case: str, edit: Edit,
                                                       message: str) -> None:
-    with pytest.raises(SnapshotError) as err:
+    with pytest.raises(model_facts.SnapshotError) as err:
         HostSnapshot.from_json(_broken(saved, case))
     assert message in str(err.value)
     assert "\x1b" not in str(err.value)
@@ -126,7 +127,7 @@ def test_the_unbroken_snapshot_loads(saved: dict[str, Any]) -> None:
     ('{"format_version": true}', "format_version: true is not supported"),
 ])
 def test_unparseable_snapshot_is_a_snapshot_error(text: str | bytes, message: str) -> None:
-    with pytest.raises(SnapshotError) as err:
+    with pytest.raises(model_facts.SnapshotError) as err:
         HostSnapshot.from_json(text)
     assert message in str(err.value)
 
@@ -165,7 +166,7 @@ def test_cli_deeply_nested_snapshot(tmp_path: Path) -> None:
 def test_cli_huge_snapshot_is_not_read(tmp_path: Path) -> None:
     huge = tmp_path / "huge.json"
     with open(huge, "wb") as fh:  # sparse: costs no disk
-        fh.truncate(MAX_SNAPSHOT_BYTES + 1)
+        fh.truncate(model_facts.MAX_SNAPSHOT_BYTES + 1)
     code, _, stderr = _check_with(huge)
     assert "larger than" in _one_clear_line(code, stderr)
 
