@@ -14,6 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import augeas
 import pytest
 
 from preflight.fix.apply import Target, WriteError, check_unchanged, write_all
@@ -261,11 +262,20 @@ def test_edit_text_keeps_undecodable_bytes() -> None:
     raw = b"# caf\xe9 \xef\xbf\xbd \xee\x80\x80\n127.0.0.1 localhost na\xefve\n10.0.0.1 old\n"
     text = raw.decode("utf-8", "surrogateescape")
 
-    def edit(aug: object, root: str) -> None:
-        aug.set(f"{root}/2/ipaddr", "10.0.0.2")  # type: ignore[attr-defined]
+    def edit(aug: augeas.Augeas, root: str) -> None:
+        aug.set(f"{root}/2/ipaddr", "10.0.0.2")
 
     new = edit_text("Hosts.lns", text, "/etc/hosts", edit).encode("utf-8", "surrogateescape")
     assert new == raw.replace(b"10.0.0.1 old", b"10.0.0.2 old")
+
+
+def test_write_refusal_for_bytes_read_as_replacement_characters_says_why(tmp_path: Path) -> None:
+    # Facts gathered by a reader that replaced undecodable bytes (U+FFFD) cannot be written back.
+    f = tmp_path / "hosts"
+    f.write_bytes(b"# r\xe9seau\n127.0.0.1 localhost\n")
+    old = f.read_bytes().decode("utf-8", "replace")
+    why = check_unchanged(Target("source", "local", "local"), FileChange("source", str(f), old, old + "x\n", []))
+    assert why is not None and str(f) in why and "U+FFFD" in why and "not valid UTF-8" in why
 
 
 def latin1_pair(tmp_path: Path) -> tuple[dict[str, Path], dict[str, bytes]]:
@@ -421,9 +431,9 @@ def _unprivileged_write_reports_lost_capability(work: Path) -> None:
     assert f.read_text() == "new\n", report
     warning = [line for line in report.splitlines() if "security.capability" in line]
     assert len(warning) == 1 and "warning" in warning[0] and "hosts" in warning[0], report
-    with pytest.raises(OSError) as exc:
+    with pytest.raises(OSError) as missing:
         os.getxattr(f, "security.capability")
-    assert exc.value.errno == errno.ENODATA
+    assert missing.value.errno == errno.ENODATA
 
 
 @needs_root
