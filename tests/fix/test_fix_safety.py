@@ -24,6 +24,7 @@ from preflight.fsutil import UnsafePath
 from preflight.model import probes as P
 from preflight.model.facts import Availability, HostSnapshot, Probe
 from preflight.parsers.augeas_util import edit_text
+from preflight.sizing import recommended_max_clients
 
 from .conftest import Case
 
@@ -285,6 +286,8 @@ def latin1_pair(tmp_path: Path) -> tuple[dict[str, Path], dict[str, bytes]]:
                             b"10.0.0.10\thost1.example.com host1\n",
         "destination/etc/ssh/sshd_config": b"# Latin-1: na\xefve caf\xe9\nMaxStartups 5:30:100 # d\xe9faut\n"
                                            b"Port 22\n",
+        "destination/etc/libvirt/libvirtd.conf": b"# Latin-1: caf\xe9\nmax_clients = 5 # d\xe9faut\n"
+                                                 b"#max_workers = 20\n",
     }
     for rel, data in originals.items():
         (tmp_path / "img" / rel).write_bytes(data)
@@ -295,6 +298,8 @@ EXPECTED = {
     "source/etc/hosts": b"127.0.0.1\tlocalhost caf\xe9\n# r\xe9seau\n10.0.0.10\thost1.example.com host1\n"
                         b"10.0.0.20\thost2.example.com\n",
     "destination/etc/ssh/sshd_config": b"# Latin-1: na\xefve caf\xe9\nMaxStartups 14:30:100 # d\xe9faut\nPort 22\n",
+    "destination/etc/libvirt/libvirtd.conf": b"# Latin-1: caf\xe9\nmax_clients = %d # d\xe9faut\n#max_workers = 20\n"
+                                             b"max_workers = %d\n" % ((recommended_max_clients(12, 0),) * 2),
 }
 
 
