@@ -198,6 +198,8 @@ def _dropin(files: dict[str, str], cfg: SshdConfig, fresh: dict[str, str]) -> st
         directory, base = posixpath.split(pattern)
         if any(ch in directory for ch in "*?[") or not fnmatch.fnmatchcase(name, base):
             continue
+        if ".." in directory.split("/"):  # a new file there could not be confined: use the main file
+            continue
         candidate = posixpath.join(directory, name)
         trial = {**files, candidate: render("sshd-dropin.conf.j2", settings=fresh)}
         seen = parse_sshd(trial, cfg.main, cfg.version)

@@ -141,6 +141,17 @@ def test_output_dir_refuses_a_planted_symlinked_directory(tmp_path: Path) -> Non
     no_traceback(done)
 
 
+def test_no_new_dropin_in_a_directory_named_with_dotdot(tmp_path: Path) -> None:
+    roots = build(tmp_path)
+    (roots["destination"] / "etc/ssh/sshd_config").write_text("Include /etc/ssh/../ssh/conf.d/*.conf\n")
+    (roots["destination"] / "etc/ssh/conf.d").mkdir()
+    out = tmp_path / "out"
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--output-dir", str(out))
+    assert done.returncode == 1, done.stdout
+    assert "/etc/ssh/sshd_config (SSH001): changed" in done.stdout and "preflight-migration" not in done.stdout
+    assert "MaxStartups 14:30:100" in (out / "destination/etc/ssh/sshd_config").read_text()
+
+
 def test_output_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     roots = build(tmp_path)
     (roots["destination"] / "etc/ssh/sshd_config").write_text("MaxStartups 5:30:100\n")
