@@ -30,6 +30,7 @@ from preflight.access.spec import HostSpec
 SSH_FAILED_RC = 255  # ssh's own failure; the gather script itself always exits 0
 MAX_ATTEMPTS = 3  # connection attempts when sshd drops us at kex (MaxStartups)
 EXIT_TIMEOUT = 5.0  # bound of `ssh -O exit` (a local socket round trip)
+HOST_KEY_CHECKING = ("yes", "accept-new", "no")  # the only values that reach ssh's -o
 
 
 def ssh_reason(stderr: str, fallback: str) -> str:
@@ -64,6 +65,8 @@ class SshAccess(HostAccess):
             raise ValueError(f"not an ssh host spec: {spec}")
         self.spec = spec
         self.options = options or AccessOptions()
+        if self.options.strict_host_key_checking not in HOST_KEY_CHECKING:
+            raise ValueError(f"StrictHostKeyChecking must be one of {', '.join(HOST_KEY_CHECKING)}")
         self.connections_opened = 0
         self.commands_run = 0
         self.dropped_by_max_startups = 0  # our own connections sshd refused at kex (evidence for SSH001)

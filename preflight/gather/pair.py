@@ -117,6 +117,8 @@ class _Host:
                               command=self.access.libvirt_ssh_command()) or uri
         self.snap.libvirt = gather_libvirt(uri, timeout=max(10.0, 3 * self.options.timeout))
         self.snap.libvirt.uri = self.libvirt_uri  # the wrapper's temp path means nothing later
+        if self.snap.libvirt.error and uri != self.libvirt_uri:
+            self.snap.libvirt.error = self.snap.libvirt.error.replace(uri, self.libvirt_uri)
         if urlsplit(self.libvirt_uri).scheme.endswith("+ssh"):
             # virt-ssh-helper (or nc) on the host: a session on our connection, or libvirt's own
             self.snap.remote_commands += 1
