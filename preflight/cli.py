@@ -167,9 +167,9 @@ def check(
     dest_libvirt: opt.DestLibvirt = None,
     source_facts: opt.SourceFacts = None,
     dest_facts: opt.DestFacts = None,
-    save_facts: Optional[str] = typer.Option(None, "--save-facts", help=opt.SAVE_FACTS_HELP),
+    save_facts: Optional[str] = typer.Option(None, "--save-facts", metavar="DIR", help=opt.SAVE_FACTS_HELP),
     fmt: str = typer.Option("text", "--format", help="text | json | sarif | junit."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help=opt.OUTPUT_HELP),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help=opt.OUTPUT_HELP),
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
@@ -260,7 +260,7 @@ def fix(
 @app.command()
 def facts(
     spec: str = typer.Argument(..., help="local | ssh://\\[user@]host\\[:port] | image root directory."),
-    output: str = typer.Option(..., "--output", "-o", help="Snapshot file (JSON) to write; " + opt.OUTPUT_HOW),
+    output: str = typer.Option(..., "--output", "-o", metavar="FILE", help="Snapshot file (JSON) to write; " + opt.OUTPUT_HOW),
     libvirt: Optional[str] = typer.Option(None, "--libvirt", help="libvirt URI \\[default: from SPEC]."),
     role: str = typer.Option("source", "--role", help="source | destination (a source also resolves --resolve names)."),
     resolve: List[str] = typer.Option([], "--resolve", help="Name to resolve on this host (getent ahosts)."),

@@ -58,10 +58,10 @@ Timeout = Annotated[
 
 OUTPUT_HOW = (
     "written atomically (a temporary beside it, renamed: a symlink there is replaced, not followed); "
-    "an existing character device or FIFO such as /dev/stdout is written to; a directory or a missing "
-    "directory is a usage error (exit 2)."
+    "an existing character device or FIFO such as /dev/stdout is written to; a directory, a missing "
+    "directory or a new file in /dev is a usage error (exit 2)."
 )
-OUTPUT_HELP = "Write the report to this file, " + OUTPUT_HOW
+OUTPUT_HELP = "Report file, " + OUTPUT_HOW
 SAVE_FACTS_HELP = (
     "Also save both snapshots into this directory as source.json and destination.json (created if missing; "
     "refused if DIR is a symbolic link; a symlink at either file is replaced, never written through)."

@@ -4,6 +4,13 @@ A snapshot holds what was *seen* (file texts, command outputs, libvirt
 answers), each with how it was obtained and, when it failed, why. Parsing
 happens later, offline, so replaying a saved snapshot gives exactly the same
 findings as a live run.
+
+A snapshot file is untrusted input: :meth:`HostSnapshot.load` reads at most
+MAX_SNAPSHOT_BYTES of a regular file and checks it against these dataclasses
+(:mod:`preflight.model.typed_json`): format_version first, then every type, enum
+value and required key; unknown keys are refused too (a new field means a new
+FORMAT_VERSION). Errors are SnapshotError with a pointer such as
+``probes["file:/etc/hosts"].status``.
 """
 
 from __future__ import annotations
