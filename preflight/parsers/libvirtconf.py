@@ -1,19 +1,30 @@
-"""libvirt daemon configuration files (libvirtd.conf, virtqemud.conf, qemu.conf ...).
+"""libvirt daemon configuration files (libvirtd.conf, virtqemud.conf, qemu.conf ...), read as virconf.c reads them.
 
-Parsed with the project's own lens ``lenses/preflight_libvirtconf.aug``,
-which accepts any key (the stock Libvirtd lens rejects keys it does not list).
+A port of the rules of libvirt's src/util/virconf.c (virConfParse*), one pass, linear in the size
+of the text (checked against the real libvirtd by tests/parsers/test_libvirtconf_differential.py):
 
-Precedence, from libvirt's src/util/virconf.c: virConfAddEntry appends every
-entry to a list in file order and virConfGetValue walks that list from the
-head, returning the first entry whose name matches; so when a key repeats,
-the FIRST occurrence wins. A syntax error anywhere makes virConfParse fail
-and the daemon refuses the whole file.
+- statements ``name = value`` separated by a newline, a CR or ``;``; blanks are space and tab only;
+- a name is an ASCII letter then letters, digits and ``_``; keys are case-sensitive; any key is taken;
+- values: a number (optional sign, ASCII digits; accumulated in 64 bits and wrapping as the C code
+  does, so ``18446744073709551617`` is 1), a string in ``'...'`` or ``"..."`` (ends at the line's
+  end) or ``\"\"\"...\"\"\"`` (may span lines), or a list ``[ v, v, ]`` of any values, nested lists too,
+  over several lines; a ``#`` comment after a value or on its own line;
+- the first syntax error refuses the whole file (``errors``: its line and libvirt's message first);
+  a text that is nothing but blank lines is refused too ("expecting a name");
+- when a key repeats, the FIRST occurrence wins (virConfGetValue walks the list from the head).
+
+The daemon then reads each setting with a typed getter (virConfGetValueUInt ...): a string where a
+number belongs, ``-0`` for an unsigned setting or a value out of range makes it refuse to start; the
+first such refusal is in ``invalid`` (see :mod:`preflight.parsers.libvirt_daemon`).
 
 >>> conf = parse_libvirt_conf('#max_clients = 5000\\nmax_clients = 50\\nmax_clients = 9\\n', "libvirtd.conf")
 >>> conf.get("max_clients").value, conf.get("max_clients").line
 (50, 2)
 >>> conf.commented_defaults, conf.duplicates
 ({'max_clients': 1}, [('max_clients', 2, 3)])
+>>> print(parse_libvirt_conf('max_clients = "50"\\n', "/etc/libvirt/libvirtd.conf").invalid[0])
+/etc/libvirt/libvirtd.conf:1: expected an unsigned integer for 'max_clients' parameter (it is the string "50"): \
+libvirtd refuses to start
 """
 
 from __future__ import annotations
@@ -23,73 +34,80 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from preflight.model.findings import ParseError
-from preflight.parsers.augeas_util import LensError, Node, parse_text
 
-LENS = "Preflight_Libvirtconf.lns"
+LENS = "Preflight_Libvirtconf.lns"  # preflight.fix.libvirt edits through Augeas with it
 
-Value = Union[int, str, list[str]]
+Value = Union[int, str, list["Value"]]
 
-_NAME = r"[A-Za-z][A-Za-z0-9_]*"
-_COMMENTED = re.compile(rf"({_NAME})\s*=")
-_STATEMENT = re.compile(rf"\s*({_NAME})?\s*(=)?\s*(.*)")
+# virconf's value types: a number written with '-' is a signed "long", any other number "ulong"
+LONG, ULONG, STRING, LIST = "long", "ulong", "string", "list"
+
+_WRAP = 1 << 64
+_BLANKS = re.compile(r"[ \t]*")
+_BLANKS_EOL = re.compile(r"[ \t\r\n]*")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_DIGITS = re.compile(r"[0-9]+")
+_TO_EOL = re.compile(r"[^\r\n]*")
+_SINGLE = re.compile(r"[^'\r\n]*")
+_DOUBLE = re.compile(r"[^\"\r\n]*")
+_COMMENTED = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_]*)[ \t]*=")
+_NUMBER_CHARS = set("0123456789+-")
 
 
 @dataclass
 class ConfEntry:
     key: str
-    value: Value
+    value: Value  # ulong: 0 .. 2**64-1 as the unsigned getters see it; long: the signed value
     line: int
+    kind: str = ULONG  # LONG, ULONG, STRING or LIST: what virconf stored
 
 
 @dataclass
 class LibvirtConf:
     path: str
     entries: list[ConfEntry] = field(default_factory=list)
-    errors: list[ParseError] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)  # a syntax error: the whole file is refused
     # key -> line of its first commented-out "#key = value" line
     commented_defaults: dict[str, int] = field(default_factory=dict)
     # (key, line of the occurrence that wins, line of a later one that is ignored)
     duplicates: list[tuple[str, int, int]] = field(default_factory=list)
+    # the first setting the daemon's typed read refuses (it does not start); empty for files no
+    # daemon schema is known for (qemu.conf)
+    invalid: list[ParseError] = field(default_factory=list)
+    _first: dict[str, ConfEntry] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
 
     def get(self, key: str) -> ConfEntry | None:
         """The entry libvirt uses: the first one with this key (see module doc)."""
-        for entry in self.entries:
-            if entry.key == key:
-                return entry
-        return None
+        if self._indexed != len(self.entries):  # a dict, rebuilt when entries were added
+            self._first = {}
+            for entry in self.entries:
+                self._first.setdefault(entry.key, entry)
+            self._indexed = len(self.entries)
+        return self._first.get(key)
+
+
+class _Refused(Exception):
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
 
 
 def parse_libvirt_conf(text: str, path: str) -> LibvirtConf:
     result = LibvirtConf(path)
-    # Stock configs are mostly comments (qemu.conf: ~2000 of them); Augeas reads each as a node at
-    # a cost of several calls. Comment lines are blanked before parsing (line numbers unchanged) and
-    # only scanned here for commented-out defaults.
-    kept = text.split("\n")
-    for number, raw in enumerate(kept, 1):
-        stripped = raw.strip()
-        if stripped.startswith("#"):
-            commented = _COMMENTED.match(stripped[1:].strip())
-            if commented:
-                result.commented_defaults.setdefault(commented.group(1), number)
-            kept[number - 1] = ""
     try:
-        nodes = parse_text(LENS, "\n".join(kept), path)
-    except ParseError as exc:
-        result.errors.append(_explain(exc, text))
-        return result
-    first_line: dict[str, int] = {}
-    for node in nodes:
-        line = node.line or 0
-        if node.label == "#comment":
-            found = _COMMENTED.match(node.value or "")
-            if found:
-                result.commented_defaults.setdefault(found.group(1), line)
-            continue
-        result.entries.append(ConfEntry(node.label, _value(node), line))
-        if node.label in first_line:
-            result.duplicates.append((node.label, first_line[node.label], line))
-        else:
-            first_line[node.label] = line
+        _Parser(text, result).run()
+    except _Refused as exc:
+        line = text.count("\n", 0, exc.pos) + 1
+        result.entries, result.duplicates = [], []
+        result.errors.append(ParseError(path, line, exc.message))
+    if not result.errors:
+        from preflight.parsers.libvirt_daemon import refusal  # the typed reads: a module of its own
+
+        refused = refusal(result)
+        if refused is not None:
+            result.invalid.append(refused)
     return result
 
 
@@ -110,40 +128,188 @@ def format_value(value: Value) -> str:
     raise ValueError(f"cannot quote {value!r} on one line")
 
 
-def _value(node: Node) -> Value:
-    if node.value is None:  # a list: children "1", "2", ... (and maybe a #comment)
-        return [str(_scalar(c.value or "")) for c in node.children if c.label != "#comment"]
-    return _scalar(node.value)
+def describe(entry: ConfEntry) -> str:
+    """The value as the user wrote it, roughly: for messages."""
+    if entry.kind == STRING:
+        return f"the string {_quoted(str(entry.value))}"
+    if entry.kind == LIST:
+        return "a list"
+    return f"the number {entry.value}"
 
 
-def _scalar(token: str) -> int | str:
-    if token[:1] in ("'", '"'):
-        return token[1:-1]
-    return int(token)
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _explain(exc: ParseError, text: str) -> ParseError:
-    """Replace the lens's message with what libvirt would complain about on that line."""
-    lines = text.splitlines()
-    if not isinstance(exc, LensError) or exc.line is None or not 1 <= exc.line <= len(lines):
-        return exc
-    return ParseError(exc.file, exc.line, _diagnose(lines[exc.line - 1]))
+class _Parser:
+    """virConfParse: statement, separator, statement ... until the end of the text."""
 
+    def __init__(self, text: str, out: LibvirtConf) -> None:
+        self.text = text
+        self.end = len(text)
+        self.pos = 0
+        self.out = out
+        self.first_line: dict[str, int] = {}
+        self.line = 1  # of self.pos, kept up to date where newlines are skipped
+        self.counted = 0  # self.line counts the newlines before this offset
 
-def _diagnose(line: str) -> str:
-    name, equals, rest = _STATEMENT.fullmatch(line).groups()  # type: ignore[union-attr]
-    rest = rest.strip()
-    if name is None:
-        return f"expecting a name: {line.strip()!r}"
-    if equals is None:
-        return f"expecting an assignment ('=') after {name!r}"
-    if not rest:
-        return f"expecting a value for {name!r}"
-    if rest[0] in "\"'":
-        if rest.find(rest[0], 1) < 0:
-            return f"unterminated string in {name!r}"
-    elif rest[0] == "[":
-        return f"bad list for {name!r} (strings separated by ',', closed with ']')"
-    elif not re.match(r"[-+]?[0-9]", rest):
-        return f"expecting a value for {name!r}: {rest!r} is neither a number nor a quoted string"
-    return f"expecting a separator (end of line) after the value of {name!r}"
+    def cur(self) -> str:
+        """CUR: the text is NUL-terminated in C, so at the end the character is NUL."""
+        return self.text[self.pos] if self.pos < self.end else "\0"
+
+    def line_at(self, pos: int) -> int:
+        self.line += self.text.count("\n", self.counted, pos)
+        self.counted = pos
+        return self.line
+
+    def skip(self, blanks: re.Pattern[str]) -> None:
+        self.pos = blanks.match(self.text, self.pos).end()  # type: ignore[union-attr]
+
+    def run(self) -> None:
+        while self.pos < self.end:
+            self.statement()
+            self.separator()
+
+    def statement(self) -> None:
+        self.skip(_BLANKS_EOL)
+        if self.cur() == "#":
+            start = self.pos + 1
+            self.pos = _TO_EOL.match(self.text, start).end()  # type: ignore[union-attr]
+            found = _COMMENTED.match(self.text, start, self.pos)
+            if found:
+                self.out.commented_defaults.setdefault(found.group(1), self.line_at(start))
+            return
+        self.skip(_BLANKS)
+        name = _NAME.match(self.text, self.pos)
+        if name is None:
+            raise _Refused(self.pos, "expecting a name" + self.around())
+        key, line = name.group(), self.line_at(self.pos)
+        self.pos = name.end()
+        self.skip(_BLANKS)
+        if self.cur() != "=":
+            raise _Refused(self.pos, f"expecting an assignment: '=' after {key!r}" + self.around())
+        self.pos += 1
+        kind, value = self.value(key)
+        self.skip(_BLANKS)
+        if self.cur() == "#":
+            self.pos = _TO_EOL.match(self.text, self.pos).end()  # type: ignore[union-attr]
+        self.out.entries.append(ConfEntry(key, value, line, kind))
+        if key in self.first_line:
+            self.out.duplicates.append((key, self.first_line[key], line))
+        else:
+            self.first_line[key] = line
+
+    def separator(self) -> None:
+        self.skip(_BLANKS)
+        if self.pos >= self.end:
+            return
+        ch = self.cur()
+        if ch in "\r\n":
+            self.skip(_BLANKS_EOL)
+        elif ch == ";":
+            self.pos += 1
+            self.skip(_BLANKS_EOL)
+        else:
+            raise _Refused(self.pos, "expecting a separator: a new line or ';' after the value" + self.around())
+
+    def around(self) -> str:
+        return f" (found {self.here()})"
+
+    def here(self) -> str:
+        """What stands at the error, for the message."""
+        if self.pos >= self.end:
+            return "the end of the file"
+        if self.text[self.pos] == "\0":
+            return "a NUL byte"
+        found = _TO_EOL.match(self.text, self.pos, min(self.end, self.pos + 40))
+        shown = found.group() if found else ""  # always matches
+        return repr(shown) if shown else "the end of the line"
+
+    def value(self, key: str) -> tuple[str, Value]:
+        """virConfParseValue, with nested lists on an explicit stack (no recursion limit)."""
+        stack: list[list[Value]] = []
+        opened: list[int] = []
+        while True:
+            self.skip(_BLANKS)
+            if self.pos >= self.end:
+                raise _Refused(self.pos, f"expecting a value for {key!r}" + self.around())
+            ch = self.text[self.pos]
+            item: Value
+            if ch == "[":
+                self.pos += 1
+                self.skip(_BLANKS_EOL)
+                if self.pos < self.end and self.cur() != "]":
+                    stack.append([])
+                    opened.append(self.pos)
+                    continue  # parse the first element
+                kind: str = LIST
+                item = []
+                self.close_list(key, self.pos)
+            elif ch in "'\"":
+                kind, item = STRING, self.string(key)
+            elif ch in _NUMBER_CHARS:
+                kind, item = self.number(key)
+            else:
+                raise _Refused(self.pos, f"expecting a value for {key!r}: {self.here()} is neither a number, "
+                               "a quoted string nor a list")
+            # an element is complete: climb out of every list it completes
+            while stack:
+                stack[-1].append(item)
+                self.skip(_BLANKS_EOL)
+                if self.pos < self.end and self.cur() != "]":
+                    if self.cur() != ",":
+                        raise _Refused(self.pos, f"expecting a separator in list: ',' between the elements of "
+                                       f"{key!r}" + self.around())
+                    self.pos += 1
+                    self.skip(_BLANKS_EOL)
+                    if self.cur() != "]":
+                        break  # another element follows
+                kind, item = LIST, stack.pop()
+                self.close_list(key, opened.pop())
+            else:
+                return kind, item
+
+    def close_list(self, key: str, start: int) -> None:
+        if self.cur() != "]":
+            raise _Refused(self.pos, f"list is not closed with ]: the list of {key!r} opened on line "
+                           f"{self.text.count(chr(10), 0, start) + 1}" + self.around())
+        self.pos += 1
+
+    def string(self, key: str) -> str:
+        text, pos = self.text, self.pos
+        if text[pos] == '"' and pos + 6 < self.end and text.startswith('"""', pos):
+            stop = text.find('"""', pos + 3)
+            if stop < 0:
+                self.pos = max(pos + 3, self.end - 2)
+                raise _Refused(self.pos, f"unterminated string: the \"\"\" string of {key!r} never ends")
+            self.pos = stop + 3
+            return text[pos + 3:stop].split("\0", 1)[0]  # g_strndup stops at a NUL
+        body = (_SINGLE if text[pos] == "'" else _DOUBLE).match(text, pos + 1)
+        assert body is not None  # the patterns match the empty string
+        if body.end() >= self.end or text[body.end()] != text[pos]:
+            self.pos = body.end()
+            raise _Refused(self.pos, f"unterminated string: the value of {key!r} has no closing {text[pos]} on "
+                           "its line")
+        self.pos = body.end() + 1
+        return body.group().split("\0", 1)[0]
+
+    def number(self, key: str) -> tuple[str, int]:
+        """virConfParseLong: a sign, then digits accumulated in a wrapping 64-bit integer."""
+        sign = self.text[self.pos]
+        kind = LONG if sign == "-" else ULONG
+        if sign in "+-":
+            self.pos += 1
+        digits = _DIGITS.match(self.text, self.pos)
+        if digits is None:
+            raise _Refused(self.pos, f"unterminated number: no digit after {sign!r} in {key!r}")
+        self.pos = digits.end()
+        value = 0
+        run = digits.group()
+        for i in range(0, len(run), 18):  # chunks: int() refuses very long digit strings
+            chunk = run[i:i + 18]
+            value = (value * 10 ** len(chunk) + int(chunk)) % _WRAP
+        if sign == "-":
+            value = (-value) % _WRAP
+        if kind == LONG and value >= 1 << 63:
+            value -= _WRAP  # the signed view
+        return kind, value
