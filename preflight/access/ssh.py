@@ -72,7 +72,6 @@ class SshAccess(HostAccess):
         self.dropped_by_max_startups = 0  # our own connections sshd refused at kex (evidence for SSH001)
         self._lock = threading.RLock()  # re-entrant: a signal handler may close while the main thread is in here
         self._starter: subprocess.Popen[bytes] | None = None  # an ssh -f still authenticating
-        self._master_started = False
         self._closed = False
         self._ssh = ssh_binary()
         self._dir = private_dir()
@@ -151,7 +150,6 @@ class SshAccess(HostAccess):
                 raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"))
             self.dropped_by_max_startups += 1
             time.sleep(0.2 * (attempt + 1))
-        self._master_started = True
         self.connections_opened += 1
 
     def _start_master(self, log: str) -> tuple[int, str]:
@@ -161,13 +159,16 @@ class SshAccess(HostAccess):
             with self._lock:  # a close() from a signal either sees this process or prevents it
                 if self._closed:
                     raise HostUnreachable("connection already closed")
-                proc = subprocess.Popen(
-                    self.ssh_argv("-o", "ControlMaster=yes", "-f", "-N"),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=out,
-                    start_new_session=True,
-                )
+                try:
+                    proc = subprocess.Popen(
+                        self.ssh_argv("-o", "ControlMaster=yes", "-f", "-N"),
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=out,
+                        start_new_session=True,
+                    )
+                except OSError as exc:  # no ssh binary: the host cannot be reached, say why
+                    raise HostUnreachable(f"cannot run {self._ssh}: {exc.strerror or exc}") from None
                 self._starter = proc
             try:
                 rc = proc.wait(timeout=self.options.timeout + 5)
