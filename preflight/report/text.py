@@ -6,7 +6,6 @@ newline from an inspected host reaches the terminal, so none can forge a line.""
 from __future__ import annotations
 
 import os
-import sys
 from typing import TextIO
 
 from preflight.engine import Report, Verdict
@@ -33,7 +32,7 @@ def _tag(f: Finding, colour: bool) -> str:
 
 
 def render(report: Report, stream: TextIO | None = None, verbose: bool = False) -> str:
-    colour = use_colour(stream or sys.stdout)
+    colour = stream is not None and use_colour(stream)  # None: a file (-o), never coloured
     lines: list[str] = []
     snaps = report.snapshots
     for scope in (Scope.SOURCE, Scope.DESTINATION, Scope.PAIR):

@@ -8,9 +8,11 @@ snapshot, and a Report built directly with every field poisoned.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -148,3 +150,16 @@ def test_json_keeps_the_contract_for_clean_values() -> None:
     hosts = [f for f in data["findings"] if f["rule"] == "NET001" and f["status"] == "fail"]
     assert hosts and "host2.example.com" in hosts[0]["message"] and "\\" not in hosts[0]["message"]
     assert data["hosts"]["destination"]["spec"] == str(EXAMPLES / "host2")
+
+
+def test_report_for_a_file_has_no_colour_even_from_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o FILE from a terminal: the file gets no escape sequences of ours either."""
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys, "stdout", Tty())
+    report = _poisoned_report()
+    assert "\x1b[" not in text.render(report, None)
+    assert "\x1b[1;" in text.render(report, Tty())  # on the terminal itself colour stays
