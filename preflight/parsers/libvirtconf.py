@@ -236,15 +236,16 @@ class _Parser:
             ch = self.text[self.pos]
             item: Value
             if ch == "[":
+                start = self.pos
                 self.pos += 1
                 self.skip(_BLANKS_EOL)
                 if self.pos < self.end and self.cur() != "]":
                     stack.append([])
-                    opened.append(self.pos)
+                    opened.append(start)
                     continue  # parse the first element
                 kind: str = LIST
                 item = []
-                self.close_list(key, self.pos)
+                self.close_list(key, start)
             elif ch in "'\"":
                 kind, item = STRING, self.string(key)
             elif ch in _NUMBER_CHARS:

@@ -125,3 +125,90 @@ def test_fix_in_place_and_after_commented_default(fixture_text) -> None:
     assert new == "\n".join(lines) + '\nlisten_addr = "::"\n'
     conf = parse_libvirt_conf(new, LIBVIRTD)
     assert conf.get("max_clients").line == commented + 1  # type: ignore[union-attr]
+
+
+# --- issue 12: virconf.c's syntax and the daemon's typed reads --------------------------------
+
+
+def test_separators_semicolon_cr_and_crlf() -> None:
+    conf = parse_libvirt_conf("a = 1; b = 'x';c=2\rd = 3\r\ne = [ 1,\r\n 2 ]\r\n", LIBVIRTD)
+    assert conf.errors == []
+    assert [(e.key, e.value, e.line) for e in conf.entries] == [
+        ("a", 1, 1), ("b", "x", 1), ("c", 2, 1), ("d", 3, 1), ("e", [1, 2], 2)]  # a lone CR is no new line
+
+
+def test_triple_quoted_string_spans_lines_and_nested_lists() -> None:
+    text = 'motd = """two\nlines "quoted" """\nx = [ [ "a", [ ] ], 1, -2, ]\ny = 5\n'
+    conf = parse_libvirt_conf(text, "/etc/libvirt/qemu.conf")
+    assert conf.errors == []
+    assert [(e.key, e.value, e.line, e.kind) for e in conf.entries] == [
+        ("motd", 'two\nlines "quoted" ', 1, "string"), ("x", [["a", []], 1, -2], 3, "list"), ("y", 5, 4, "ulong")]
+
+
+def test_numbers_wrap_in_64_bits_as_libvirt_does() -> None:
+    conf = parse_libvirt_conf("a = 18446744073709551617\nb = -1\nc = -0\nd = +7\ne = 007\n" + "f = " + "9" * 5000
+                              + "\n", "/x.conf")
+    assert [(e.value, e.kind) for e in conf.entries] == [
+        (1, "ulong"), (-1, "long"), (0, "long"), (7, "ulong"), (7, "ulong"), ((10**5000 - 1) % 2**64, "ulong")]
+
+
+def test_deep_nesting_is_no_recursion_error() -> None:
+    conf = parse_libvirt_conf("x = " + "[" * 50000 + "]" * 50000 + "\n", "/x.conf")
+    assert conf.errors == [] and conf.get("x") is not None
+    broken = parse_libvirt_conf("x = " + "[" * 50000 + "\n", "/x.conf")
+    assert broken.errors[0].line == 2  # libvirt: at the end, after the newline
+    assert broken.errors[0].message.startswith("list is not closed with ]: the list of 'x' opened on line 1")
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("\n", 2, "expecting a name"),  # a file of blank lines only: libvirt refuses it
+    ("  \n\n", 3, "expecting a name"),
+    ('a = """x""', 1, "expecting a separator"),  # too short for a triple-quoted string
+    ('a = """x\n\n\n', 2, "unterminated string"),  # libvirt stops 2 characters before the end
+    ("a = [ 1, # c\n 2 ]\n", 1, "expecting a value"),
+    ("a = 'x\rb'\n", 1, "unterminated string"),
+    ("a = -\n", 1, "unterminated number"),
+    ("1a = 1\n", 1, "expecting a name"),
+    ("a = 1 # c\nb = 2 3\n", 2, "expecting a separator"),
+])
+def test_virconf_refusals(text: str, line: int, message: str) -> None:
+    conf = parse_libvirt_conf(text, LIBVIRTD)
+    assert (conf.errors[0].line, conf.entries) == (line, [])
+    assert conf.errors[0].message.startswith(message)
+
+
+def test_empty_and_comment_only_files_are_fine() -> None:
+    for text in ("", "# c\n", "# c\n\n  # d\n", "a = 1\n\n\n"):
+        assert parse_libvirt_conf(text, LIBVIRTD).errors == []
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('max_clients = "50"\n', "expected an unsigned integer for 'max_clients' parameter (it is the string \"50\")"),
+    ("max_workers = -0\n", "expected an unsigned integer for 'max_workers' parameter (it is the number 0)"),
+    ("max_clients = -5\n", "expected an unsigned integer for 'max_clients'"),
+    ("max_clients = 4294967296\n", "value for 'max_clients' parameter must be in range 0:4294967295"),
+    ("max_workers = 0\n", "'max_workers' must be greater than 0"),
+    ("keepalive_interval = 2147483648\n", "value for 'keepalive_interval' parameter must be in range"),
+    ("listen_tcp = 2\n", "value for 'listen_tcp' parameter must be 0 or 1"),
+    ("auth_unix_rw = 'kerberos'\n", "auth_unix_rw: unsupported auth kerberos"),
+    ('access_drivers = "polkit"\n', "expected a string list for 'access_drivers' parameter"),
+    ("tcp_min_ssf = 56\n", "minimum SSF levels lower than 112 are not supported"),
+])
+def test_typed_reads_the_daemon_refuses(text: str, message: str) -> None:
+    conf = parse_libvirt_conf("# header\n" + text, LIBVIRTD)
+    assert conf.errors == [] and len(conf.invalid) == 1
+    assert (conf.invalid[0].file, conf.invalid[0].line) == (LIBVIRTD, 2)
+    assert conf.invalid[0].message.startswith(message) and conf.invalid[0].message.endswith("libvirtd refuses to start")
+
+
+def test_first_refusal_in_libvirt_order_and_per_daemon_schema() -> None:
+    text = 'max_clients = "1"\nmin_workers = "2"\nlisten_tcp = 5\n'
+    assert "'listen_tcp'" in parse_libvirt_conf(text, LIBVIRTD).invalid[0].message  # read first
+    modular = parse_libvirt_conf(text, "/etc/libvirt/virtqemud.conf").invalid  # no TCP keys in virtqemud
+    assert len(modular) == 1 and "'min_workers'" in modular[0].message and "virtqemud refuses" in modular[0].message
+    assert parse_libvirt_conf(text, "/etc/libvirt/qemu.conf").invalid == []  # no daemon schema for qemu.conf
+
+
+def test_only_the_first_occurrence_is_read_by_the_daemon() -> None:
+    conf = parse_libvirt_conf('max_clients = 50\nmax_clients = "x"\nunknown_key = [ 1 ]\n', LIBVIRTD)
+    assert conf.invalid == [] and conf.get("max_clients").value == 50  # type: ignore[union-attr]
