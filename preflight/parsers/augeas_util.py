@@ -184,7 +184,9 @@ def edit_text(lens: str, text: str, path: str, edit: Callable[[augeas.Augeas, st
             try:
                 aug.text_retrieve(lens, src, dst, out)
             except (ValueError, OSError) as exc:
-                raise _error(aug, dst, path, str(exc)) from None
+                err = _error(aug, dst, path, str(exc))  # Augeas's message spans the whole tree: keep one line
+                first = (err.message.strip().splitlines() or ["?"])[0].rstrip(":")
+                raise LensError(path, err.line, f"the lens cannot write the edited file back ({first})") from None
             result = aug.get(out) or ""
         finally:
             for node in (src, out, dst, f"/augeas/text{dst}"):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import augeas
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preflight.fix.apply import Target, WriteError, check_unchanged, write_all
 from preflight.fix.model import FileChange
@@ -23,6 +25,7 @@ from preflight.fix.validate import sshd_test
 from preflight.fsutil import UnsafePath
 from preflight.model import probes as P
 from preflight.model.facts import Availability, HostSnapshot, Probe
+from preflight.model.findings import ParseError
 from preflight.parsers.augeas_util import edit_text
 from preflight.sizing import recommended_max_clients
 
@@ -485,3 +488,20 @@ def test_crafted_names_in_a_snapshot_are_refused_by_name(tmp_path: Path) -> None
     assert len(refused) == 1 and "destination:/etc/ssh/x\\x00y" in refused[0]
     assert done.returncode == 2 and files_under(out) == {}
     no_traceback(done)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"").replace(b"\x00", b"")), max_size=6))
+def test_edit_text_round_trips_any_bytes_in_comments(comments: list[bytes]) -> None:
+    # Whatever bytes a comment holds (stand-ins' own code points included), an edit elsewhere keeps them.
+    raw = b"".join(b"#" + c + b"\n" for c in comments) + b"10.0.0.1 host\n"
+    text = raw.decode("utf-8", "surrogateescape")
+
+    def edit(aug: augeas.Augeas, root: str) -> None:
+        aug.set(f"{root}/*[ipaddr]/ipaddr", "10.0.0.2")
+
+    try:
+        new = edit_text("Hosts.lns", text, "/etc/hosts", edit)
+    except ParseError:
+        return  # the lens refuses some comments (e.g. a lone CR); refusing is allowed, changing bytes is not
+    assert new.encode("utf-8", "surrogateescape") == raw.replace(b"10.0.0.1 host", b"10.0.0.2 host")
