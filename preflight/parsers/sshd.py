@@ -213,14 +213,12 @@ def walk_includes(
     found: list[str] = []
     notes: dict[str, str] = {}
     seen = {main}
-    todo = [(main, 0)]
-    while todo:
-        path, depth = todo.pop()
+
+    def visit(path: str, depth: int) -> None:  # depth-first like sshd, so at most 17 deep
         try:
             text = read(path)
         except OSError:
-            continue
-        children: list[tuple[str, int]] = []
+            return  # the file's own probe says why
         for pattern in include_targets(text, path):
             if not pattern.startswith("/"):
                 continue  # "~...": the parser reports it
@@ -230,18 +228,25 @@ def walk_includes(
                 notes.setdefault(pattern, str(exc))
                 continue
             for hit in hits:
-                if kind(hit) != "file":
-                    notes.setdefault(pattern, f"{hit}: not a regular file")
+                why = None
+                if "\n" in hit:
+                    why = "a file name with a newline"
+                elif kind(hit) != "file":
+                    why = f"not a regular file: {hit}"
+                elif hit in seen:
+                    continue  # read once; the parser follows every path to it
                 elif depth + 1 > MAX_INCLUDE_DEPTH:
-                    notes.setdefault(pattern, "Too many recursive configuration includes")
-                elif hit not in seen:
-                    if len(seen) >= max_files:
-                        notes.setdefault(pattern, f"more than {max_files} files: gathering stopped")
-                        break
-                    seen.add(hit)
-                    found.append(hit)
-                    children.append((hit, depth + 1))
-        todo.extend(reversed(children))
+                    why = "Too many recursive configuration includes"
+                elif len(seen) >= max_files:
+                    why = f"more than {max_files} files: gathering stopped"
+                if why is not None:
+                    notes.setdefault(pattern, why)
+                    continue
+                seen.add(hit)
+                found.append(hit)
+                visit(hit, depth + 1)
+
+    visit(main, 0)
     return found + [f"{NOTE}{p}\t{_one_line(r)}" for p, r in notes.items()]
 
 
@@ -362,6 +367,8 @@ class _Gathered:
                 self.texts[path] = text
         self.split: dict[str, list[_Line]] = {}
         self.globbed: dict[str, list[str]] = {}
+        # servconf.c's include list, kept across both passes: pattern -> files read for it
+        self.included: dict[str, list[str]] = {}
         self._dirs: dict[str, list[str]] | None = None
 
     def lines(self, path: str, version: tuple[int, int] | None) -> list[_Line]:
@@ -428,7 +435,7 @@ class _Pass:
         lines = self.gathered.lines(path, self.version)
         self.budget -= len(lines) + 1
         if self.budget < 0:
-            self.error(path, None, f"Include expansion reads more than {MAX_LINE_VISITS} lines: not judged")
+            self.error(path, None, f"Include expansion reads more than {MAX_LINE_VISITS} lines: not judged", True)
             raise _Abort
         for line in lines:
             if line.early:
@@ -484,22 +491,38 @@ class _Pass:
                 gathered.notes_reported.add(pattern)
                 self.error(path, line.number, f"Include {pattern}: {gathered.notes[pattern]}")
                 return
-            for target in gathered.glob(pattern):
+            cached = gathered.included.get(pattern)
+            if cached is not None:  # servconf.c's include cache: replayed, not globbed again
+                for target in cached:
+                    self._enter(line, path, target, depth, child_flags, active, block)
+                continue
+            hits = gathered.glob(pattern)
+            if not hits:
+                gathered.included[pattern] = []
+            for target in hits:
                 if target in gathered.unreadable:
-                    self.error(
-                        path,
-                        line.number,
-                        f"Include {target}: cannot be read here ({gathered.unreadable[target]}); sshd reads it",
-                    )
+                    reason = gathered.unreadable[target]
+                    self.error(path, line.number, f"Include {target}: cannot be read here ({reason}); sshd reads it")
                     continue
-                if depth + 1 > MAX_INCLUDE_DEPTH:
-                    self.error(path, line.number, "Too many recursive configuration includes")
-                    raise _Abort
-                self._file(target, depth + 1, child_flags, active, block)
+                self._enter(line, path, target, depth, child_flags, active, block)
+                # cached only once read: an Include of the same pattern inside it globs again
+                gathered.included.setdefault(pattern, []).append(target)
 
-    def error(self, path: str, number: int | None, message: str) -> None:
+    def _enter(
+        self, line: _Line, path: str, target: str, depth: int, flags: int, active: bool, block: MatchBlock | None
+    ) -> None:
+        if depth + 1 > MAX_INCLUDE_DEPTH:
+            message = "Too many recursive configuration includes"
+            if self.connection:  # sshd -t passes; each connection's re-read of the config dies
+                message += " (when a connection re-reads the config: sshd -t passes, every connection fails)"
+            self.error(path, line.number, message, always=True)
+            raise _Abort
+        self._file(target, depth + 1, flags, active, block)
+
+    def error(self, path: str, number: int | None, message: str, always: bool = False) -> None:
+        """Recorded by the startup pass; the connection pass adds only what stops it (always)."""
         key = (path, number, message)
-        if self.record and key not in self.reported and len(self.config.errors) < MAX_ERRORS:
+        if (self.record or always) and key not in self.reported and len(self.config.errors) < MAX_ERRORS:
             self.reported.add(key)
             self.config.errors.append(ParseError(path, number, message))
 

@@ -71,6 +71,8 @@ def check(key: str, args: list[str]) -> str | None:
     if key in SINGLE_ARGUMENT and (not args or args[0] == ""):
         raise ValueError(f"{key}: missing argument")
     value = None if handler is None else handler(key, args[0])
+    if key == "acceptenv" and any(not arg or "=" in arg for arg in args):
+        raise ValueError("Invalid environment name")
     if key in SINGLE_ARGUMENT and len(args) > 1:
         raise ValueError("extra arguments at end of line")
     return value
@@ -158,7 +160,8 @@ def _max_startups(key: str, arg: str) -> str:
 def _per_source_max_startups(key: str, arg: str) -> str:
     if arg == "none":  # strcmp: "None" is refused
         return "none"
-    return _non_negative(key, arg)
+    value = _non_negative(key, arg)
+    return "none" if value == str(INT_MAX) else value  # INT_MAX is how sshd stores "none"
 
 
 def _per_source_net_block_size(key: str, arg: str) -> str:

@@ -71,9 +71,7 @@ def host_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def sshd_T(main: Path, key: Path) -> dict[str, list[str]]:  # noqa: N802
-    run = subprocess.run(
-        [SSHD, "-T", "-f", str(main), "-h", str(key)], capture_output=True, text=True, timeout=30
-    )
+    run = subprocess.run([SSHD, "-T", "-f", str(main), "-h", str(key)], capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, f"sshd rejected the generated config:\n{run.stderr}\n{main.read_text()}"
     return parse_sshd_T(run.stdout)
 
@@ -165,9 +163,7 @@ def generate(rng: random.Random, root: Path) -> tuple[dict[str, str | None], Pat
         path.write_text(text)
         files[str(path)] = text
 
-    for name in rng.sample(
-        ["05-first.conf", "50-vendor.conf", "99-local.conf", "7.conf", ".hidden.conf"], k=3
-    ):
+    for name in rng.sample(["05-first.conf", "50-vendor.conf", "99-local.conf", "7.conf", ".hidden.conf"], k=3):
         lines = _lines(rng, ALL_VALUES if rng.random() < 0.5 else GLOBAL_VALUES, 4)
         if rng.random() < 0.4:
             lines += _match_block(rng)  # ends with its file
@@ -178,9 +174,7 @@ def generate(rng: random.Random, root: Path) -> tuple[dict[str, str | None], Pat
     write(in_match, _lines(rng, MATCH_VALUES, 3))
 
     main_lines = _lines(rng, ALL_VALUES, 6)
-    include = rng.choice(
-        [f"{dropins}/*.conf", f"{dropins}/5*.conf {dropins}/7.conf", f"{dropins}/[0-9]*.conf"]
-    )
+    include = rng.choice([f"{dropins}/*.conf", f"{dropins}/5*.conf {dropins}/7.conf", f"{dropins}/[0-9]*.conf"])
     main_lines.insert(rng.randint(0, len(main_lines)), f"Include {include}")
     for _ in range(rng.randint(0, 2)):
         main_lines += _match_block(rng, str(in_match) if rng.random() < 0.5 else None)
@@ -213,3 +207,166 @@ def test_debian12_stock_matches_sshd_T(host_key: Path, tmp_path: Path, fixture_t
     main = tmp_path / "sshd_config"
     main.write_text(text)
     compare({str(main): text}, main, host_key)
+
+
+# --- sshd's tokenizer, Include trees and refusals: >= 1000 generated configs (issue 12, item 8) -------------
+#
+# Each config is a small tree in a temp dir (absolute Include paths only: a relative one would read this
+# machine's /etc/ssh): quotes, CRLF, '=' forms, trailing garbage, comments, Match blocks, Include globs
+# (sorted, dotfiles, quoted patterns with a space, loops, chains past depth 16), MaxStartups /
+# PerSourceMaxStartups / MaxSessions / Port values valid and invalid. `sshd -t` decides accepted or
+# refused, and for accepted ones `sshd -T` gives the four values; the parser must agree on every one.
+# Not generated (documented limits of the parser): keywords sshd does not know (distributions add their
+# own, so the parser does not judge them), Port service names (the host's /etc/services decides), Match
+# Address / LocalPort arguments sshd validates, and "Include ~..." (relative to sshd's working directory).
+
+DIFF_CONFIGS = int(os.environ.get("PREFLIGHT_SSHD_DIFF_CONFIGS", "1000"))
+DIFF_KEYWORDS = ("MaxStartups", "PerSourceMaxStartups", "MaxSessions", "Port")
+DIFF_VALUES = {  # what sshd accepts, in some of the forms its tokenizer allows
+    "MaxStartups": [
+        "10:30:100",
+        "7",
+        "1",
+        "50:30:100",
+        "3:10:9",
+        "1:100:1",
+        "10:30:100junk",
+        "+7",
+        "4294967306",
+        '" 5"',
+        "'2:30:2'",
+        "\\'3\\'",
+    ],
+    "PerSourceMaxStartups": ["none", "1", "5", "007", "2147483647", "+4"],
+    "MaxSessions": ["0", "2", "10", "64", "007", '"3"'],
+    "Port": ["22", "2222", "830", "+22", "65535"],
+    "PermitRootLogin": ["yes", "no", "prohibit-password", "Yes"],
+    "PasswordAuthentication": ["yes", "no", "NO"],
+    "AllowUsers": ["root", "root admin", '"a b"', "x\\ y"],
+    "AcceptEnv": ["LANG LC_*", "'LC_ALL'"],
+}
+DIFF_BAD = {  # what sshd refuses
+    "MaxStartups": ["10:30", "0", "20:30:10", "5:0:10", "abc", "10:101:100", "-3", '""', "10:30:100 x"],
+    "PerSourceMaxStartups": ["None", "-1", "x", "2147483648"],
+    "MaxSessions": ["0x10", "-1", "2147483648", "1e3", "4 5"],
+    "Port": ["0", "65536", "22x", '"2 2"'],
+    "PermitRootLogin": ["maybe"],
+    "PasswordAuthentication": ["1"],
+    "AllowUsers": ['"unclosed'],
+    "AcceptEnv": ["A=B"],
+}  # fmt: skip
+DIFF_MATCH_OK = ("MaxSessions", "PermitRootLogin", "PasswordAuthentication", "AllowUsers", "AcceptEnv")
+DIFF_CRITERIA = ["all", "All", "User nobody", "User=nobody", "Group wheel", "Host example.org", "all # c",
+                 "User root Host x", "Foo bar", "all User x", "User"]  # fmt: skip
+
+
+def _diff_line(rng: random.Random, keyword: str) -> str:
+    spelled = rng.choice([keyword, keyword.lower(), keyword.upper(), f'"{keyword}"'])
+    sep = rng.choice([" ", " ", "\t", "=", " = ", "  =\t"])
+    value = rng.choice(DIFF_BAD[keyword] if rng.random() < 0.03 else DIFF_VALUES[keyword])
+    tail = rng.choice(["", "", "", " # note", "\t#x", " \t", "\f"] * 6 + [" extra", "#not-a-comment"])
+    return f"{rng.choice(['', '', '  ', chr(9)])}{spelled}{sep}{value}{tail}"
+
+
+def _diff_lines(rng: random.Random, pool: tuple[str, ...], most: int) -> list[str]:
+    out = []
+    for _ in range(rng.randint(0, most)):
+        roll = rng.random()
+        if roll < 0.08:
+            out.append(rng.choice(["# comment", "", "   ", "#MaxStartups 1"]))
+        else:
+            out.append(_diff_line(rng, rng.choice(pool)))
+    return out
+
+
+def _diff_tree(rng: random.Random, root: Path) -> Path:
+    """One generated config under ``root``; returns the main file."""
+    d, spaced = root / "d", root / "my dir"
+    d.mkdir()
+    spaced.mkdir()
+    patterns = [f"{d}/*.conf", f'"{spaced}/*.conf"', f"{d}/[ab]*.conf", f"{d}/.*.conf", f"{d}/nothing-*.conf",
+                f"{d}/a.conf {d}/b.conf", f"'{d}/*.conf'", f"{root}/*/*.conf", f"{d}/?.conf"]  # fmt: skip
+    everything = tuple(DIFF_VALUES)
+    texts: dict[Path, list[str]] = {}
+    for name in rng.sample(["a.conf", "b.conf", "10.conf", ".h.conf", "x.conf.bak", "c.conf"], k=rng.randint(0, 4)):
+        lines = _diff_lines(rng, everything if rng.random() < 0.3 else DIFF_KEYWORDS, 3)
+        if rng.random() < 0.06:  # a drop-in that includes its own directory: a loop
+            lines.insert(0, f"Include {d}/*.conf")
+        texts[d / name] = lines
+    if rng.random() < 0.5:
+        texts[spaced / "s.conf"] = _diff_lines(rng, DIFF_KEYWORDS, 2)
+    if rng.random() < 0.04:  # a chain of 16 or 17 includes
+        n = rng.choice([16, 17])
+        texts[d / "a.conf"] = [f"Include {root}/chain1"]
+        for i in range(1, n):
+            texts[root / f"chain{i}"] = [f"Include {root}/chain{i + 1}"]
+        texts[root / f"chain{n}"] = ["MaxSessions 3"]
+    main = _diff_lines(rng, everything, 5)
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        main.insert(
+            rng.randint(0, len(main)), f"{rng.choice(['Include', 'include', 'Include='])} {rng.choice(patterns)}"
+        )
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        body = ["  " + line.strip() for line in _diff_lines(rng, DIFF_MATCH_OK, 3)]
+        if rng.random() < 0.2:
+            body.append("  " + _diff_line(rng, rng.choice(DIFF_KEYWORDS)))  # global-only: refused unless all
+        if rng.random() < 0.3:
+            body.insert(0, f"  Include {rng.choice(patterns)}")
+        main += [f"Match {rng.choice(DIFF_CRITERIA)}", *body]
+    texts[root / "sshd_config"] = main
+    for path, lines in texts.items():
+        eol = "\r\n" if rng.random() < 0.2 else "\n"
+        path.write_bytes(("".join(line + eol for line in lines)).encode())
+    return root / "sshd_config"
+
+
+def _diff_files(root: Path) -> dict[str, str | None]:
+    """What a gatherer would hand over: every regular file under ``root``."""
+    return {str(p): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _diff_expected(cfg, keyword: str) -> list[str]:  # type: ignore[no-untyped-def]
+    value = cfg.value(keyword)
+    return value.split() if keyword == "Port" else [value]
+
+
+def _sshd_verdict(main: Path, key: Path) -> tuple[bool, dict[str, list[str]], str]:
+    """(accepted, sshd -T values, why refused). Accepted: `sshd -t` passes and so does `sshd -T`, whose
+    re-read of the config for a connection can still fail (an Include loop through servconf.c's cache)."""
+    test = subprocess.run([SSHD, "-t", "-f", str(main), "-h", str(key)], capture_output=True, text=True, timeout=30)
+    if test.returncode != 0:
+        return False, {}, test.stderr
+    dump = subprocess.run([SSHD, "-T", "-f", str(main), "-h", str(key)], capture_output=True, text=True, timeout=30)
+    if dump.returncode != 0:
+        return False, {}, "sshd -T: " + dump.stderr
+    return True, parse_sshd_T(dump.stdout), ""
+
+
+def test_generated_trees_agree_with_sshd_t_and_T(host_key: Path, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(int(os.environ.get("PREFLIGHT_SSHD_DIFF_SEED", "12")))
+    mains = []
+    for i in range(DIFF_CONFIGS):
+        root = tmp_path / f"c{i}"
+        root.mkdir()
+        mains.append(_diff_tree(rng, root))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        verdicts = list(pool.map(lambda m: _sshd_verdict(m, host_key), mains))
+    disagreements = []
+    refused = 0
+    for main, (accepted, real, stderr) in zip(mains, verdicts):
+        cfg = parse_sshd(_diff_files(main.parent), main=str(main), version="OpenSSH_9.2p1")
+        refused += not accepted
+        if accepted != (not cfg.errors):
+            disagreements.append(f"{main}: sshd -t {'accepts' if accepted else 'refuses'} ({stderr.strip()}); "
+                                 f"parser errors {[str(e) for e in cfg.errors]}")  # fmt: skip
+            continue
+        for keyword in DIFF_KEYWORDS if accepted else ():
+            ours, theirs = _diff_expected(cfg, keyword), real.get(keyword.lower(), [])
+            if ours != theirs:
+                disagreements.append(f"{main}: {keyword} parser {ours} != sshd -T {theirs}")
+    print(f"sshd differential: {len(mains)} configs, {refused} refused by sshd -t, "
+          f"{len(disagreements)} disagreements")  # fmt: skip
+    assert disagreements == [], "\n".join(disagreements[:20])
+    assert 0.2 < refused / len(mains) < 0.8  # both verdicts well represented
