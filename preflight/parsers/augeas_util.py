@@ -136,10 +136,10 @@ class ByteEscapes:
         if bad is not None:
             line = text.count("\n", 0, bad.start()) + 1
             raise ParseError(path, line, f"holds U+{ord(bad.group()):04X}, a lone surrogate that stands for no byte")
-        used = {ord(ch) for ch in _PRIVATE.findall(text)}
+        taken = {ord(ch) // _N_ESCAPES for ch in _PRIVATE.findall(text)}  # blocks start at multiples of 128
         for low, high in _PRIVATE_RANGES:
             for base in range(low, high - _N_ESCAPES + 1, _N_ESCAPES):
-                if not any(base <= c < base + _N_ESCAPES for c in used):
+                if base // _N_ESCAPES not in taken:
                     return cls(base)
         raise ParseError(path, None, "uses every private-use character: undecodable bytes cannot be edited")
 

@@ -505,3 +505,15 @@ def test_edit_text_round_trips_any_bytes_in_comments(comments: list[bytes]) -> N
     except ParseError:
         return  # the lens refuses some comments (e.g. a lone CR); refusing is allowed, changing bytes is not
     assert new.encode("utf-8", "surrogateescape") == raw.replace(b"10.0.0.1 host", b"10.0.0.2 host")
+
+
+def test_stand_ins_avoid_private_use_characters_already_in_the_text() -> None:
+    # The text already uses the whole BMP private-use area: the stand-ins must come from elsewhere.
+    private = "".join(chr(c) for c in range(0xE000, 0xF900))
+    raw = ("# " + private + "\n").encode() + b"# caf\xe9\n10.0.0.1 host\n"
+
+    def edit(aug: augeas.Augeas, root: str) -> None:
+        aug.set(f"{root}/*[ipaddr]/ipaddr", "10.0.0.2")
+
+    new = edit_text("Hosts.lns", raw.decode("utf-8", "surrogateescape"), "/etc/hosts", edit)
+    assert new.encode("utf-8", "surrogateescape") == raw.replace(b"10.0.0.1", b"10.0.0.2")
