@@ -99,7 +99,7 @@ def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str 
         for path, text in files.items():
             dest = fsutil.confined_join(tmp, no_nul(path))
             fsutil.make_dirs(os.path.dirname(dest), base=tmp)
-            data = "".join(_rewrite(line, tmp, path) for line in text.splitlines(keepends=True))
+            data = "\n".join(_rewrite(line, tmp, path) for line in text.split("\n"))  # sshd splits at LF only
             fsutil.atomic_write(dest, data.encode("utf-8", "surrogateescape"), 0o600)
         key = os.path.join(tmp, "hostkey")
         keygen = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
@@ -112,15 +112,14 @@ def sshd_test(files: dict[str, str], main: str = "/etc/ssh/sshd_config") -> str 
 
 
 def _rewrite(line: str, tmp: str, path: str) -> str:
-    """An Include line with its patterns moved under ``tmp`` (relative ones are relative to /etc/ssh),
-    split with sshd's own tokenizer.
+    """One line (no LF) as sshd reads it; an Include line gets its patterns (split with sshd's own
+    tokenizer; relative ones are relative to /etc/ssh) moved under ``tmp``.
 
     Raises fsutil.UnsafePath for a pattern that could reach outside ``tmp`` (``..``) or that cannot be
     re-quoted; ``tmp`` holds only what sshd_test wrote, so no symlink can lead out of it."""
-    body = line.rstrip("\n")
-    indent = body[: len(body) - len(body.lstrip(" \t\r"))]
+    indent = line[: len(line) - len(line.lstrip(" \t\r"))]
     try:
-        split = split_line(body.lstrip(" \t\r"))
+        split = split_line(line.lstrip(" \t\r"))
     except NoArgument:
         return line
     if split is None or split[0].lower() != "include":
@@ -134,4 +133,4 @@ def _rewrite(line: str, tmp: str, path: str) -> str:
         if ".." in pattern.split("/") or any(ch in pattern for ch in "\"'\\\x00"):
             raise fsutil.UnsafePath(pattern, f"Include pattern in {path} cannot be confined to the copy")
         moved.append('"' + os.path.join(tmp, pattern.lstrip("/")) + '"')
-    return f"{indent}Include {' '.join(moved)}\n"
+    return f"{indent}Include {' '.join(moved)}"

@@ -517,3 +517,11 @@ def test_stand_ins_avoid_private_use_characters_already_in_the_text() -> None:
 
     new = edit_text("Hosts.lns", raw.decode("utf-8", "surrogateescape"), "/etc/hosts", edit)
     assert new.encode("utf-8", "surrogateescape") == raw.replace(b"10.0.0.1", b"10.0.0.2")
+
+
+def test_sshd_test_splits_lines_as_sshd_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # sshd ends a line at LF only: a form feed or \x1c inside an Include line must not hide a '..' pattern.
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    for sep in ("\x0c", "\x1c", "\x85", "\u2028"):
+        with pytest.raises(UnsafePath, match=r"\.\."):
+            sshd_test({P.SSHD_CONFIG: f"Include /etc/ssh/a{sep} /etc/ssh/../../../../etc/passwd\n"})
