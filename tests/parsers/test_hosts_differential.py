@@ -169,8 +169,8 @@ def run_getent(work: Path, cases: list[tuple[str, list[str]]]) -> dict[tuple[str
             answers[key] = Answer(int(raw[5:]), addrs, canon)
             key, lines = None, []
         elif raw.startswith("@@ "):
-            mode, case, name = raw[3:].split(" ", 2)
-            key, lines = (mode, int(case), name), []
+            mode, case_id, name = raw[3:].split(" ", 2)
+            key, lines = (mode, int(case_id), name), []
         elif raw:
             lines.append(raw)
     return answers
