@@ -80,6 +80,8 @@ def sshd_include_files(root: str, path: str) -> list[str]:
             return "other"  # a symlink loop: there, but not a file sshd can read
         if os.path.isfile(real):
             return "file"
+        if os.path.isdir(real):
+            return "dir"
         return "other" if os.path.lexists(real) else None
 
     return walk_includes(path, read, listdir, kind)
