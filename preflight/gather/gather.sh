@@ -198,6 +198,7 @@ sshd_includes() (
         for f in $pat; do
             IFS=$ifs
             if [ ! -e "$f" ] && [ ! -L "$f" ]; then continue; fi  # no match: the pattern itself
+            if [ -d "$f" ]; then continue; fi  # sshd reads a directory as empty
             why=
             case $f in *"
 "*) why="a file name with a newline" ;; esac

@@ -206,8 +206,9 @@ def walk_includes(
 
     ``read(path)`` returns the text (OSError: the file's own probe reports it);
     ``listdir(dir)`` the names in a directory, None for a non-directory, OSError
-    when it cannot be listed; ``kind(path)`` "file" for a regular file, "other"
-    for anything else that exists, None when absent. Stops at sshd's depth 16
+    when it cannot be listed; ``kind(path)`` "file" for a regular file, "dir" for a
+    directory (sshd reads one as empty), "other" for anything else that exists
+    (a FIFO would hang sshd: a note), None when absent. Stops at sshd's depth 16
     and at ``max_files`` files, with a note: bounded even for Include loops.
     """
     found: list[str] = []
@@ -231,6 +232,8 @@ def walk_includes(
                 why = None
                 if "\n" in hit:
                     why = "a file name with a newline"
+                elif kind(hit) == "dir":
+                    continue  # sshd's fopen of a directory reads nothing
                 elif kind(hit) != "file":
                     why = f"not a regular file: {hit}"
                 elif hit in seen:
@@ -379,7 +382,8 @@ class _Gathered:
     def glob(self, pattern: str) -> list[str]:
         if pattern not in self.globbed:
             known = self.texts.keys() | self.unreadable.keys()
-            self.globbed[pattern] = glob(pattern, self._listdir, known.__contains__)
+            # a directory matched (a name on the way to gathered files) reads as empty to sshd: skipped
+            self.globbed[pattern] = [p for p in glob(pattern, self._listdir, known.__contains__) if p in known]
         return self.globbed[pattern]
 
     def _listdir(self, directory: str) -> list[str] | None:

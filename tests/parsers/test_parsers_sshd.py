@@ -129,9 +129,7 @@ def test_include_loop_is_an_error_not_a_crash() -> None:
 
 
 def test_include_before_openssh_8_2_is_refused() -> None:
-    cfg = parse_sshd(
-        {MAIN: "Include /etc/ssh/x.conf\n", "/etc/ssh/x.conf": "Port 2\n"}, version="OpenSSH_8.0p1"
-    )
+    cfg = parse_sshd({MAIN: "Include /etc/ssh/x.conf\n", "/etc/ssh/x.conf": "Port 2\n"}, version="OpenSSH_8.0p1")
     assert [(e.line, "8.2" in e.message) for e in cfg.errors] == [(1, True)]
     assert cfg.effective("Port") is None
 

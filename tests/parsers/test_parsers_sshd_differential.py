@@ -295,6 +295,8 @@ def _diff_tree(rng: random.Random, root: Path) -> Path:
         texts[d / name] = lines
     if rng.random() < 0.5:
         texts[spaced / "s.conf"] = _diff_lines(rng, DIFF_KEYWORDS, 2)
+    if rng.random() < 0.1:  # a directory the glob matches: sshd reads it as empty
+        texts[d / "dir.conf" / "inner.conf"] = ["MaxSessions 9"]
     if rng.random() < 0.04:  # a chain of 16 or 17 includes
         n = rng.choice([16, 17])
         texts[d / "a.conf"] = [f"Include {root}/chain1"]
@@ -315,6 +317,7 @@ def _diff_tree(rng: random.Random, root: Path) -> Path:
         main += [f"Match {rng.choice(DIFF_CRITERIA)}", *body]
     texts[root / "sshd_config"] = main
     for path, lines in texts.items():
+        path.parent.mkdir(exist_ok=True)
         eol = "\r\n" if rng.random() < 0.2 else "\n"
         path.write_bytes(("".join(line + eol for line in lines)).encode())
     return root / "sshd_config"

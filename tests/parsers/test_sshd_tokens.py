@@ -172,3 +172,20 @@ def test_lines_sshd_accepts_or_ignores(text: str) -> None:
 def test_include_relative_to_the_working_directory_is_not_judged() -> None:
     # sshd globs "~/x" against its working directory, which no gathered fact shows
     assert [line for _, line, _ in errors({MAIN: "Include ~/x\n"})] == [1]
+
+
+def test_include_cache_loop_that_only_connections_hit() -> None:
+    # servconf.c caches a glob's files once read: at startup the second "d/*.conf" replays only a.conf,
+    # so sshd -t passes; a connection's re-read replays b.conf too and recurses past depth 16 (measured)
+    files: dict[str, str | None] = {
+        MAIN: "Include /etc/ssh/d/b.conf\n",
+        "/etc/ssh/d/a.conf": "Port 22\n",
+        "/etc/ssh/d/b.conf": "Include /etc/ssh/d/*.conf\n",
+    }
+    got = errors(files)
+    assert len(got) == 1 and got[0][2].startswith("Too many recursive configuration includes (when a connection")
+
+
+def test_include_matching_a_directory_reads_nothing() -> None:
+    files: dict[str, str | None] = {"/etc/ssh/d/x.conf/inner": "MaxSessions 9\n", "/etc/ssh/d/a.conf": "Port 2\n"}
+    assert value("Include /etc/ssh/d/*.conf\n", "MaxSessions", files) == "10"

@@ -1,0 +1,164 @@
+"""Fuzzing the sshd_config parser (issue 12, item 8): arbitrary text and generated Include trees.
+
+parse_sshd never raises (whatever sshd refuses is an entry in SshdConfig.errors, the documented path;
+include_targets and the tokenizer have no error path at all), its results are bounded (errors capped,
+every setting points at a real line of a gathered file) and it always finishes (Include loops stop at
+depth 16, the work is capped). CI runs PREFLIGHT_FUZZ_EXAMPLES examples per test (300 by default);
+the long run: PREFLIGHT_FUZZ_EXAMPLES=100000 .venv/bin/python -m pytest -q tests/parsers/test_sshd_fuzz.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from preflight.parsers.sshd import (
+    MAX_ERRORS,
+    MAX_GATHERED_FILES,
+    NOTE,
+    SshdConfig,
+    include_targets,
+    parse_max_startups,
+    parse_sshd,
+    walk_includes,
+)
+from preflight.parsers.sshd_glob import glob
+from preflight.parsers.sshd_tokens import NoArgument, argv_split, split_line
+
+EXAMPLES = int(os.environ.get("PREFLIGHT_FUZZ_EXAMPLES", "300"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MAIN = "/etc/ssh/sshd_config"
+D = "/etc/ssh/d"
+
+# the characters sshd's tokenizer treats specially, and some it does not
+SPECIAL = st.sampled_from([" ", "\t", "\r", "\n", "\f", "\v", "=", '"', "'", "\\", "#", "*", "?", "[", "]", "!",
+                           "^", "-", ":", "/", ".", "\0", "\udc80", "\u00a0", "\u2028", "\x85", "é"])  # fmt: skip
+WORDS = st.sampled_from(["MaxStartups", "maxstartups", "PerSourceMaxStartups", "MaxSessions", "Port", "Include",
+                         "Match", "all", "User", "Address", "PermitRootLogin", "AcceptEnv", "AllowUsers", "none",
+                         "yes", "10:30:100", "7", "0", "-1", "65536", "2147483647", "d/*.conf", f"{D}/*.conf",
+                         f'"{D}/a b.conf"', "[!a]*", "[[:digit:]]", "~x"])  # fmt: skip
+TEXT = st.lists(st.one_of(SPECIAL, WORDS, st.text(max_size=4)), max_size=60).map("".join)
+
+
+def _check(cfg: SshdConfig, files: dict[str, str | None]) -> None:
+    assert len(cfg.errors) <= MAX_ERRORS
+    for err in cfg.errors:
+        assert isinstance(err.message, str) and err.message
+    for setting in [*cfg.startup, *cfg.match_all, *(s for b in cfg.match_blocks for s in b.settings)]:
+        text = files[setting.file]
+        assert text is not None and 1 <= setting.line <= text.count("\n") + 1
+    for keyword in ("MaxStartups", "PerSourceMaxStartups", "MaxSessions", "Port", "AllowUsers"):
+        value = cfg.value(keyword)
+        assert value is None or isinstance(value, str)
+    if not cfg.errors:
+        start, rate, full = parse_max_startups(cfg.value("MaxStartups") or "")
+        assert 0 < start <= full and 1 <= rate <= 100
+
+
+@FUZZ
+@given(TEXT)
+def test_arbitrary_text(text: str) -> None:
+    files: dict[str, str | None] = {MAIN: text}
+    _check(parse_sshd(files, version="OpenSSH_9.2p1"), files)
+    assert all(p.startswith(("/", "~")) for p in include_targets(text, MAIN))
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> dict[str, str | None]:
+    """A main file and drop-ins that Include each other (loops, chains, unreadable ones, notes)."""
+    names = draw(st.lists(st.sampled_from(["a.conf", "b.conf", ".h.conf", "c d.conf", "1.conf", "x"]), unique=True))
+    patterns = [f"{D}/*.conf", f'"{D}/c d.conf"', "d/[ab].conf", f"{D}/.*", f"{D}/?.conf", f"{D}/{names[0]}"
+                if names else "none.conf", "/etc/*/*.conf"]  # fmt: skip
+    line = st.one_of(
+        st.builds(
+            lambda k, v, e: f"{k}{v}{e}",
+            st.sampled_from(
+                [
+                    "Port ",
+                    "MaxStartups=",
+                    "maxsessions\t",
+                    "PerSourceMaxStartups ",
+                    "Match ",
+                    "Include ",
+                    '"Include" ',
+                    "AllowUsers ",
+                ]
+            ),  # fmt: skip
+            st.one_of(WORDS, st.sampled_from(patterns)),
+            st.sampled_from(["", "\r", " x", " # c", '"']),
+        ),
+        TEXT,
+    )
+    files: dict[str, str | None] = {}
+    for path in [MAIN, *(f"{D}/{n}" for n in names)]:
+        if path != MAIN and draw(st.integers(0, 9)) == 0:
+            files[path] = None  # found by the gatherer, not readable
+        else:
+            files[path] = "\n".join(draw(st.lists(line, max_size=8))) + "\n"
+    if draw(st.booleans()):
+        files[f"{NOTE}{D}/*.conf\tcannot list {D}: Permission denied"] = None
+    return files
+
+
+@FUZZ
+@given(trees())
+def test_generated_include_trees(files: dict[str, str | None]) -> None:
+    cfg = parse_sshd(files, version=None)
+    _check(cfg, files)
+    assert set(cfg.files_read) <= set(files)
+
+
+@FUZZ
+@given(st.text(max_size=80), st.text(alphabet=" \t#\"'\\ab", max_size=30))
+def test_tokenizer(text: str, shaped: str) -> None:
+    for sample in (text, shaped):
+        words = argv_split(sample)
+        assert words is None or all(isinstance(w, str) for w in words)
+        if not re.search(r"[\"'\\]", sample):  # no quoting: blanks split, a '#' word ends the line
+            expected = []
+            for word in re.split(r"[ \t]+", sample):
+                if word.startswith("#"):
+                    break
+                if word:
+                    expected.append(word)
+            assert words == expected
+        try:
+            split = split_line(sample.lstrip(" \t\r") or "x")
+        except NoArgument:
+            continue
+        assert split is None or (split[0] and split[1])
+
+
+@FUZZ
+@given(
+    st.text(max_size=20),
+    st.lists(st.text(min_size=1, max_size=8).filter(lambda n: "/" not in n), max_size=8, unique=True),
+)
+def test_glob(pattern: str, names: list[str]) -> None:
+    listing = {"/": ["d"], "/d": names}
+    got = glob("/d/" + pattern.replace("/", ""), listing.get, lambda p: p[3:] in names)
+    assert got == sorted(set(got), key=lambda p: p.encode("utf-8", "surrogateescape"))
+    assert all(p.startswith("/d/") and p[3:] in names for p in got)
+
+
+@FUZZ
+@given(trees(), st.integers(1, MAX_GATHERED_FILES))
+def test_gather_walk_is_bounded(files: dict[str, str | None], cap: int) -> None:
+    texts = {p: t for p, t in files.items() if not p.startswith(NOTE)}
+
+    def read(path: str) -> str:
+        text = texts[path]
+        if text is None:
+            raise PermissionError(13, "Permission denied")
+        return text
+
+    def listdir(directory: str) -> list[str] | None:
+        names = {p[len(directory) + 1 :].split("/")[0] for p in texts if p.startswith(directory.rstrip("/") + "/")}
+        return sorted(names) or None
+
+    got = walk_includes(MAIN, read, listdir, lambda p: "file" if p in texts else None, max_files=cap)
+    found = [e for e in got if not e.startswith(NOTE)]
+    assert len(found) == len(set(found)) and len(found) < cap and MAIN not in found
