@@ -58,9 +58,14 @@ def diff(change: FileChange) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n\\ No newline at end of file\n"
+    """Lines as the programs see them: split at LF only (a form feed or U+2028 is not a line break)."""
+    if not text:
+        return []
+    lines = [line + "\n" for line in text.split("\n")]
+    if text.endswith("\n"):
+        lines.pop()
+    else:
+        lines[-1] = lines[-1][:-1] + "\n\\ No newline at end of file\n"
     return lines
 
 

@@ -525,3 +525,10 @@ def test_sshd_test_splits_lines_as_sshd_does(tmp_path: Path, monkeypatch: pytest
     for sep in ("\x0c", "\x1c", "\x85", "\u2028"):
         with pytest.raises(UnsafePath, match=r"\.\."):
             sshd_test({P.SSHD_CONFIG: f"Include /etc/ssh/a{sep} /etc/ssh/../../../../etc/passwd\n"})
+
+
+def test_diff_lines_are_split_at_lf_only() -> None:
+    from preflight.fix.render import diff
+
+    change = FileChange("destination", P.SSHD_CONFIG, "# a\u2028b\x0cc\nPort 22\n", "# a\u2028b\x0cc\nPort 2222\n", [])
+    assert " # a\u2028b\x0cc\n-Port 22\n+Port 2222\n" in diff(change)
