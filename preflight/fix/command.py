@@ -62,7 +62,7 @@ def run(report: Report, targets: dict[str, Target], *, show_diff: bool = True, o
             written = to_output_dir(output_dir, changes)
         except WriteError as exc:
             safe.write(f"\nNot written under {output_dir} (nothing outside it is ever written):\n")
-            safe.writelines(f"  {line}\n" for line in str(exc).splitlines())
+            safe.writelines(f"  {line}\n" for line in str(exc).split("\n"))
         else:
             saved = True
             safe.write("\nFixed files written under " + output_dir + ":\n")

@@ -154,7 +154,7 @@ def _repair(aug: augeas.Augeas, root: str, text: str, repairs: dict[int, set[str
 def _new_line(text: str, hosts: HostsFile, addr: str, names: list[str]) -> str:
     """``addr`` and ``names`` laid out like the file's last entry: a tab, or spaces up to the name column
     most space-separated entries share (two spaces when the address does not fit before it)."""
-    lines = text.splitlines()
+    lines = text.split("\n")  # the parser numbers lines at LF only
     shapes = [m for e in hosts.entries if (m := _ENTRY.match(lines[e.line - 1]))]
     if not shapes:
         return f"{addr}  {' '.join(names)}"

@@ -532,3 +532,14 @@ def test_diff_lines_are_split_at_lf_only() -> None:
 
     change = FileChange("destination", P.SSHD_CONFIG, "# a\u2028b\x0cc\nPort 22\n", "# a\u2028b\x0cc\nPort 2222\n", [])
     assert " # a\u2028b\x0cc\n-Port 22\n+Port 2222\n" in diff(change)
+
+
+def test_hosts_line_added_in_the_style_of_the_last_entry_despite_odd_separators(tmp_path: Path) -> None:
+    # glibc numbers lines at LF only; a form feed in a comment must not shift which entry sets the style.
+    roots = build(tmp_path)
+    (roots["source"] / "etc/hosts").write_bytes(b"# a\x0cb\x0cc\n10.0.0.10      host1.example.com host1\n")
+    out = tmp_path / "out"
+    done = preflight("fix", *fix_args(roots), "--no-diff", "--output-dir", str(out))
+    no_traceback(done)
+    added = (out / "source/etc/hosts").read_bytes().split(b"\n")[2]
+    assert added.startswith(b"10.0.0.20      host2.example.com"), added  # aligned like host1's line
