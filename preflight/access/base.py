@@ -80,5 +80,6 @@ def sh_command(script: str, args: Sequence[str], sudo: bool) -> str:
 
 
 def decode(data: bytes) -> str:
-    # Config files may hold stray Latin-1 bytes; never fail the whole host over one of them.
-    return data.decode("utf-8", errors="replace")
+    # Config files may hold stray Latin-1 bytes: never fail the whole host over one of them, and keep
+    # each as a surrogate escape so `fix` writes it back byte for byte (output escapes it for display).
+    return data.decode("utf-8", errors="surrogateescape")
