@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from preflight.model.findings import ParseError
 from preflight.parsers.inet import ntop, pton4, pton6
@@ -48,7 +49,7 @@ _V6_LOOPBACK = bytes(15) + b"\x01"
 
 def fold(name: str) -> str:
     """strcasecmp's view of a name: ASCII letters folded, everything else (``K``, ``İ``) as is."""
-    return name.translate(_LOWER)
+    return name.lower() if name.isascii() else name.translate(_LOWER)  # lower() of ASCII folds A-Z only
 
 
 @dataclass
@@ -66,11 +67,20 @@ class HostsFile:
     path: str
     entries: list[HostsEntry] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
+    _by_name: dict[str, list[HostsEntry]] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
 
     def lookup(self, name: str) -> list[HostsEntry]:
         """Entries naming ``name`` (ASCII case ignored), in file order, as glibc's files backend scans them."""
-        wanted = fold(name)
-        return [e for e in self.entries if any(fold(n) == wanted for n in e.names)]
+        if self._indexed != len(self.entries):  # an index, rebuilt when entries were added
+            index: dict[str, list[HostsEntry]] = {}
+            for entry in self.entries:
+                for name_ in entry.names:
+                    found = index.setdefault(fold(name_), [])
+                    if not found or found[-1] is not entry:  # a name twice on one line: one entry
+                        found.append(entry)
+            self._by_name, self._indexed = index, len(self.entries)
+        return list(self._by_name.get(fold(name), ()))
 
     def addresses_for(self, name: str) -> list[str]:
         """Addresses for ``name`` in file order, without repeats."""
@@ -139,15 +149,23 @@ def _fields(raw: str, newline: bool) -> list[str] | None:
     return _FIELD.findall(text, 0, cut)
 
 
+@lru_cache(maxsize=1024)  # big files repeat a few addresses (0.0.0.0 in block lists)
+def _address(written: str) -> tuple[bytes, int, str] | None:
+    """inet_pton(AF_INET), else inet_pton(AF_INET6), as files-hosts.c tries them: (packed, family, as printed)."""
+    packed = pton4(written)
+    if packed is not None:
+        return packed, 4, written  # pton4 takes only the canonical spelling
+    packed = pton6(written)
+    return None if packed is None else (packed, 6, ntop(packed))
+
+
 def _entry(fields: list[str], number: int) -> tuple[HostsEntry | None, str]:
     written = fields[0]
-    packed = pton4(written)
-    family = 4
-    if packed is None:
-        packed, family = pton6(written), 6
-    if packed is None:
+    address = _address(written)
+    if address is None:
         hint = " (a scope id is not allowed here)" if "%" in written else ""
         return None, f"{written!r} is not an IP address{hint}; glibc ignores the line"
     if len(fields) < 2:
         return None, f"address {written!r} without a host name; the line is ignored"
-    return HostsEntry(ntop(packed), fields[1:], number, family, written, packed), ""
+    packed, family, shown = address
+    return HostsEntry(shown, fields[1:], number, family, written, packed), ""

@@ -16,33 +16,21 @@ True
 
 from __future__ import annotations
 
+import re
+
 _HEX = {c: int(c, 16) for c in "0123456789abcdefABCDEF"}
+
+
+_QUAD = re.compile(r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})")
 
 
 def pton4(text: str) -> bytes | None:
     """Dotted quad: exactly four decimal parts 0-255, no leading zeros, nothing else."""
-    octets: list[int] = []
-    value, digits = 0, 0
-    for ch in text:
-        if "0" <= ch <= "9":
-            if digits and value == 0:
-                return None  # a leading zero
-            value = value * 10 + ord(ch) - 48
-            if value > 255:
-                return None
-            if not digits and len(octets) == 4:
-                return None
-            digits += 1
-        elif ch == "." and digits:
-            if len(octets) == 3:
-                return None
-            octets.append(value)
-            value, digits = 0, 0
-        else:
-            return None
-    if not digits or len(octets) != 3:
+    found = _QUAD.fullmatch(text)  # [0-9]: ASCII digits only, as the C code compares with '0' and '9'
+    if found is None:
         return None
-    return bytes(octets + [value])
+    octets = [int(part) for part in found.groups()]
+    return bytes(octets) if max(octets) <= 255 else None
 
 
 def pton6(text: str) -> bytes | None:

@@ -125,3 +125,35 @@ def test_reference_sees_the_memmove_quirk() -> None:
     """The oracle is not a copy of the parser: it finds the quirk by running the C steps."""
     assert glibc_reference("  10.0.0.1 host") == [(1, "10.0.0.1", ["hostst"])]
     assert glibc_reference("10.0.0.1 a\r\n::1 b#c d\n") == [(1, "10.0.0.1", ["a"]), (2, "::1", ["b"])]
+
+
+def inet_pton4_reference(src: str) -> bytes | None:
+    """resolv/inet_pton_length.c inet_pton4, statement by statement."""
+    saw_digit, octets, tmp = False, 0, [0]
+    for ch in src:
+        if "0" <= ch <= "9":
+            new = tmp[-1] * 10 + (ord(ch) - ord("0"))
+            if saw_digit and tmp[-1] == 0:
+                return None
+            if new > 255:
+                return None
+            tmp[-1] = new
+            if not saw_digit:
+                octets += 1
+                if octets > 4:
+                    return None
+                saw_digit = True
+        elif ch == "." and saw_digit:
+            if octets == 4:
+                return None
+            tmp.append(0)
+            saw_digit = False
+        else:
+            return None
+    return bytes(tmp) if octets >= 4 else None
+
+
+@FUZZ
+@given(st.text(st.sampled_from(list("0123456789.") + ["٣", "a", " "]), max_size=20))
+def test_pton4_is_inet_pton4(text: str) -> None:
+    assert pton4(text) == inet_pton4_reference(text)
