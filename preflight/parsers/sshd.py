@@ -334,7 +334,7 @@ _SETTING, _MATCH, _INCLUDE = 0, 1, 2
 _NEVERMATCH, _MATCH_ONLY = 1, 2  # servconf.c's SSHCFG_NEVERMATCH, SSHCFG_MATCH_ONLY
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     number: int
     keyword: str  # as written
@@ -462,13 +462,12 @@ class _Pass:
             if line.late:
                 self.error(path, line.number, line.late)
                 continue
-            setting = SshdSetting(line.keyword, line.value, path, line.number)
             if block is not None and self.record:
-                block.settings.append(setting)
+                block.settings.append(SshdSetting(line.keyword, line.value.replace("\0", " "), path, line.number))
             if line.kind == _INCLUDE:
                 self._include(line, path, depth, flags, active, block)
             elif active:
-                self._apply(line, setting)
+                self._apply(line, SshdSetting(line.keyword, line.value, path, line.number))
 
     def _apply(self, line: _Line, setting: SshdSetting) -> None:
         if not self.connection:

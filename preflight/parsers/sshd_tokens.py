@@ -26,6 +26,11 @@ WHITESPACE = " \t\r\n"
 _KEY_END = re.compile(r'[ \t\r\n"=]')
 _QUOTED = re.compile(r"""["'\\]""")
 _BLANKS = re.compile(r"[ \t]+")
+_WORD_OR_REST = re.compile(r"""(?:[^ \t"']|"[^"]*"|'[^']*')+|[ \t]+|["']""")
+_UNQUOTE = re.compile(r""""([^"]*)"|'([^']*)'""")
+_PIECES = re.compile(r"""[^ \t"'\\#]+|[ \t]+|\\['"\\ ]?|["'#]""")
+# strdelim's split when the keyword ends at a blank or '=': blanks, then at most one '=' and blanks
+_SIMPLE = re.compile(r'([^ \t\r\n"=#][^ \t\r\n"=]*)(?:[ \t\r\n]+(?:=[ \t\r\n]*)?|=[ \t\r\n]*)(.*)', re.DOTALL)
 
 
 class NoArgument(Exception):
@@ -67,6 +72,9 @@ def split_line(line: str) -> tuple[str, str] | None:
     """
     # trailing whitespace, never the first character (servconf.c loops down to index 1)
     line = line[:1] + line[1:].rstrip(WHITESPACE + "\f")
+    simple = _SIMPLE.match(line)  # the usual line, without quotes around or before the keyword
+    if simple is not None and simple.group(2):
+        return simple.group(1), simple.group(2)
     keyword, rest = strdelim(line)
     if keyword == "":
         keyword, rest = strdelim(rest)
@@ -87,42 +95,63 @@ def argv_split(s: str) -> list[str] | None:
                     break
                 words.append(word)
         return words
+    if "\\" not in s:
+        return _argv_split_quotes(s)
     return _argv_split_slow(s)
 
 
-def _argv_split_slow(s: str) -> list[str] | None:
+def _argv_split_quotes(s: str) -> list[str] | None:
+    """argv_split for a string with quotes but no backslash: whole words at a time."""
     argv: list[str] = []
-    i, n = 0, len(s)
-    while i < n:
-        if s[i] in " \t":
-            i += 1
+    for found in _WORD_OR_REST.finditer(s):
+        word = found.group()
+        if word[0] in " \t":
             continue
-        if s[i] == "#":
+        if word[0] == "#":
             break
-        quote = ""
-        arg: list[str] = []
-        while i < n:
-            c = s[i]
-            if c == "\\":
-                nxt = s[i + 1] if i + 1 < n else ""
-                if nxt in ("'", '"', "\\") or (not quote and nxt == " "):
-                    i += 1
-                    arg.append(nxt)
-                else:
-                    arg.append(c)  # unrecognised escape: kept
-            elif not quote and c in " \t":
+        if word[0] in "\"'" and len(word) == 1:
+            return None  # a quote never closed
+        argv.append(_UNQUOTE.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), word))
+    return argv
+
+
+def _argv_split_slow(s: str) -> list[str] | None:
+    """argv_split's character loop, taken a run of ordinary characters at a time."""
+    argv: list[str] = []
+    arg: list[str] | None = None  # None: between words
+    quote = ""
+    for found in _PIECES.finditer(s):
+        piece = found.group()
+        c = piece[0]
+        if arg is None:
+            if c in " \t":
+                continue
+            if c == "#":  # a word starting with '#' ends the line
                 break
-            elif not quote and c in "\"'":
+            arg = []
+        if c == "\\":
+            nxt = piece[1:]
+            if nxt and (nxt != " " or not quote):
+                arg.append(nxt)  # \\ \" \' and, outside quotes, "\ "
+            else:
+                arg.append(piece)  # unrecognised: the backslash stays (and a quoted blank after it)
+        elif c in " \t":
+            if quote:
+                arg.append(piece)
+            else:
+                argv.append("".join(arg))
+                arg = None
+        elif c in "\"'":
+            if not quote:
                 quote = c
-            elif quote and c == quote:
+            elif c == quote:
                 quote = ""
             else:
                 arg.append(c)
-            i += 1
+        else:
+            arg.append(piece)
+    if arg is not None:
+        if quote:
+            return None
         argv.append("".join(arg))
-        if i >= n:
-            if quote:
-                return None
-            break
-        i += 1
     return argv

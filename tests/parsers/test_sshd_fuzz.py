@@ -26,7 +26,7 @@ from preflight.parsers.sshd import (
     walk_includes,
 )
 from preflight.parsers.sshd_glob import glob
-from preflight.parsers.sshd_tokens import NoArgument, argv_split, split_line
+from preflight.parsers.sshd_tokens import NoArgument, argv_split, split_line, strdelim
 
 EXAMPLES = int(os.environ.get("PREFLIGHT_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,12 +111,72 @@ def test_generated_include_trees(files: dict[str, str | None]) -> None:
     assert set(cfg.files_read) <= set(files)
 
 
+def argv_split_c(s: str) -> list[str] | None:
+    """misc.c argv_split(s, &argc, &argv, 1), transliterated character by character: the reference."""
+    argv: list[str] = []
+    i, n = 0, len(s)
+    while i < n:
+        if s[i] in " \t":
+            i += 1
+            continue
+        if s[i] == "#":
+            break
+        quote, arg = "", ""
+        while i < n:
+            if s[i] == "\\":
+                nxt = s[i + 1] if i + 1 < n else "\0"
+                if nxt in "'\"\\" or (not quote and nxt == " "):
+                    i += 1
+                    arg += s[i]
+                else:
+                    arg += s[i]
+            elif not quote and s[i] in " \t":
+                break
+            elif not quote and s[i] in "\"'":
+                quote = s[i]
+            elif quote and s[i] == quote:
+                quote = ""
+            else:
+                arg += s[i]
+            i += 1
+        argv.append(arg)
+        if i >= n:
+            if quote:
+                return None
+            break
+        i += 1
+    return argv
+
+
+def split_line_c(line: str) -> tuple[str, str] | None:
+    """process_server_config_line's split with strdelim only (no fast path): the reference."""
+    line = line[:1] + line[1:].rstrip(" \t\r\n\f")
+    keyword, rest = strdelim(line)
+    if keyword == "":
+        keyword, rest = strdelim(rest)
+    if not keyword or keyword[0] == "#":
+        return None
+    if not rest:
+        raise NoArgument(keyword)
+    return keyword, rest
+
+
 @FUZZ
-@given(st.text(max_size=80), st.text(alphabet=" \t#\"'\\ab", max_size=30))
+@given(st.text(max_size=80), st.text(alphabet=" \t#\"'\\=ab\r\f", max_size=30))
 def test_tokenizer(text: str, shaped: str) -> None:
     for sample in (text, shaped):
         words = argv_split(sample)
-        assert words is None or all(isinstance(w, str) for w in words)
+        assert words == argv_split_c(sample)
+        line = sample.lstrip(" \t\r") or "x"
+        try:
+            reference: tuple[str, str] | None | str = split_line_c(line)
+        except NoArgument:
+            reference = "no argument"
+        try:
+            got: tuple[str, str] | None | str = split_line(line)
+        except NoArgument:
+            got = "no argument"
+        assert got == reference
         if not re.search(r"[\"'\\]", sample):  # no quoting: blanks split, a '#' word ends the line
             expected = []
             for word in re.split(r"[ \t]+", sample):
