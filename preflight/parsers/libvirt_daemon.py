@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 
-from preflight.model.findings import ParseError
-from preflight.parsers.libvirtconf import LIST, LONG, STRING, ULONG, ConfEntry, LibvirtConf, describe
+from preflight.parsers.libvirtconf import LIST, LONG, STRING, ULONG, ConfEntry, LibvirtConf, SettingError, describe
 
 UINT_MAX = (1 << 32) - 1
 INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
@@ -53,13 +52,17 @@ for _name in ("virtqemud", "virtlxcd", "virtxend", "virtchd", "virtvboxd", "virt
 
 
 def daemon_of(path: str) -> str | None:
-    """The daemon that reads this file (by its name), or None (qemu.conf and others: no schema here)."""
+    """The daemon that reads this file (by its name), or None (qemu.conf and others: no schema here).
+
+    >>> daemon_of("/etc/libvirt/virtqemud.conf"), daemon_of("/etc/libvirt/qemu.conf")
+    ('virtqemud', None)
+    """
     base = os.path.basename(path)
     name = base[:-5] if base.endswith(".conf") else ""
     return name if name in DAEMONS else None
 
 
-def refusal(conf: LibvirtConf) -> ParseError | None:
+def refusal(conf: LibvirtConf) -> SettingError | None:
     """The daemon's complaint about the first setting it cannot read, or None if it reads them all."""
     daemon = daemon_of(conf.path)
     if daemon is None:
@@ -71,7 +74,7 @@ def refusal(conf: LibvirtConf) -> ParseError | None:
             why = "'max_workers' must be greater than 0"
         if why is not None:
             line = entry.line if entry is not None else None
-            return ParseError(conf.path, line, f"{why}: {daemon} refuses to start")
+            return SettingError(conf.path, line, f"{why}: {daemon} refuses to start", key, daemon)
     return None
 
 

@@ -54,6 +54,15 @@ _COMMENTED = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_]*)[ \t]*=")
 _NUMBER_CHARS = set("0123456789+-")
 
 
+class SettingError(ParseError):
+    """A setting the daemon's typed read refuses: it does not start. ``key`` names the setting."""
+
+    def __init__(self, file: str, line: int | None, message: str, key: str, daemon: str) -> None:
+        super().__init__(file, line, message)
+        self.key = key
+        self.daemon = daemon
+
+
 @dataclass
 class ConfEntry:
     key: str
@@ -73,7 +82,7 @@ class LibvirtConf:
     duplicates: list[tuple[str, int, int]] = field(default_factory=list)
     # the first setting the daemon's typed read refuses (it does not start); empty for files no
     # daemon schema is known for (qemu.conf)
-    invalid: list[ParseError] = field(default_factory=list)
+    invalid: list[SettingError] = field(default_factory=list)
     _first: dict[str, ConfEntry] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 

@@ -169,3 +169,12 @@ def test_nul_byte_ends_the_line() -> None:
 def test_lines_are_counted_on_newline_only() -> None:
     hosts = parse_hosts("10.0.0.1 a\x0bb\x0cc\x1cd\u2028e\n10.0.0.2 f\n")
     assert [(e.line, e.names) for e in hosts.entries] == [(1, ["a", "b", "c\x1cd\u2028e"]), (2, ["f"])]
+
+
+@pytest.mark.parametrize("name", ["inet", "libvirt_daemon"])
+def test_docstring_examples_of_the_new_modules(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"preflight.parsers.{name}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -197,7 +197,8 @@ def test_empty_and_comment_only_files_are_fine() -> None:
 def test_typed_reads_the_daemon_refuses(text: str, message: str) -> None:
     conf = parse_libvirt_conf("# header\n" + text, LIBVIRTD)
     assert conf.errors == [] and len(conf.invalid) == 1
-    assert (conf.invalid[0].file, conf.invalid[0].line) == (LIBVIRTD, 2)
+    assert (conf.invalid[0].file, conf.invalid[0].line, conf.invalid[0].daemon) == (LIBVIRTD, 2, "libvirtd")
+    assert conf.invalid[0].key == text.split(" ")[0]
     assert conf.invalid[0].message.startswith(message) and conf.invalid[0].message.endswith("libvirtd refuses to start")
 
 
