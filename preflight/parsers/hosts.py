@@ -161,7 +161,8 @@ def _address(written: str) -> tuple[bytes, int, str] | None:
 
 def _entry(fields: list[str], number: int) -> tuple[HostsEntry | None, str]:
     written = fields[0]
-    address = _address(written)
+    # INET6_ADDRSTRLEN - 1: no longer text is an address (and the cache keeps only short strings)
+    address = _address(written) if len(written) <= 45 else None
     if address is None:
         hint = " (a scope id is not allowed here)" if "%" in written else ""
         return None, f"{written!r} is not an IP address{hint}; glibc ignores the line"

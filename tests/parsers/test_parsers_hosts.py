@@ -178,3 +178,10 @@ def test_docstring_examples_of_the_new_modules(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"preflight.parsers.{name}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_longest_address_texts() -> None:
+    longest = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"  # 45 characters, INET6_ADDRSTRLEN - 1
+    hosts = parse_hosts(f"{longest} a\n0{longest} b\n{'1:' * 100000}1 c\n")
+    assert [(e.address, e.names) for e in hosts.entries] == [("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", ["a"])]
+    assert [e.line for e in hosts.errors] == [2, 3]
