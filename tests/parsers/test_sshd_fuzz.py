@@ -10,6 +10,7 @@ the long run: PREFLIGHT_FUZZ_EXAMPLES=100000 .venv/bin/python -m pytest -q tests
 from __future__ import annotations
 
 import os
+import random
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -66,39 +67,34 @@ def test_arbitrary_text(text: str) -> None:
     assert all(p.startswith(("/", "~")) for p in include_targets(text, MAIN))
 
 
+_PATTERNS = [f"{D}/*.conf", f'"{D}/c d.conf"', "d/[ab].conf", f"{D}/.*", f"{D}/?.conf", f"{D}/a.conf",
+             "/etc/*/*.conf", "none.conf", f"'{D}/*'"]  # fmt: skip
+_HEADS = ["Port ", "MaxStartups=", "maxsessions\t", "PerSourceMaxStartups ", "Match ", "Include ", '"Include" ',
+          "AllowUsers ", "include=", "  Match all\n  Include "]  # fmt: skip
+_TAILS = ["", "\r", " x", " # c", '"', "\\", "\f"]
+_WORD_LIST = ["MaxStartups", "PerSourceMaxStartups", "MaxSessions", "Port", "Include", "all", "User x", "none",
+              "yes", "10:30:100", "7", "0", "-1", "65536", "2147483647", "[!a]*", "~x"]  # fmt: skip
+# prebuilt, so that a generated tree costs hypothesis a few draws, not thousands
+LINES = [h + v + t for h in _HEADS for v in _WORD_LIST + _PATTERNS for t in _TAILS]
+NAMES = ["a.conf", "b.conf", ".h.conf", "c d.conf", "1.conf", "x"]
+
+
 @st.composite
 def trees(draw: st.DrawFn) -> dict[str, str | None]:
-    """A main file and drop-ins that Include each other (loops, chains, unreadable ones, notes)."""
-    names = draw(st.lists(st.sampled_from(["a.conf", "b.conf", ".h.conf", "c d.conf", "1.conf", "x"]), unique=True))
-    patterns = [f"{D}/*.conf", f'"{D}/c d.conf"', "d/[ab].conf", f"{D}/.*", f"{D}/?.conf", f"{D}/{names[0]}"
-                if names else "none.conf", "/etc/*/*.conf"]  # fmt: skip
-    line = st.one_of(
-        st.builds(
-            lambda k, v, e: f"{k}{v}{e}",
-            st.sampled_from(
-                [
-                    "Port ",
-                    "MaxStartups=",
-                    "maxsessions\t",
-                    "PerSourceMaxStartups ",
-                    "Match ",
-                    "Include ",
-                    '"Include" ',
-                    "AllowUsers ",
-                ]
-            ),  # fmt: skip
-            st.one_of(WORDS, st.sampled_from(patterns)),
-            st.sampled_from(["", "\r", " x", " # c", '"']),
-        ),
-        TEXT,
-    )
+    """A main file and drop-ins that Include each other (loops, chains, unreadable ones, notes).
+    Built from one drawn seed (and one drawn text), so that an example costs hypothesis two draws."""
+    rng = random.Random(draw(st.integers(0, 2**64)))
+    odd = draw(TEXT)
     files: dict[str, str | None] = {}
-    for path in [MAIN, *(f"{D}/{n}" for n in names)]:
-        if path != MAIN and draw(st.integers(0, 9)) == 0:
+    for path in [MAIN, *(f"{D}/{n}" for n in rng.sample(NAMES, rng.randint(0, len(NAMES))))]:
+        if path != MAIN and rng.random() < 0.1:
             files[path] = None  # found by the gatherer, not readable
         else:
-            files[path] = "\n".join(draw(st.lists(line, max_size=8))) + "\n"
-    if draw(st.booleans()):
+            chosen = rng.choices(LINES, k=rng.randint(0, 8))
+            if rng.random() < 0.2:
+                chosen.insert(rng.randint(0, len(chosen)), odd)
+            files[path] = "\n".join(chosen) + "\n"
+    if rng.random() < 0.25:
         files[f"{NOTE}{D}/*.conf\tcannot list {D}: Permission denied"] = None
     return files
 
