@@ -181,7 +181,7 @@ def include_targets(text: str, path: str) -> list[str]:
     """
     targets: list[str] = []
     for _, line in lines(text):
-        if not line[:7].lower().startswith(("include", '"includ')):  # quick reject; split_line decides
+        if "include" not in line.replace('"', "").lower():  # sound quick reject ('Inc"lude"', "=Include")
             continue
         try:
             split = split_line(line)

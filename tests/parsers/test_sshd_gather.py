@@ -150,3 +150,13 @@ def test_image_mode_unreadable_dropin_is_unknown_not_the_default(tmp_path: Path)
     errors = [e.message for e in cfg.get().errors]
     assert len(errors) == 1 and "/etc/ssh/sshd_config.d/50-limit.conf" in errors[0]
     assert re.search(r"not a regular file|is a FIFO|cannot be read", errors[0])
+
+
+def test_every_include_form_sshd_accepts_is_followed(tmp_path: Path) -> None:
+    lines = [f'Inc"lude" {tmp_path}/x.conf', f"=Include {tmp_path}/y.conf", f"INCLUDE={tmp_path}/z.conf\r",
+             f"  include\t'{tmp_path}/w w.conf' # c", f"Include {tmp_path}/v.conf#not-a-comment"]  # fmt: skip
+    _tree(tmp_path, {"main": "\n".join(lines) + "\n", "x.conf": "", "y.conf": "", "z.conf": "", "w w.conf": ""})
+    _tree(tmp_path, {"v.conf#not-a-comment": ""})
+    expected = [f"{tmp_path}/{n}" for n in ("x.conf", "y.conf", "z.conf", "w w.conf", "v.conf#not-a-comment")]
+    assert _shell(tmp_path / "main", tmp_path) == expected
+    assert sshd_include_files("/", str(tmp_path / "main")) == expected

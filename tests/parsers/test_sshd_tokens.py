@@ -189,3 +189,16 @@ def test_include_cache_loop_that_only_connections_hit() -> None:
 def test_include_matching_a_directory_reads_nothing() -> None:
     files: dict[str, str | None] = {"/etc/ssh/d/x.conf/inner": "MaxSessions 9\n", "/etc/ssh/d/a.conf": "Port 2\n"}
     assert value("Include /etc/ssh/d/*.conf\n", "MaxSessions", files) == "10"
+
+
+@pytest.mark.parametrize(
+    ("line", "pattern"),
+    [
+        ('Inc"lude" /x/*.conf', "/x/*.conf"),
+        ("=Include /x/*.conf", "/x/*.conf"),
+        ("INCLUDE=/x/*.conf", "/x/*.conf"),
+        ('"include"=/x/*.conf', "/etc/ssh/=/x/*.conf"),  # after a quoted keyword '=' is an argument (measured)
+    ],
+)
+def test_include_in_any_form_sshd_accepts_is_found(line: str, pattern: str) -> None:
+    assert include_targets(line + "\n", MAIN) == [pattern]
