@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def _tree(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text)
 
 
-def _shell(main: Path, work: Path) -> list[str]:
+def _shell(main: Path, work: Path, as_nobody: bool = False) -> list[str]:
     """gather.sh's sshd_includes on the real disk (absolute paths), under dash: files, then notes."""
     script = GATHER_SH.read_text()
     functions = script[script.index("# sshd_include_patterns FILE") : script.index("sshd_files() {")]
@@ -35,7 +36,8 @@ def _shell(main: Path, work: Path) -> list[str]:
         'printf "%s\\n" "$1" >"$W/sshd-seen"\n: >"$W/sshd-notes"\nsshd_includes "$1" 0\ncat "$W/sshd-notes"\n'
     )
     shell = shutil.which("dash") or "sh"
-    run = subprocess.run([shell, "-c", body, "t", str(main)], capture_output=True, text=True, timeout=60)
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []
+    run = subprocess.run([*prefix, shell, "-c", body, "t", str(main)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stderr == "", run.stderr
     return run.stdout.splitlines()
 
@@ -160,3 +162,22 @@ def test_every_include_form_sshd_accepts_is_followed(tmp_path: Path) -> None:
     expected = [f"{tmp_path}/{n}" for n in ("x.conf", "y.conf", "z.conf", "w w.conf", "v.conf#not-a-comment")]
     assert _shell(tmp_path / "main", tmp_path) == expected
     assert sshd_include_files("/", str(tmp_path / "main")) == expected
+
+
+def test_shell_mirror_notes_a_directory_it_cannot_list() -> None:
+    """A gather as a non-root user, a root-only sshd_config.d: a note, so the parser says unknown."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as name:  # pytest's tmp_path is root-only
+        top = Path(name)
+        top.chmod(0o755)
+        work = top / "w"
+        work.mkdir()
+        work.chmod(0o777)
+        _tree(top, {"main": f"Include {top}/d/*.conf\n", "d/50-limit.conf": "MaxStartups 2\n"})
+        (top / "main").chmod(0o644)
+        (top / "d").chmod(0o700)
+        shell = _shell(top / "main", work, as_nobody=True)
+        assert shell == [f"!{top}/d/*.conf\tcannot list {top}/d: Permission denied"]
+        cfg = parse_sshd(
+            {str(top / "main"): (top / "main").read_text(), **dict.fromkeys(shell)}, main=str(top / "main")
+        )
+        assert [(e.line, "Permission denied" in e.message) for e in cfg.errors] == [(1, True)]
