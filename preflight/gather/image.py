@@ -31,6 +31,8 @@ def _why(exc: OSError) -> str:
         return exc.why
     if exc.errno == errno.ELOOP:
         return "too many levels of symbolic links"
+    if exc.errno == errno.ENXIO:  # open() of a UNIX socket, or a device without its driver
+        return "is not a regular file (a socket or a device)"
     return exc.strerror or str(exc)
 
 
