@@ -35,7 +35,7 @@ from preflight.parsers.sshd_tokens import NoArgument, argv_split, lines, split_l
 LENS = "Preflight_Sshd.lns"  # the Augeas lens preflight.fix edits sshd_config with (reading does not use it)
 SSHDIR = "/etc/ssh"
 MAX_INCLUDE_DEPTH = 16  # SERVCONF_MAX_DEPTH in servconf.c
-MAX_LINE_VISITS = 2_000_000  # lines read per pass, Include expansions counted: bounds the work
+MAX_LINE_VISITS = 500_000  # lines read per pass, Include expansions counted: bounds the work (5x a 100k-line file)
 MAX_ERRORS = 100
 MAX_GATHERED_FILES = 256  # gatherers stop there (a note, never a hang)
 NOTE = "!"  # an index line "!PATTERN<TAB>REASON": the gatherer could not expand PATTERN fully

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from preflight.parsers.sshd import MAX_INCLUDE_DEPTH, include_targets, parse_sshd
+from preflight.parsers.sshd import MAX_INCLUDE_DEPTH, MAX_LINE_VISITS, include_targets, parse_sshd
 from preflight.parsers.sshd_tokens import argv_split, split_line
 
 MAIN = "/etc/ssh/sshd_config"
@@ -202,3 +202,13 @@ def test_include_matching_a_directory_reads_nothing() -> None:
 )
 def test_include_in_any_form_sshd_accepts_is_found(line: str, pattern: str) -> None:
     assert include_targets(line + "\n", MAIN) == [pattern]
+
+
+def test_include_expansion_is_bounded() -> None:
+    # no loop, so sshd itself would read it (2**15 times the last file): here a bound, then an error
+    files: dict[str, str | None] = {MAIN: "Include /x/L1.conf\n"}
+    for i in range(1, 17):
+        nested = f"Include /x/L{i + 1}.conf /x/L{i + 1}.conf\n" if i < 16 else ""
+        files[f"/x/L{i}.conf"] = nested + "MaxSessions 3\n" * 20
+    got = errors(files)
+    assert len(got) == 1 and got[0][2].startswith(f"Include expansion reads more than {MAX_LINE_VISITS} lines")
