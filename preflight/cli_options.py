@@ -66,3 +66,70 @@ SAVE_FACTS_HELP = (
     "Also save both snapshots into this directory as source.json and destination.json (created if missing; "
     "refused if DIR is a symbolic link; a symlink at either file is replaced, never written through)."
 )
+
+
+# --- `fix` only (appended: the options above are shared) -------------------------------------------------
+FIX_FORMATS = ("text", "json")
+
+
+def _fix_format(value: str) -> str:
+    if value not in FIX_FORMATS:
+        typer.echo(f"preflight: error: --format must be one of {', '.join(FIX_FORMATS)}, got {value!r}", err=True)
+        raise typer.Exit(2)
+    return value
+
+
+def _fix_host(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in ("source", "destination"):
+        typer.echo(f"preflight: error: --host must be source or destination, got {value!r}", err=True)
+        raise typer.Exit(2)
+    return value
+
+
+def _ip_address(value: Optional[str]) -> Optional[str]:
+    """An IP address a host can be reached on (IPv6 may carry a %zone), never a name or loopback."""
+    import ipaddress
+
+    if value is None:
+        return None
+    try:
+        ip = ipaddress.ip_address(value.split("%", 1)[0] if ":" in value else value)
+    except ValueError:
+        ip = None
+    if ip is None or ip.is_loopback or ip.is_unspecified or ip.is_multicast:
+        typer.echo(f"preflight: error: --dest-address must be the destination's IP address (not a name, loopback, "
+                   f"0.0.0.0 or multicast), got {value!r}", err=True)
+        raise typer.Exit(2)
+    return value
+
+
+FixFormat = Annotated[str, typer.Option("--format", callback=_fix_format, metavar="text|json",
+                                        help="text, or json: per host and file the path, real target, diff, "
+                                             "validation result and how it applies.")]
+FixVerbose = Annotated[bool, typer.Option("--verbose", "-v", help="Also the validation details (which sshd, "
+                                                                     "its version); with --diff, the reasoning.")]
+FixSelect = Annotated[List[str], typer.Option("--select", help="Only these rules (as for check): id prefix or slug, "
+                                                               "repeatable or comma-separated (NET,SSH001).")]
+FixIgnore = Annotated[List[str], typer.Option("--ignore", help="Leave these rules out (as for check): id prefix "
+                                                               "or slug (LIM003).")]
+FixDiff = Annotated[Optional[bool], typer.Option(
+    "--diff/--no-diff", show_default=False,
+    help="--diff: print only a unified diff on stdout (paths a/etc/..., apply with `patch -p1 -d ROOT`, ROOT = "
+         "the image root or / on the host; prose to stderr, reasoning with -v); with changes on both hosts "
+         "pick one with --host. --no-diff: the report without diffs. Default: the report with a diff per host.")]
+FixHost = Annotated[Optional[str], typer.Option("--host", callback=_fix_host, metavar="source|destination",
+                                                help="Only this host's changes (shown, saved and written).")]
+FixOutputDir = Annotated[Optional[Path], typer.Option(
+    "--output-dir", metavar="DIR",
+    help="Write the fixed files as DIR/source/PATH and DIR/destination/PATH (e.g. DIR/source/etc/hosts); "
+         "nothing is written outside DIR.")]
+BackupDir = Annotated[Optional[Path], typer.Option(
+    "--backup-dir", metavar="DIR",
+    help="With --write: back the replaced files up as DIR/HOST/PATH.preflight-STAMP. Default: beside each file "
+         "(FILE.preflight-STAMP), except for an image root inside a git work tree: "
+         "$XDG_STATE_HOME/preflight/backups/STAMP/HOST/PATH (default ~/.local/state/...).")]
+DestAddress = Annotated[Optional[str], typer.Option(
+    "--dest-address", metavar="ADDR", callback=_ip_address,
+    help="The destination's address as the source reaches it, for the /etc/hosts fix (NET001). Without it: "
+         "DESTURI's IP address, else the destination's own /etc/hosts entry for its name, else its only address; "
+         "several candidates: listed, never guessed, the file not written.")]

@@ -7,7 +7,9 @@ under an output directory every file goes through ``fsutil.confined_join``
 the root). In place, every file is replaced atomically (an O_EXCL mkstemp
 temporary in the same directory, then os.replace: a symlink at the name is
 replaced, never written through) after a backup (a hard link to the old inode,
-FILE.preflight-YYYYmmddHHMMSS), with the old file's owner, mode and extended
+or a copy across file systems: FILE.preflight-YYYYmmddHHMMSS beside the file, or
+BACKUP_DIR/HOST/PATH.preflight-YYYYmmddHHMMSS when the target names a backup
+directory), with the old file's owner, mode and extended
 attributes (SELinux label, ACLs, user.*). All files are checked before the
 first one is written; if a write fails, the ones already replaced are put back
 and the backups made so far are removed.
@@ -39,6 +41,7 @@ class Target:
     kind: str
     label: str
     root: str | None = None
+    backup_dir: str | None = None  # None: each backup beside its file
 
     @property
     def writable(self) -> bool:
@@ -55,6 +58,27 @@ class Target:
         if os.path.commonpath([root, parent]) != root or real == os.path.abspath(self.root):
             raise UnsafePath(path, f"resolves outside the image root {self.root}")
         return real
+
+
+def git_work_tree(path: str) -> str | None:
+    """The top of the git work tree holding ``path`` (a ``.git`` found walking up), or None.
+
+    Walked, not asked of git: ``git -C ROOT`` would read the image's own .git/config (a hostile one can
+    name programs that git runs)."""
+    current = os.path.realpath(path)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def state_backup_dir(stamp: str) -> str:
+    """$XDG_STATE_HOME/preflight/backups/STAMP (default ~/.local/state/...): outside any image root."""
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(os.path.abspath(state), "preflight", "backups", stamp)
 
 
 def no_nul(path: str) -> str:
@@ -158,21 +182,26 @@ def write_all(items: list[tuple[Target, FileChange]], stamp: str | None = None) 
     """Replace every file, or (on an error) none: returns one line per file written, with its backup,
     and one per attribute that could not be kept."""
     stamp = stamp or time.strftime("%Y%m%d%H%M%S")
-    planned: list[tuple[str, FileChange, bytes, str | None]] = []
+    planned: list[tuple[str, FileChange, bytes, str | None, str | None]] = []
     for target, change in items:
         try:
             real = target.real_path(change.path)
+            backup = _backup_name(target, real, stamp) if change.old is not None else None
         except UnsafePath as exc:
             raise WriteError(f"{exc}; nothing was changed") from None
-        planned.append((real, change, _encode(change, real), target.root if target.kind == "image" else None))
+        except OSError as exc:
+            raise WriteError(f"{exc.filename or target.backup_dir}: {exc.strerror or exc} (backup directory); "
+                             "nothing was changed") from None
+        root = target.root if target.kind == "image" else None
+        planned.append((real, change, _encode(change, real), root, backup))
     steps: list[_Step] = []
     report: list[str] = []
     try:
-        for real, change, data, root in planned:
+        for real, change, data, root, backup in planned:
             step = _Step(real)
             steps.append(step)
             if change.old is not None:
-                step.backup = _backup(real, stamp)
+                step.backup = _backup(real, stamp, backup)
             notes = _replace(real, data, real if change.old is not None else None, root)
             step.replaced = True
             report.append(f"wrote {real}" + (f" (backup: {step.backup})" if step.backup else " (new file)"))
@@ -186,8 +215,19 @@ def write_all(items: list[tuple[Target, FileChange]], stamp: str | None = None) 
     return report
 
 
-def _backup(real: str, stamp: str) -> str:
-    base = f"{real}.preflight-{stamp}"
+def _backup_name(target: Target, real: str, stamp: str) -> str | None:
+    """BACKUP_DIR/HOST/PATH.preflight-STAMP (PATH as under the image root), made ready; None: beside it."""
+    if target.backup_dir is None:
+        return None
+    rel = os.path.relpath(real, os.path.realpath(target.root)) if target.kind == "image" and target.root else real
+    os.makedirs(target.backup_dir, mode=0o700, exist_ok=True)  # the directory the user named, as named
+    name = fsutil.confined_join(target.backup_dir, f"{target.role}/{rel.lstrip('/')}.preflight-{stamp}")
+    fsutil.make_dirs(os.path.dirname(name), base=target.backup_dir, mode=0o700)
+    return name
+
+
+def _backup(real: str, stamp: str, elsewhere: str | None = None) -> str:
+    base = elsewhere or f"{real}.preflight-{stamp}"
     name, n = base, 0
     while os.path.lexists(name):
         n += 1
@@ -226,7 +266,7 @@ def _roll_back(steps: list[_Step]) -> list[str]:
     for step in reversed(steps):
         try:
             if step.replaced and step.backup:
-                os.replace(step.backup, step.real)  # the old inode back; the backup name goes with it
+                _restore(step.backup, step.real)
             elif step.replaced:
                 os.unlink(step.real)  # a new file
             elif step.backup:
@@ -240,6 +280,20 @@ def _roll_back(steps: list[_Step]) -> list[str]:
             else:
                 left.append(f"the backup {step.backup} could not be removed ({exc.strerror or exc})")
     return left
+
+
+def _restore(backup: str, real: str) -> None:
+    """The old file back in place; the backup name goes with it."""
+    try:
+        os.replace(backup, real)  # the old inode itself
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:  # a backup directory on another file system: copy it back
+            raise
+    with open(backup, "rb") as fh:
+        data = fh.read()
+    _replace(real, data, backup, None)
+    os.unlink(backup)
 
 
 def _replace(path: str, data: bytes, reference: str | None, root: str | None) -> list[str]:

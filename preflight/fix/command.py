@@ -1,23 +1,41 @@
 """`preflight fix`: compute, show, save or write the fixes (the typer command in cli.py stays thin).
 
-Everything printed goes through textsafe.escape_control: host data (paths, names,
-file contents in the diffs, undecodable bytes) never reaches the terminal raw.
+Output: a text report (reasoning, per-host diffs, how to apply), ``--diff`` (only a
+unified diff on stdout, for ``patch -p1 -d ROOT``; the prose goes to stderr) or
+``--format json``. Everything shown to a person goes through textsafe.escape_control:
+host data (paths, names, file contents, undecodable bytes) never reaches the
+terminal raw; a diff piped to another program keeps its bytes, so patch applies it.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TextIO
 
 from preflight.engine import ExitCode, Report
-from preflight.fix import render
-from preflight.fix.apply import Target, WriteError, check_unchanged, output_path, to_output_dir, write_all
+from preflight.fix import render, steps
+from preflight.fix.apply import (
+    Target,
+    WriteError,
+    check_unchanged,
+    git_work_tree,
+    output_path,
+    state_backup_dir,
+    to_output_dir,
+    write_all,
+)
 from preflight.fix.model import FileChange, FixPlan
 from preflight.fix.planner import plan_fixes, predict
-from preflight.fix.validate import validate
+from preflight.fix.validate import sshd_validator_note, validate
 from preflight.fsutil import UnsafePath
-from preflight.textsafe import escape_control
+from preflight.textsafe import escape_control, escape_deep
+
+ROLES = ("source", "destination")
 
 
 class SafeOut:
@@ -34,6 +52,30 @@ class SafeOut:
             self.write(line)
 
 
+@dataclass
+class FixOptions:
+    diff: bool | None = None  # None: text report with diffs; True: only the diff on stdout; False: no diffs
+    fmt: str = "text"
+    verbose: bool = False
+    host: str | None = None  # only this host's changes
+    output_dir: str | None = None
+    write: bool = False
+    policy: str | None = None
+    backup_dir: str | None = None
+    dest_address: str | None = None
+    rules: list[ModuleType] | None = None  # the rules judged before and after (None: all)
+
+
+@dataclass
+class _Outcome:
+    saved: list[str] | None = None  # files under --output-dir; None: not asked or refused
+    refused_output: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    not_written: list[str] = field(default_factory=list)
+    backups: str | None = None  # where backups went, when not beside the files
+    pending: list[FileChange] = field(default_factory=list)
+
+
 def target_for(role: str, spec: str, from_facts: bool) -> Target:
     """local / image root are writable; ssh:// and snapshots read from a file never are."""
     if from_facts:
@@ -45,79 +87,185 @@ def target_for(role: str, spec: str, from_facts: bool) -> Target:
     return Target(role, "image", spec, root=spec)
 
 
-def run(report: Report, targets: dict[str, Target], *, show_diff: bool = True, output_dir: str | None = None,
-        write: bool = False, policy: str | None = None, out: TextIO = sys.stdout) -> int:
-    """Print the fix; return the exit code: 0 nothing left to change, 1 changes remain, 2 the output
-    directory could not hold the files, 3 a host unseen."""
-    safe = SafeOut(out)
-    plan = plan_fixes(report, policy)
-    predicted = predict(report, plan)
-    safe.write(render.summary(report, plan, predicted))
+def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = None, *,
+        out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Show (and save or write) the fix; return the exit code: 0 nothing left to change, 1 changes remain
+    or fix needs an answer it will not guess (--dest-address), 2 usage (output directory, --diff without
+    --host for two hosts), 3 a host unseen."""
+    opts = opts or FixOptions()
+    roles = (opts.host,) if opts.host else ROLES
+    plan = plan_fixes(report, opts.policy, opts.dest_address)
+    plan.changes = [c for c in plan.changes if c.host in roles]
+    plan.not_fixed = [n for n in plan.not_fixed if n.finding.host.value in roles or n.finding.host.value not in ROLES]
+    predicted = predict(report, plan, opts.rules)
     changes = plan.effective
-    if show_diff and changes:
-        safe.write("\n" + render.diffs(plan))
-    saved = False
-    if output_dir and changes:
-        try:
-            written = to_output_dir(output_dir, changes)
-        except WriteError as exc:
-            safe.write(f"\nNot written under {output_dir} (nothing outside it is ever written):\n")
-            safe.writelines(f"  {line}\n" for line in str(exc).split("\n"))
-        else:
-            saved = True
-            safe.write("\nFixed files written under " + output_dir + ":\n")
-            safe.writelines(f"  {p}\n" for p in written)
-    pending = list(changes)
-    if write and changes:
-        pending = _write(report, plan, predicted, targets, changes, safe)
-    _remote_steps([c for c in pending if not targets[c.host].writable or not write], targets,
-                  output_dir if saved else None, safe)
-    if output_dir and changes and not saved:
+    if opts.diff and len({c.host for c in changes}) > 1:
+        err.write("preflight: error: --diff: both hosts have changes and each diff applies to its own root: "
+                  "pass --host source or --host destination\n")
+        return int(ExitCode.USAGE)
+    prose = SafeOut(err if opts.diff else out)
+    done = _act(report, plan, predicted, targets, opts, prose if opts.fmt == "text" else None)
+    if opts.fmt == "json":
+        out.write(json.dumps(escape_deep(_json(report, plan, predicted, targets, opts, done)), indent=2) + "\n")
+    elif opts.diff:
+        _diff_only(plan, targets, out)
+        _prose(report, plan, predicted, targets, opts, done, prose, brief=not opts.verbose)
+    else:
+        _prose(report, plan, predicted, targets, opts, done, prose, brief=False)
+    return _exit_code(report, plan, opts, done)
+
+
+def _exit_code(report: Report, plan: FixPlan, opts: FixOptions, done: _Outcome) -> int:
+    if opts.output_dir and plan.effective and done.saved is None:
         return int(ExitCode.USAGE)
     if report.unreachable:
         return int(ExitCode.COULD_NOT_INSPECT)
-    return int(ExitCode.NOT_READY) if pending else int(ExitCode.READY)
+    asks = any(n.needs for n in plan.not_fixed)
+    return int(ExitCode.NOT_READY) if done.pending or asks else int(ExitCode.READY)
 
 
-def _write(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target],
-           changes: list[FileChange], out: SafeOut) -> list[FileChange]:
+def _act(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions,
+         log: SafeOut | None) -> _Outcome:
+    """--output-dir and --write; returns what happened (the text report shows it after the diffs)."""
+    done = _Outcome(pending=list(plan.effective))
+    changes = plan.effective
+    if opts.output_dir and changes:
+        try:
+            done.saved = to_output_dir(opts.output_dir, changes)
+        except WriteError as exc:
+            done.refused_output = str(exc).split("\n")
+    if opts.write and changes:
+        done.pending = _write(report, plan, predicted, targets, opts, done)
+    return done
+
+
+def backup_dirs(targets: dict[str, Target], backup_dir: str | None, stamp: str) -> tuple[dict[str, Target], str | None]:
+    """Targets with their backup directory: --backup-dir, else beside each file, except under an image root
+    inside a git work tree (backups there would be untracked files in the checkout): the state directory."""
+    if backup_dir:
+        return {r: _with_backup(t, backup_dir) for r, t in targets.items()}, f"backups under {backup_dir}"
+    out, why = dict(targets), None
+    for role, t in targets.items():
+        top = git_work_tree(t.root) if t.kind == "image" and t.root else None
+        if top is not None:
+            out[role] = _with_backup(t, state_backup_dir(stamp))
+            why = (f"backups under {state_backup_dir(stamp)}: the image root {t.root} is inside the git work "
+                   f"tree {top}, where they would be untracked files (--backup-dir DIR puts them elsewhere)")
+    return out, why
+
+
+def _with_backup(t: Target, directory: str) -> Target:
+    return Target(t.role, t.kind, t.label, t.root, directory) if t.writable else t
+
+
+def _write(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions,
+           done: _Outcome) -> list[FileChange]:
     """Validate every local/image change, then write them all or none; returns what is still pending."""
+    changes = plan.effective
     mine = [c for c in changes if targets[c.host].writable]
     if not mine:
         return changes
     errors = validate(report, plan, predicted, hosts={c.host for c in mine})
     problems = [f"{c.host}:{c.path}: {errors[id(c)]}" for c in mine if id(c) in errors]
     problems += [f"{c.host}:{c.path}: {why}" for c in mine if (why := check_unchanged(targets[c.host], c))]
-    out.write("\n")
     if problems:
-        out.write("Not written (every file is checked before any is written; nothing was changed):\n")
-        out.writelines(f"  {p}\n" for p in problems)
+        done.not_written = ["every file is checked before any is written; nothing was changed", *problems]
         return changes
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    with_backups, done.backups = backup_dirs(targets, opts.backup_dir, stamp)
     try:
-        lines = write_all([(targets[c.host], c) for c in mine])
+        done.written = write_all([(with_backups[c.host], c) for c in mine], stamp=stamp)
     except WriteError as exc:
-        out.write(f"Not written: {exc}\n")
+        done.not_written = [str(exc)]
         return changes
-    out.writelines(f"{line}\n" for line in lines)
-    for c in mine:
-        steps = render.apply_steps(c, None)[1:]
-        if steps and targets[c.host].kind == "local":
-            out.write(f"  to apply {c.path}: " + "; ".join(s.strip() for s in steps) + "\n")
     return [c for c in changes if c not in mine]
+
+
+def _diff_only(plan: FixPlan, targets: dict[str, Target], out: TextIO) -> None:
+    """Only the diff: escaped for a terminal, byte for byte for a pipe (patch needs the CRs and bytes)."""
+    text = "".join(render.diff(c, steps.diff_path(targets[c.host], c)) for c in plan.effective)
+    buffer = getattr(out, "buffer", None)
+    if out.isatty() or buffer is None:
+        out.write(escape_control(text))
+        return
+    out.flush()
+    buffer.write(text.encode("utf-8", "surrogateescape"))
+    buffer.flush()
+
+
+def _prose(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions,
+           done: _Outcome, out: SafeOut, brief: bool) -> None:
+    roles = (opts.host,) if opts.host else ROLES
+    changes = plan.effective
+    if brief:  # --diff without -v: one line, and whatever fix would not decide
+        hosts = sorted({c.host for c in changes})
+        where = f" on the {hosts[0]} (patch -p1 -d {steps.patch_root(targets[hosts[0]])})" if hosts else ""
+        out.write(f"preflight fix: {len(changes)} file(s) to change{where}; diff on stdout; "
+                  f"-v (or no --diff) for the reasoning\n")
+        for item in plan.not_fixed:
+            if item.needs:
+                out.write(f"not fixed: {item.finding.rule} [{item.finding.host.value}] {item.why}\n")
+    else:
+        out.write(render.summary(report, plan, predicted, targets, roles))
+    if opts.verbose or (opts.write and changes):
+        _validation(report, plan, predicted, targets, roles, out)
+    if opts.diff is None and changes:
+        for role in roles:
+            mine = [c for c in changes if c.host == role]
+            if mine:
+                out.write(f"\nDiff for the {role} ({steps.diff_command(targets[role])}):\n")
+                out.write("".join(render.diff(c, steps.diff_path(targets[role], c)) for c in mine))
+    _results(opts, done, targets, out)
+    if brief:
+        return
+    shown = done.pending if opts.write else changes
+    _remote_steps([c for c in shown if not targets[c.host].writable or not opts.write], targets,
+                  opts.output_dir if done.saved is not None else None, out)
+
+
+def _validation(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target],
+                roles: tuple[str, ...], out: SafeOut) -> None:
+    lines = []
+    for role in roles:
+        if any(c.host == role and c.path.startswith("/etc/ssh/") for c in plan.effective):
+            note, warn = sshd_validator_note(report, role)
+            lines.append(f"  {'warning: ' if warn else ''}{role} sshd files: {note}")
+    if lines:
+        out.write("\nValidation:\n" + "".join(f"{line}\n" for line in lines))
+
+
+def _results(opts: FixOptions, done: _Outcome, targets: dict[str, Target], out: SafeOut) -> None:
+    if done.refused_output:
+        out.write(f"\nNot written under {opts.output_dir} (nothing outside it is ever written):\n")
+        out.writelines(f"  {line}\n" for line in done.refused_output)
+    elif done.saved is not None:
+        out.write(f"\nFixed files written under {opts.output_dir} (DIR/source/PATH, DIR/destination/PATH):\n")
+        out.writelines(f"  {p}\n" for p in done.saved)
+    if done.not_written:
+        out.write("\nNot written (" + done.not_written[0] + "):\n" if len(done.not_written) > 1
+                  else f"\nNot written: {done.not_written[0]}\n")
+        out.writelines(f"  {p}\n" for p in done.not_written[1:])
+    if done.written:
+        out.write("\n" + (f"{done.backups}\n" if done.backups else ""))
+        out.writelines(f"{line}\n" for line in done.written)
+        written_roles = {r for r, t in targets.items() if t.writable}
+        for role in sorted(written_roles):
+            t = targets[role]
+            if t.kind == "image":
+                out.write(f"  the host booted from {t.root} reads the new files when it starts\n")
 
 
 def _remote_steps(changes: list[FileChange], targets: dict[str, Target], output_dir: str | None,
                   out: SafeOut) -> None:
-    for role in ("source", "destination"):
+    for role in ROLES:
         mine = [c for c in changes if c.host == role]
         if not mine:
             continue
         t = targets[role]
-        why = {"ssh": "remote hosts are never written", "facts": "judged from a facts file"}.get(
-            t.kind, "not written (pass --write)")
+        why = {"ssh": "remote, never written by preflight", "facts": "judged from a facts file",
+               "image": "image root; not written"}.get(t.kind, "this machine; not written")
         out.write(f"\nTo apply on the {role} ({t.label}; {why}):\n")
-        for c in mine:
-            out.writelines(f"  {s}\n" for s in render.apply_steps(c, _saved_copy(output_dir, c)))
+        out.writelines(f"  {s}\n" for s in steps.host_steps(t, mine, [_saved_copy(output_dir, c) for c in mine]))
 
 
 def _saved_copy(output_dir: str | None, change: FileChange) -> str | None:
@@ -127,3 +275,44 @@ def _saved_copy(output_dir: str | None, change: FileChange) -> str | None:
         return output_path(output_dir, change)
     except UnsafePath:
         return None
+
+
+def _json(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions,
+          done: _Outcome) -> dict[str, object]:
+    roles = (opts.host,) if opts.host else ROLES
+    errors = validate(report, plan, predicted, hosts=roles)
+    hosts: dict[str, object] = {}
+    for role in roles:
+        t = targets[role]
+        files = []
+        note = None
+        for c in (c for c in plan.changes if c.host == role):
+            if c.path.startswith("/etc/ssh/") and c.changed and note is None:
+                note = sshd_validator_note(report, role)
+            state = "new file" if c.old is None else ("changed" if c.changed else "no change needed")
+            files.append({
+                "path": c.path, "real_path": steps.real_target(t, c), "rules": c.rules, "state": state,
+                "reasons": c.reasons, "diff": render.diff(c, steps.diff_path(t, c)) if c.changed else "",
+                "validation": {"ok": id(c) not in errors, "problem": errors.get(id(c)),
+                               "sshd": ({"note": note[0], "warning": note[1]}
+                                        if note and c.path.startswith("/etc/ssh/") else None)},
+                "applicable": {"writable": t.writable, "written": any(line.startswith(f"wrote {steps.real_target(t, c)}")
+                                                                     for line in done.written),
+                               "steps": steps.apply_steps(t, c, _saved_copy(opts.output_dir if done.saved is not None
+                                                                            else None, c)) if c.changed else []},
+            })
+        hosts[role] = {"spec": report.snapshots[role].spec, "kind": t.kind, "patch_root": steps.patch_root(t),
+                       "files": files}
+    p = report.plan
+    return {
+        "plan": {"guests": p.guests, "dest_uri": p.dest_uri, "concurrent": p.n_concurrent},
+        "verdict_now": report.verdict, "verdict_after": predicted.verdict,
+        "hosts": hosts,
+        "not_fixed": [{"rule": n.finding.rule, "host": n.finding.host.value, "severity": n.finding.severity.value,
+                       "message": n.finding.message, "why": n.why, "needs": n.needs} for n in plan.not_fixed],
+        "notes": plan.notes,
+        "output_dir": {"written": done.saved, "refused": done.refused_output} if opts.output_dir else None,
+        "write": {"written": done.written, "refused": done.not_written, "backups": done.backups}
+        if opts.write else None,
+        "exit_code": _exit_code(report, plan, opts, done),
+    }

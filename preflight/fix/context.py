@@ -16,6 +16,7 @@ class FixContext:
     ctx: Context
     findings: list[Finding]
     policy: str | None = None
+    dest_address: str | None = None  # --dest-address: NET001's fix writes it, never a guessed one
     handled: list[Finding] = field(default_factory=list)
 
     def failing(self, rules: tuple[str, ...], scope: Scope | None = None) -> list[Finding]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import augeas
 
@@ -37,10 +38,11 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     if not found:
         return
     names = list(dict.fromkeys(f.subject for f in found if f.subject))
-    addr, addr_why = dest_address(fc.ctx)
-    if addr is None:
-        out.not_fixed += [NotFixed(f, f"the destination's address is not known ({addr_why})") for f in found]
+    choice = dest_address(fc.ctx, fc.dest_address)
+    if choice.address is None:
+        out.not_fixed += [NotFixed(f, choice.why, needs=choice.needs) for f in found]
         return
+    addr, addr_why = choice.address, choice.why
     probe = fc.ctx.source.snap.probe(P.file_key(P.ETC_HOSTS))
     if not probe.ok and probe.status is not Availability.MISSING:
         out.not_fixed += [NotFixed(f, f"{P.ETC_HOSTS} could not be read: {probe.reason()}") for f in found]
@@ -56,8 +58,26 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     out.changes.append(FileChange(SRC.value, P.ETC_HOSTS, old, new, ["NET001"], reasons))
 
 
-def dest_address(ctx: Context) -> tuple[str | None, str]:
-    """The destination address to write, and where it came from."""
+@dataclass(frozen=True)
+class AddressChoice:
+    """The destination address to write (None: not certain), why, and what the user can pass instead."""
+
+    address: str | None
+    why: str
+    candidates: tuple[str, ...] = ()
+    needs: str | None = None
+
+
+ASK = ("pass --dest-address ADDR (the address the source reaches the destination on); preflight does not "
+       "look up the source's route to it")
+
+
+def dest_address(ctx: Context, given: str | None = None) -> AddressChoice:
+    """The destination address to write, never a guess: --dest-address, DESTURI's IP literal, the
+    destination's own /etc/hosts entry for its name (one usable address), or its only usable address.
+    Several candidates: none is picked (the wrong one half the time on a host with several networks)."""
+    if given:
+        return AddressChoice(given, "given with --dest-address")
     own = set(ctx.source.addresses.value or [])
 
     def usable(a: str) -> bool:
@@ -65,24 +85,37 @@ def dest_address(ctx: Context) -> tuple[str | None, str]:
             ip = ipaddress.ip_address(a.split("%", 1)[0])
         except ValueError:
             return False
-        return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified) and a not in own
+        return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast) and a not in own
 
     host = ctx.plan.dest_host
     if host and is_ip(host) and usable(host):
-        return host, "the address in DESTURI"
+        return AddressChoice(host, "the address in DESTURI")
     addrs = ctx.dest.addresses
-    if not addrs.ok:
-        return None, addrs.reason or "no addresses"
-    cands = sorted((a for a in addrs.get() if usable(a)), key=lambda a: ":" in a)  # IPv4 first, stable
-    if not cands:
-        return None, f"none of the destination's addresses ({', '.join(addrs.get())}) is usable"
+    live = [a for a in addrs.get() if usable(a)] if addrs.ok else []
     name, hosts = ctx.dest.hostname, ctx.dest.hosts_file
     if name.ok and hosts.ok:
-        for a in hosts.get().addresses_for(name.get()):
-            if a in cands:
-                return a, f"the destination's own /etc/hosts entry for {name.get()}"
-    others = f"; its other addresses: {', '.join(cands[1:])}" if len(cands) > 1 else ""
-    return cands[0], f"the destination's address from {addrs.source}{others}"
+        entry = [a for a in dict.fromkeys(hosts.get().addresses_for(name.get()))
+                 if usable(a) and (not addrs.ok or a in live)]
+        if len(entry) == 1:
+            return AddressChoice(entry[0], f"the destination's own /etc/hosts entry for {name.get()}")
+        if len(entry) > 1:
+            return _several(entry, f"the destination's /etc/hosts entries for {name.get()}")
+    if not addrs.ok:
+        return AddressChoice(None, f"the destination's address is not known ({addrs.reason or 'no addresses'}); "
+                             + ASK, needs="--dest-address")
+    cands = sorted(dict.fromkeys(live), key=lambda a: ":" in a)  # IPv4 first, stable
+    if not cands:
+        return AddressChoice(None, f"none of the destination's addresses ({', '.join(addrs.get()) or 'none'}) "
+                             f"is usable from the source; " + ASK, needs="--dest-address")
+    if len(cands) == 1:
+        return AddressChoice(cands[0], f"the destination's only address other than loopback and link-local "
+                             f"(from {addrs.source})")
+    return _several(cands, f"the destination's addresses from {addrs.source}")
+
+
+def _several(cands: list[str], where: str) -> AddressChoice:
+    return AddressChoice(None, f"the destination has several candidate addresses ({where}): "
+                         f"{', '.join(cands)}; not written: " + ASK, tuple(cands), "--dest-address")
 
 
 def _dest_names(ctx: Context, names: list[str]) -> set[str]:

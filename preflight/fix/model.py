@@ -31,6 +31,7 @@ class NotFixed:
 
     finding: Finding
     why: str
+    needs: str | None = None  # the option that would let fix do it (e.g. --dest-address): exit 1, not 0
 
 
 @dataclass

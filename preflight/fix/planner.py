@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
+from types import ModuleType
 
 from preflight.engine import Report, evaluate
 from preflight.fix import hosts, libvirt, sshd
@@ -17,9 +19,9 @@ from preflight.view import HostView
 FIXERS = (libvirt.fix, sshd.fix, hosts.fix)
 
 
-def plan_fixes(report: Report, policy: str | None = None) -> FixPlan:
+def plan_fixes(report: Report, policy: str | None = None, dest_address: str | None = None) -> FixPlan:
     src, dst = report.snapshots["source"], report.snapshots["destination"]
-    fc = FixContext(Context(report.plan, HostView(src), HostView(dst)), report.findings, policy)
+    fc = FixContext(Context(report.plan, HostView(src), HostView(dst)), report.findings, policy, dest_address)
     out = FixPlan()
     for fixer in FIXERS:
         fixer(fc, out)
@@ -30,10 +32,11 @@ def plan_fixes(report: Report, policy: str | None = None) -> FixPlan:
     return out
 
 
-def predict(report: Report, plan: FixPlan) -> Report:
-    """The check re-run on the facts with the fixed files (live values they replace are dropped)."""
+def predict(report: Report, plan: FixPlan, rules: Iterable[ModuleType] | None = None) -> Report:
+    """The check (the same ``rules``) re-run on the facts with the fixed files (live values they replace
+    are dropped)."""
     snaps = {role: patched(report.snapshots[role], plan, role) for role in ("source", "destination")}
-    return evaluate(report.plan, snaps["source"], snaps["destination"])
+    return evaluate(report.plan, snaps["source"], snaps["destination"], rules)
 
 
 def patched(snap: HostSnapshot, plan: FixPlan, role: str) -> HostSnapshot:

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import difflib
-import shlex
 
 from preflight.engine import Report
+from preflight.fix.apply import Target
 from preflight.fix.model import FileChange, FixPlan
+from preflight.fix.steps import real_target
 from preflight.model.findings import Severity, Status
 
 TITLES = {"source": "Source", "destination": "Destination"}
+KINDS = {"local": "this machine", "image": "image root", "ssh": "remote, over ssh", "facts": "a facts file"}
 VERDICTS = {"ready": "READY", "not-ready": "NOT READY", "unknown": "UNKNOWN"}
 
 
-def summary(report: Report, plan: FixPlan, predicted: Report) -> str:
+def summary(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target] | None = None,
+            roles: tuple[str, ...] = ("source", "destination")) -> str:
     p = report.plan
     lines = [f"preflight fix: {', '.join(p.guests) or 'all running guests'} -> {p.dest_uri} "
              f"({p.n_concurrent} concurrent)", ""]
-    for role in ("source", "destination"):
+    for role in roles:
         changes = [c for c in plan.changes if c.host == role]
         if not changes:
             continue
-        lines.append(f"{TITLES[role]} — {report.snapshots[role].spec}")
+        target = targets.get(role) if targets else None
+        kind = f" ({KINDS[target.kind]})" if target is not None else ""
+        lines.append(f"{TITLES[role]} — {report.snapshots[role].spec}{kind}")
         for c in changes:
             state = "new file" if c.old is None else ("changed" if c.changed else "no change needed")
-            lines.append(f"  {c.path} ({', '.join(c.rules)}): {state}")
+            real = real_target(target, c) if target is not None and target.kind == "image" else c.path
+            lines.append(f"  {c.path} ({', '.join(c.rules)}): {state}" + (f" (file: {real})" if real != c.path else ""))
             lines += [f"    - {r}" for r in c.reasons]
         lines.append("")
     if plan.not_fixed or report.blocking_unknowns:
@@ -48,13 +54,14 @@ def summary(report: Report, plan: FixPlan, predicted: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def diff(change: FileChange) -> str:
-    """A unified diff, ``a/HOST/PATH`` -> ``b/HOST/PATH``, marking a missing final newline as diff(1) does."""
+def diff(change: FileChange, path: str | None = None) -> str:
+    """A unified diff ``a/PATH`` -> ``b/PATH`` (PATH relative to the host's root, for ``patch -p1 -d ROOT``;
+    default: the host path without its leading /), marking a missing final newline as diff(1) does."""
+    rel = path if path is not None else change.path.lstrip("/")
     old = _lines(change.old or "")
     new = _lines(change.new)
-    src = "/dev/null" if change.old is None else f"a/{change.host}{change.path}"
-    out = difflib.unified_diff(old, new, src, f"b/{change.host}{change.path}")
-    return "".join(out)
+    src = "/dev/null" if change.old is None else f"a/{rel}"
+    return "".join(difflib.unified_diff(old, new, src, f"b/{rel}"))
 
 
 def _lines(text: str) -> list[str]:
@@ -67,23 +74,3 @@ def _lines(text: str) -> list[str]:
     else:
         lines[-1] = lines[-1][:-1] + "\n\\ No newline at end of file\n"
     return lines
-
-
-def diffs(plan: FixPlan) -> str:
-    return "".join(diff(c) for c in plan.effective)
-
-
-def apply_steps(change: FileChange, copy_from: str | None) -> list[str]:
-    """How to apply one change on a host preflight does not write (remote, or facts from a file)."""
-    # quoted as a shell would need them: a host's file name may hold spaces or ';'
-    path = shlex.quote(change.path)
-    where = f"copy {shlex.quote(copy_from)} to {path}" if copy_from else f"apply the diff above to {path}"
-    steps = [f"{where}"]
-    if change.path.startswith("/etc/ssh/"):
-        steps.append(f"check it: sshd -t, then: {change.service}")
-    elif change.service:
-        steps.append(f"then: {change.service}")
-    if change.live_commands:
-        steps.append("or apply the limits live, without a restart (they last until the daemon restarts):")
-        steps += [f"  {cmd}" for cmd in change.live_commands]
-    return steps

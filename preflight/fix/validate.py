@@ -8,7 +8,9 @@ holding ``..`` fails the validation instead of reaching this machine's files."""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +29,62 @@ from preflight.parsers.sshd_tokens import NoArgument, argv_split, split_line
 from preflight.view import HostView
 
 SSHD = "/usr/sbin/sshd"
+_OPENSSH = re.compile(r"OpenSSH_(\d+)\.(\d+)(p\d+)?")
+SSHD_PACKAGES = ("openssh-server", "openssh")  # dpkg / rpm names
+
+
+@functools.lru_cache(maxsize=1)
+def local_sshd_version() -> str | None:
+    """This machine's OpenSSH release, from `sshd -V` (older sshd print it in their usage text) or `ssh -V`."""
+    for argv in ([SSHD, "-V"], [shutil.which("ssh") or "/usr/bin/ssh", "-V"]):
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=10,
+                                  env={"PATH": "/usr/sbin:/usr/bin:/bin"})
+        except (OSError, subprocess.SubprocessError):
+            continue
+        m = _OPENSSH.search(done.stderr + done.stdout)
+        if m:
+            return m.group(0)[len("OpenSSH_"):]
+    return None
+
+
+def host_sshd_version(view: HostView) -> tuple[str | None, str]:
+    """The host's OpenSSH release and where it came from (sshd -V, else its package), or None and why."""
+    got = view.sshd_version
+    if got.ok:
+        return got.get(), "sshd -V"
+    packages = view.packages.value or {}
+    for name in SSHD_PACKAGES:
+        m = _OPENSSH.search("OpenSSH_" + re.sub(r"^\d+:", "", packages.get(name, "")))
+        if m:
+            return m.group(0)[len("OpenSSH_"):], f"package {name}"
+    return None, got.reason or "not gathered"
+
+
+def _release(version: str) -> tuple[int, int]:
+    m = _OPENSSH.search("OpenSSH_" + version)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def sshd_validator_note(report: Report, role: str) -> tuple[str, bool]:
+    """Which sshd validates this host's sshd files, and (True) a warning when it is not the host's release.
+
+    The check is `sshd -t` of this machine; another release may know other keywords. Not refused: the sshd
+    fix only changes MaxStartups (known to every release) and PerSourceMaxStartups lines the host already
+    has, placed by preflight's reading of the host's own release; an older sshd here that rejects the
+    host's config refuses the write anyway (it rejects the original too)."""
+    here = local_sshd_version()
+    used = f"this machine's sshd -t (OpenSSH {here})" if here else f"this machine's {SSHD} -t (version unknown)"
+    view = HostView(report.snapshots[role])
+    theirs, source = host_sshd_version(view)
+    if theirs is None:
+        what = "image's" if report.snapshots[role].mode == "image" else f"{role}'s"
+        return f"validated with {used}; the {what} OpenSSH version is unknown ({source})", True
+    if here is None or _release(here) == _release(theirs):
+        return f"validated with {used}; the {role} runs OpenSSH {theirs} ({source})", here is None
+    older = "older" if _release(here) < _release(theirs) else "newer"
+    return (f"validated with {used}, which is {older} than the {role}'s OpenSSH {theirs} ({source}): keywords "
+            "the two releases treat differently may pass here and fail there, or the reverse", True)
 
 
 def validate(report: Report, plan: FixPlan, predicted: Report,

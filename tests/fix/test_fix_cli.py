@@ -74,11 +74,15 @@ def test_diff_is_the_default_and_changes_nothing(example: Path) -> None:
     files = snapshot_tree(example)
     out = preflight("fix", *plan_args(example))
     assert out.returncode == 1, out.stderr
-    for header in ("--- a/source/etc/hosts", "+++ b/destination/etc/ssh/sshd_config",
-                   "--- a/destination/etc/libvirt/libvirtd.conf"):
-        assert header in out.stdout
+    # one diff per host, paths relative to that host's root (issue 10: patch -p1 -d ROOT applies them)
+    source, dest = out.stdout.split("\nDiff for the source (")[1].split("\nDiff for the destination (")
+    assert source.startswith(f"preflight fix ... --diff --host source | patch -p1 -d {example / 'host1'}):")
+    assert "--- a/etc/hosts\n+++ b/etc/hosts\n" in source and "sshd_config" not in source
+    assert "--- a/etc/ssh/sshd_config\n+++ b/etc/ssh/sshd_config\n" in dest
+    assert "--- a/etc/libvirt/libvirtd.conf\n" in dest
     assert "+max_clients = 29" in out.stdout and "+MaxStartups 14:30:100" in out.stdout
-    assert "virt-admin -c libvirtd:///system srv-clients-set libvirtd --max-clients 29" in out.stdout
+    # image roots: nothing to restart or run on this machine (virt-admin would change this machine's daemon)
+    assert "virt-admin" not in out.stdout and "systemctl" not in out.stdout
     assert snapshot_tree(example) == files
 
 
@@ -91,7 +95,14 @@ def test_output_dir_holds_the_fixed_files(example: Path, tmp_path: Path) -> None
         "destination/etc/libvirt/libvirtd.conf", "destination/etc/ssh/sshd_config",
         "source/etc/hosts", "source/etc/libvirt/libvirtd.conf"]
     assert "10.0.0.20\thost2.example.com\n" in (out_dir / "source/etc/hosts").read_text()
-    assert f"copy {out_dir}/destination/etc/ssh/sshd_config to /etc/ssh/sshd_config" in out.stdout
+    # the real target: the file under the image root, never this machine's /etc (issue 10)
+    root = example / "host2"
+    assert f"cp {out_dir}/destination/etc/ssh/sshd_config {root}/etc/ssh/sshd_config" in out.stdout
+    steps = out.stdout.split("\nTo apply on the source")[1].splitlines()
+    copies = [line.split() for line in steps if line.startswith("  cp ")]
+    assert len(copies) == 4 and all(cp[1].startswith(f"{out_dir}/") and cp[2].startswith(f"{example}/")
+                                    for cp in copies), steps
+    assert not [line for line in steps if "/etc/" in line and not line.startswith("  cp ")], steps
     assert snapshot_tree(example) == files
 
 

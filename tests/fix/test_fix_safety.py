@@ -124,7 +124,7 @@ def test_output_dir_refuses_dotdot_from_crafted_snapshot(tmp_path: Path) -> None
     assert not (tmp_path / "escaped").exists()
     assert done.returncode == 2
     assert sum(f"destination:{ESCAPE}:" in line for line in done.stdout.splitlines()) == 1
-    assert f"apply the diff above to {ESCAPE}" in done.stdout  # no copy from a file never written
+    assert f"apply the diff to {ESCAPE} on the host" in done.stdout  # no copy from a file never written
     no_traceback(done)
 
 
