@@ -229,32 +229,51 @@ def fix(
     dest_libvirt: opt.DestLibvirt = None,
     source_facts: opt.SourceFacts = None,
     dest_facts: opt.DestFacts = None,
-    diff: bool = typer.Option(True, "--diff/--no-diff", help="Print unified diffs per host and file."),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Write the fixed files under DIR/HOST/PATH."),
+    diff: opt.FixDiff = None,
+    output_dir: opt.FixOutputDir = None,
     write: bool = typer.Option(False, "--write", help="Replace the files in place (local and image roots only; validated, backed up)."),
+    backup_dir: opt.BackupDir = None,
+    dest_address: opt.DestAddress = None,
     policy: Optional[str] = typer.Option(None, "--policy", help="Hardening policy the fix must not loosen: cis."),
+    host: opt.FixHost = None,
+    fmt: opt.FixFormat = "text",
+    verbose: opt.FixVerbose = False,
+    select: opt.FixSelect = [],  # noqa: B006 - typer copies list defaults
+    ignore: opt.FixIgnore = [],  # noqa: B006
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
 ) -> None:
     """Corrected libvirtd.conf, sshd_config and /etc/hosts for the planned migration (diffs by default).
 
-    Exit codes: 0 nothing left to change, 1 changes to apply (or not written), 2 usage, 3 could not inspect,
-    4 internal error."""
-    from preflight.fix.command import run, target_for
+    Example: preflight fix --live guest1 qemu+ssh://host2/system --source IMG1 --dest IMG2 --diff --host source | patch -p1 -d IMG1
+
+    Exit codes: 0 nothing left to change, 1 changes to apply (or not written, or an answer fix will not guess,
+    e.g. --dest-address), 2 usage, 3 could not inspect, 4 internal error."""
+    from preflight.fix.command import FixOptions, run, target_for
     from preflight.fix.context import POLICIES
 
     if policy is not None and policy not in POLICIES:
         raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
+    if diff and fmt != "text":
+        raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
+    from rules import select as select_rules
+
+    try:
+        chosen = select_rules(_split(select), _split(ignore))
+    except ValueError as exc:
+        raise fail_usage(str(exc)) from None
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout)
     targets = {"source": target_for("source", src_snap.spec, source_facts is not None),
                "destination": target_for("destination", dst_snap.spec, dest_facts is not None)}
-    report = evaluate(plan, src_snap, dst_snap)
-    raise typer.Exit(run(report, targets, show_diff=diff, output_dir=str(output_dir) if output_dir else None,
-                         write=write, policy=policy))
+    report = evaluate(plan, src_snap, dst_snap, chosen)
+    options = FixOptions(diff=diff, fmt=fmt, verbose=verbose, host=host, write=write, policy=policy,
+                         output_dir=str(output_dir) if output_dir else None,
+                         backup_dir=str(backup_dir) if backup_dir else None, dest_address=dest_address, rules=chosen)
+    raise typer.Exit(run(report, targets, options))
 
 
 @app.command()
