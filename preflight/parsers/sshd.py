@@ -368,6 +368,7 @@ class _Gathered:
                 self.texts.pop(path, None)
             elif path not in self.unreadable:
                 self.texts[path] = text
+        self.known = self.texts.keys() | self.unreadable.keys()
         self.split: dict[str, list[_Line]] = {}
         self.globbed: dict[str, list[str]] = {}
         # servconf.c's include list, kept across both passes: pattern -> files read for it
@@ -381,15 +382,15 @@ class _Gathered:
 
     def glob(self, pattern: str) -> list[str]:
         if pattern not in self.globbed:
-            known = self.texts.keys() | self.unreadable.keys()
             # a directory matched (a name on the way to gathered files) reads as empty to sshd: skipped
-            self.globbed[pattern] = [p for p in glob(pattern, self._listdir, known.__contains__) if p in known]
+            found = glob(pattern, self._listdir, self.known.__contains__)
+            self.globbed[pattern] = [p for p in found if p in self.known]
         return self.globbed[pattern]
 
     def _listdir(self, directory: str) -> list[str] | None:
         if self._dirs is None:
             dirs: dict[str, set[str]] = {}
-            for path in self.texts.keys() | self.unreadable.keys():
+            for path in self.known:
                 parent, _, name = path.rpartition("/")
                 while name:
                     dirs.setdefault(parent or "/", set()).add(name)
