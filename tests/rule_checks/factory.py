@@ -138,3 +138,11 @@ def of(report: Report, rule: str) -> list[Finding]:
 
 def statuses(report: Report, rule: str) -> set[Status]:
     return {f.status for f in of(report, rule)}
+
+
+def modular(b: HostBuilder, proxy: str = "socket", libvirtd: str = "stopped") -> HostBuilder:
+    """Make ``b`` a modular host: virtqemud runs, virtproxyd in state ``proxy``, libvirtd ``libvirtd``."""
+    b.cmds[P.DAEMONS] = (f"libvirtd\t{libvirtd}\tsystemd\nvirtqemud\trunning\tsystemd\n"
+                         f"virtproxyd\t{proxy}\tsystemd\n")
+    b.files.setdefault(P.VIRTQEMUD_CONF, "#max_clients = 5000\n")
+    return b

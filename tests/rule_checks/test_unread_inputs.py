@@ -226,3 +226,20 @@ def test_image_modular_only_judges_virtqemud(ex: Path) -> None:
     assert [f.subject for f in lim] == ["virtqemud"] and lim[0].status is Status.PASS
     assert "modular layout" in lim[0].message
     assert report.verdict == Verdict.READY
+
+
+def test_live_source_addresses_unknown_is_never_a_pass() -> None:
+    """`ip addr` failed on the source: a name on a non-destination address may be the source itself."""
+    from preflight.model import probes as P
+    from tests.rule_checks.factory import DST_ADDR, baseline, run
+
+    src, dst = baseline()
+    src.cmds[P.ADDRESSES] = None
+    src.cmds[P.getent_key("host2.example.com")] = "198.18.0.99 STREAM host2.example.com\n"
+    report = run(src, dst)
+    net = [f for f in findings(report, "NET001") if f.subject == "host2.example.com"]
+    assert net[0].status is Status.UNKNOWN and net[0].severity is Severity.ERROR
+    assert report.exit_code is ExitCode.COULD_NOT_INSPECT
+    src.cmds[P.getent_key("host2.example.com")] = f"{DST_ADDR} STREAM host2.example.com\n"
+    net = [f for f in findings(run(src, dst), "NET001") if f.subject == "host2.example.com"]
+    assert net[0].status is Status.PASS  # shown to be the destination's own address
