@@ -14,6 +14,7 @@ from preflight.fsutil import MAX_FILE_BYTES, UnsafePath, read_bounded, resolve_i
 from preflight.gather.script import FIXED_COMMAND_KEYS
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, Probe
+from preflight.parsers.sshd import NOTE
 
 NOT_AVAILABLE = "not available in image mode"
 DAEMONS = ("libvirtd", "virtqemud", "virtproxyd")
@@ -168,7 +169,8 @@ def gather_image(
     else:
         index = Probe(pk.SSHD_FILES, how, Availability.OK, rc=0,
                       text="".join(f"{p}\n" for p in [pk.SSHD_CONFIG, *included]))
-        probes.update(_collect(_read_all(root, included), time.monotonic() + timeout, timeout))
+        files = [p for p in included if not p.startswith(NOTE)]  # notes are the index's, not files
+        probes.update(_collect(_read_all(root, files), time.monotonic() + timeout, timeout))
     probes[pk.SSHD_FILES] = index
     keys = [k for k in FIXED_COMMAND_KEYS if k != pk.SSHD_FILES]
     keys += [pk.virt_admin_key(d) for d in DAEMONS]
