@@ -164,9 +164,9 @@ class HostView:
         via_libvirt = self._libvirt_field("host_uuid")
         if via_libvirt.ok:
             return via_libvirt
-        conf = self.daemon_conf
-        if conf.ok:
-            entry = conf.get().get("host_uuid")
+        for daemon in self.judged_daemons():  # virtqemud.conf on a modular host
+            conf = self.conf_file(daemon.path)
+            entry = conf.get().get("host_uuid") if conf.ok else None
             if entry is not None and isinstance(entry.value, str):
                 return known(entry.value.lower(), f"{conf.get().path}:{entry.line}")
         return unknown(via_libvirt.reason, via_libvirt.not_applicable)
