@@ -216,7 +216,7 @@ class HostView:
                 out.append(JudgedDaemon("virtproxyd", P.VIRTPROXYD_CONF,
                                         f"modular host: qemu+{incoming} connections are accepted by virtproxyd "
                                         "(it owns the TCP listeners) and forwarded to virtqemud"))
-            elif incoming is not None and proxy:
+            elif incoming in ("ssh", "libssh", "libssh2", "ext") and proxy:
                 out.append(JudgedDaemon("virtproxyd", P.VIRTPROXYD_CONF,
                                         f"modular host, {proxy}: a qemu+{incoming} client without virt-ssh-helper "
                                         "reaches virtqemud through virtproxyd's legacy libvirt-sock"))

@@ -2,7 +2,9 @@
 
 What it checks
     The host UUID libvirt reports on each side (capabilities ``host/uuid``;
-    in image mode ``host_uuid`` from the daemon config) differ.
+    in image mode ``host_uuid`` from the daemon config: libvirtd.conf, or
+    virtqemud.conf on a modular host, the first judged daemon's file that
+    sets it) differ.
 
 Why it breaks a migration
     libvirt decides "same host" by UUID alone, not by hostname: cloned hosts
@@ -11,7 +13,8 @@ Why it breaks a migration
     guest to the same host <uuid>``.
 
 How to fix it
-    Set a distinct ``host_uuid`` in libvirtd.conf (``uuidgen``) on one host,
+    Set a distinct ``host_uuid`` in libvirtd.conf (virtqemud.conf on a
+    modular host; ``uuidgen``) on one host,
     or regenerate /etc/machine-id on clones, then restart the daemon.
 """
 
