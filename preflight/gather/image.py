@@ -140,6 +140,8 @@ def _includes(root: str) -> list[str] | OSError:
         return sshd_include_files(root, pk.SSHD_CONFIG)
     except OSError as exc:  # e.g. a symlink loop on the way to an Include directory
         return exc
+    except ValueError as exc:  # a file the walk could not take: the index says so, no traceback
+        return OSError(f"{pk.SSHD_CONFIG} Include targets: {exc}")
 
 
 def gather_image(
