@@ -199,3 +199,12 @@ def test_script_default_cap_is_fsutil_cap(tmp_path: Path) -> None:
     result = LocalAccess().run_script(gather_script(), 30, [token, "t:3", f"f:{big}"])
     probes, done = parse_frames(result.stdout, token)
     assert done and probes[pk.file_key(str(big))].error == f"{big}: larger than {MAX_FILE_BYTES} bytes; not read"
+
+
+def test_script_args_carry_the_cap_and_a_finite_timeout() -> None:
+    from preflight.gather.script import gather_args
+
+    for odd in (float("inf"), float("nan")):
+        args = gather_args("t" * 32, odd, [], [])
+        assert args[1] == "t:10" and f"c:{MAX_FILE_BYTES}" in args
+    assert gather_args("t" * 32, 0.2, [], [])[1] == "t:1"
