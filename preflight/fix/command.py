@@ -71,6 +71,7 @@ class _Outcome:
     saved: list[str] | None = None  # files under --output-dir; None: not asked or refused
     refused_output: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
+    written_changes: list[FileChange] = field(default_factory=list)
     not_written: list[str] = field(default_factory=list)
     backups: str | None = None  # where backups went, when not beside the files
     pending: list[FileChange] = field(default_factory=list)
@@ -104,7 +105,7 @@ def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = No
                   "pass --host source or --host destination\n")
         return int(ExitCode.USAGE)
     prose = SafeOut(err if opts.diff else out)
-    done = _act(report, plan, predicted, targets, opts, prose if opts.fmt == "text" else None)
+    done = _act(report, plan, predicted, targets, opts)
     if opts.fmt == "json":
         out.write(json.dumps(escape_deep(_json(report, plan, predicted, targets, opts, done)), indent=2) + "\n")
     elif opts.diff:
@@ -124,8 +125,7 @@ def _exit_code(report: Report, plan: FixPlan, opts: FixOptions, done: _Outcome) 
     return int(ExitCode.NOT_READY) if done.pending or asks else int(ExitCode.READY)
 
 
-def _act(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions,
-         log: SafeOut | None) -> _Outcome:
+def _act(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions) -> _Outcome:
     """--output-dir and --write; returns what happened (the text report shows it after the diffs)."""
     done = _Outcome(pending=list(plan.effective))
     changes = plan.effective
@@ -178,6 +178,7 @@ def _write(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, 
     except WriteError as exc:
         done.not_written = [str(exc)]
         return changes
+    done.written_changes = mine
     return [c for c in changes if c not in mine]
 
 
@@ -248,11 +249,15 @@ def _results(opts: FixOptions, done: _Outcome, targets: dict[str, Target], out: 
     if done.written:
         out.write("\n" + (f"{done.backups}\n" if done.backups else ""))
         out.writelines(f"{line}\n" for line in done.written)
-        written_roles = {r for r, t in targets.items() if t.writable}
-        for role in sorted(written_roles):
+        for role in ROLES:
+            mine = [c for c in done.written_changes if c.host == role]
             t = targets[role]
-            if t.kind == "image":
+            if mine and t.kind == "image":
                 out.write(f"  the host booted from {t.root} reads the new files when it starts\n")
+            for c in mine if t.kind == "local" else []:  # this machine: the daemon must re-read it
+                later = steps.apply_steps(t, c, None)[1:]
+                if later:
+                    out.write(f"  to apply {c.path}: " + "; ".join(s.strip() for s in later) + "\n")
 
 
 def _remote_steps(changes: list[FileChange], targets: dict[str, Target], output_dir: str | None,
@@ -296,8 +301,7 @@ def _json(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, T
                 "validation": {"ok": id(c) not in errors, "problem": errors.get(id(c)),
                                "sshd": ({"note": note[0], "warning": note[1]}
                                         if note and c.path.startswith("/etc/ssh/") else None)},
-                "applicable": {"writable": t.writable, "written": any(line.startswith(f"wrote {steps.real_target(t, c)}")
-                                                                     for line in done.written),
+                "applicable": {"writable": t.writable, "written": any(c is w for w in done.written_changes),
                                "steps": steps.apply_steps(t, c, _saved_copy(opts.output_dir if done.saved is not None
                                                                             else None, c)) if c.changed else []},
             })

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -281,3 +282,26 @@ def test_run_sh_sets_up_once_then_only_checks(tmp_path: Path) -> None:
     setup.write_text(setup.read_text() + "# changed\n")  # a new set-up script: set up again
     subprocess.run(run, capture_output=True, text=True, timeout=120)
     assert (top / "setup-runs").read_text() == "x\nx\n"
+
+
+def test_rollback_restores_a_file_whose_backup_is_on_another_file_system(tmp_path: Path) -> None:
+    # --backup-dir on another file system: the backup is a copy; a later failure must still put it back.
+    from preflight.fix.apply import Target, WriteError, write_all
+    from preflight.fix.model import FileChange
+
+    root = tmp_path / "img"
+    (root / "etc/ssh").mkdir(parents=True)
+    (root / "etc/ssh/sshd_config").write_text("Port 22\n")
+    (root / "etc/blocker").write_text("a file where a directory is needed\n")
+    elsewhere = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        assert os.stat(elsewhere).st_dev != os.stat(root).st_dev
+        target = Target("destination", "image", str(root), str(root), str(elsewhere))
+        with pytest.raises(WriteError, match="nothing was changed"):
+            write_all([(target, FileChange("destination", "/etc/ssh/sshd_config", "Port 22\n", "Port 2222\n", [])),
+                       (target, FileChange("destination", "/etc/blocker/x.conf", None, "x\n", []))], stamp="1")
+        assert (root / "etc/ssh/sshd_config").read_text() == "Port 22\n"
+        assert not [p for p in elsewhere.rglob("*") if p.is_file()]
+        assert sorted(p.name for p in (root / "etc/ssh").iterdir()) == ["sshd_config"]
+    finally:
+        shutil.rmtree(elsewhere)
