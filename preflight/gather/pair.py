@@ -143,9 +143,9 @@ class _Host:
         names, paths = list(names), list(paths)
         if self.spec.kind == "image":
             if not names_only:
-                self.snap.probes.update(gather_image(self.spec.root or "", names, paths))
+                self.snap.probes.update(gather_image(self.spec.root or "", names, paths, timeout=self.options.timeout))
             else:
-                self.snap.probes.update(gather_image(self.spec.root or "", names, ()))
+                self.snap.probes.update(gather_image(self.spec.root or "", names, (), timeout=self.options.timeout))
             return
         if not self.snap.reachable or self.access is None:
             self._fill_unreachable(names, paths, names_only)
