@@ -209,7 +209,7 @@ def _prose(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, 
     else:
         out.write(render.summary(report, plan, predicted, targets, roles))
     if opts.verbose or (opts.write and changes):
-        _validation(report, plan, predicted, targets, roles, out)
+        _validation(report, plan, predicted, roles, out, detailed=opts.verbose)
     if opts.diff is None and changes:
         for role in roles:
             mine = [c for c in changes if c.host == role]
@@ -224,15 +224,21 @@ def _prose(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, 
                   opts.output_dir if done.saved is not None else None, out)
 
 
-def _validation(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target],
-                roles: tuple[str, ...], out: SafeOut) -> None:
+def _validation(report: Report, plan: FixPlan, predicted: Report, roles: tuple[str, ...], out: SafeOut,
+                detailed: bool) -> None:
+    """Which sshd validates the sshd files (always before --write); with -v, every file's result."""
     lines = []
+    errors = validate(report, plan, predicted, hosts=roles) if detailed else {}
     for role in roles:
-        if any(c.host == role and c.path.startswith("/etc/ssh/") for c in plan.effective):
+        mine = [c for c in plan.effective if c.host == role]
+        if any(c.path.startswith("/etc/ssh/") for c in mine):
             note, warn = sshd_validator_note(report, role)
-            lines.append(f"  {'warning: ' if warn else ''}{role} sshd files: {note}")
+            lines.append(f"{'warning: ' if warn else ''}{role} sshd files: {note}")
+        if detailed:
+            lines += [f"{role} {c.path}: " + (f"fails: {errors[id(c)]}" if id(c) in errors else "passes")
+                      for c in mine]
     if lines:
-        out.write("\nValidation:\n" + "".join(f"{line}\n" for line in lines))
+        out.write("\nValidation:\n" + "".join(f"  {line}\n" for line in lines))
 
 
 def _results(opts: FixOptions, done: _Outcome, targets: dict[str, Target], out: SafeOut) -> None:

@@ -22,6 +22,7 @@ from preflight.fix import sshd as sshd_fix
 from preflight.fix.apply import no_nul
 from preflight.fix.model import FileChange, FixPlan
 from preflight.fix.planner import patched
+from preflight.model import probes as P
 from preflight.model.findings import Status
 from preflight.parsers.hosts import parse_hosts
 from preflight.parsers.libvirtconf import parse_libvirt_conf
@@ -58,7 +59,10 @@ def host_sshd_version(view: HostView) -> tuple[str | None, str]:
         m = _OPENSSH.search("OpenSSH_" + re.sub(r"^\d+:", "", packages.get(name, "")))
         if m:
             return m.group(0)[len("OpenSSH_"):], f"package {name}"
-    return None, got.reason or "not gathered"
+    if view.snap.mode == "image":
+        return None, "an image root runs no sshd -V, and its package database is not read"
+    why = (got.reason or "not gathered").replace(f"{P.SSHD_VERSION}: ", "")  # no internal keys in messages
+    return None, f"sshd -V: {why}"
 
 
 def _release(version: str) -> tuple[int, int]:

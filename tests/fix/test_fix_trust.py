@@ -202,6 +202,8 @@ def test_validation_names_this_machines_sshd_and_the_image_version_unknown(examp
     line = next(ln for ln in done.stdout.splitlines() if "destination sshd files" in ln)
     assert re.search(r"this machine's sshd -t \(OpenSSH \d+\.\d+", line), line
     assert "the image's OpenSSH version is unknown" in line and line.lstrip().startswith("warning:")
+    assert "cmd:" not in line  # no internal keys
+    assert "  source /etc/hosts: passes\n" in done.stdout  # -v: every file's validation result
 
 
 def test_validation_warns_when_the_hosts_sshd_is_another_release(example: Path, tmp_path: Path) -> None:
