@@ -47,6 +47,12 @@ class Target:
     def writable(self) -> bool:
         return self.kind in ("local", "image")
 
+    def under_root(self, real: str) -> str:
+        """``real`` (a real_path result) relative to the image root, whether the root was named through a
+        symlink or not."""
+        root = self.root or "/"
+        return _under(real, os.path.abspath(root)) or _under(real, os.path.realpath(root)) or real.lstrip("/")
+
     def real_path(self, path: str) -> str:
         """The file to read or replace; under an image root it never leaves the root (UnsafePath)."""
         no_nul(path)
@@ -79,6 +85,11 @@ def state_backup_dir(stamp: str) -> str:
     """$XDG_STATE_HOME/preflight/backups/STAMP (default ~/.local/state/...): outside any image root."""
     state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return os.path.join(os.path.abspath(state), "preflight", "backups", stamp)
+
+
+def _under(path: str, root: str) -> str | None:
+    rel = os.path.relpath(path, root)
+    return None if rel == ".." or rel.startswith("../") else rel
 
 
 def no_nul(path: str) -> str:
@@ -219,7 +230,7 @@ def _backup_name(target: Target, real: str, stamp: str) -> str | None:
     """BACKUP_DIR/HOST/PATH.preflight-STAMP (PATH as under the image root), made ready; None: beside it."""
     if target.backup_dir is None:
         return None
-    rel = os.path.relpath(real, os.path.realpath(target.root)) if target.kind == "image" and target.root else real
+    rel = target.under_root(real) if target.kind == "image" else real
     os.makedirs(target.backup_dir, mode=0o700, exist_ok=True)  # the directory the user named, as named
     name = fsutil.confined_join(target.backup_dir, f"{target.role}/{rel.lstrip('/')}.preflight-{stamp}")
     fsutil.make_dirs(os.path.dirname(name), base=target.backup_dir, mode=0o700)

@@ -9,7 +9,6 @@ naming it. A diff's paths are relative to the host's root, for
 
 from __future__ import annotations
 
-import os
 import shlex
 
 from preflight.access.spec import HostSpec, HostSpecError, parse_host_spec
@@ -46,7 +45,7 @@ def diff_path(target: Target, change: FileChange) -> str:
             real = target.real_path(change.path)
         except UnsafePath:
             return no_nul(change.path).lstrip("/")
-        return os.path.relpath(real, os.path.realpath(target.root))
+        return target.under_root(real)
     return change.path.lstrip("/")
 
 

@@ -103,8 +103,13 @@ def test_format_json_lists_each_planned_change(example: Path) -> None:
 
 # --- 2. --diff: only a diff, applied by patch -p1 -d ROOT ---------------------------------------------------
 
-def test_diff_applies_with_patch_and_a_second_fix_has_nothing_to_change(example: Path) -> None:
+@pytest.mark.parametrize("via_symlink", [False, True], ids=["root", "root-named-through-a-symlink"])
+def test_diff_applies_with_patch_and_a_second_fix_has_nothing_to_change(example: Path, tmp_path: Path,
+                                                                         via_symlink: bool) -> None:
     assert PATCH, "patch(1) is needed (scripts/setup.sh should install the 'patch' package)"
+    if via_symlink:  # paths in the diff stay relative to the root however it was named
+        (tmp_path / "link").symlink_to(example)
+        example = tmp_path / "link"
     for role, root in (("source", example / "host1"), ("destination", example / "host2")):
         done = preflight("fix", *plan_args(example), "--diff", "--host", role)
         assert done.returncode == 1 and done.stdout.startswith("--- a/etc/"), done.stdout + done.stderr
