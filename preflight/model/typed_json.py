@@ -12,6 +12,7 @@ non-finite numbers, and names the offending place like
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import types
@@ -48,12 +49,17 @@ def _field(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
+@functools.cache
+def _model(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Type hints and fields of a dataclass (get_type_hints evaluates the annotations: once per class)."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
+
+
 def build(cls: type[T], data: object, where: str = "") -> T:
     """An instance of the dataclass ``cls`` from ``data``, or SchemaError."""
     if not isinstance(data, dict):
         raise SchemaError(where, f"expected an object, got {kind_of(data)}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints, fields = _model(cls)  # type: ignore[arg-type]  # classes are hashable
     for key in data:
         if key not in fields:
             raise SchemaError(_key(where, key), "unknown key")
