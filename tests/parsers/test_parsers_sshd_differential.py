@@ -324,8 +324,8 @@ def _diff_tree(rng: random.Random, root: Path) -> Path:
 
 
 def _diff_files(root: Path) -> dict[str, str | None]:
-    """What a gatherer would hand over: every regular file under ``root``."""
-    return {str(p): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+    """What a gatherer would hand over: every regular file under ``root``, bytes as they are (CR kept)."""
+    return {str(p): p.read_bytes().decode() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _diff_expected(cfg, keyword: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -358,9 +358,14 @@ def test_generated_trees_agree_with_sshd_t_and_T(host_key: Path, tmp_path: Path)
         verdicts = list(pool.map(lambda m: _sshd_verdict(m, host_key), mains))
     disagreements = []
     refused = 0
+    kinds = dict.fromkeys(("Include", "Match", "\r\n", '"', "extra"), 0)
     for main, (accepted, real, stderr) in zip(mains, verdicts):
-        cfg = parse_sshd(_diff_files(main.parent), main=str(main), version="OpenSSH_9.2p1")
+        files = _diff_files(main.parent)
+        cfg = parse_sshd(files, main=str(main), version="OpenSSH_9.2p1")
         refused += not accepted
+        every = "".join(t or "" for t in files.values()).replace("include", "Include")
+        for kind in kinds:
+            kinds[kind] += kind in every
         if accepted != (not cfg.errors):
             disagreements.append(f"{main}: sshd -t {'accepts' if accepted else 'refuses'} ({stderr.strip()}); "
                                  f"parser errors {[str(e) for e in cfg.errors]}")  # fmt: skip
@@ -369,7 +374,7 @@ def test_generated_trees_agree_with_sshd_t_and_T(host_key: Path, tmp_path: Path)
             ours, theirs = _diff_expected(cfg, keyword), real.get(keyword.lower(), [])
             if ours != theirs:
                 disagreements.append(f"{main}: {keyword} parser {ours} != sshd -T {theirs}")
-    print(f"sshd differential: {len(mains)} configs, {refused} refused by sshd -t, "
-          f"{len(disagreements)} disagreements")  # fmt: skip
+    print(f"sshd differential: {len(mains)} configs, {refused} refused by sshd -t (or -T), "
+          f"{len(disagreements)} disagreements; configs with: {kinds}")  # fmt: skip
     assert disagreements == [], "\n".join(disagreements[:20])
     assert 0.2 < refused / len(mains) < 0.8  # both verdicts well represented
