@@ -87,7 +87,8 @@ def output_file(raw: str, option: str = "--output") -> Path:
         raise OutputError(f"{option} {_shown(raw)}: is a directory; give a file name")
     parent = os.path.dirname(os.path.abspath(raw))
     if not os.path.isdir(parent):
-        raise OutputError(f"{option} {_shown(raw)}: directory {_shown(parent)} does not exist")
+        why = "is not a directory" if os.path.lexists(parent) else "does not exist"
+        raise OutputError(f"{option} {_shown(raw)}: {_shown(parent)} {why}")
     if _is_stream(raw):
         return Path(raw)
     if _in_system_dir(raw):

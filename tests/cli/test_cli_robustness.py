@@ -63,7 +63,7 @@ def test_unwritable_output_directory(tmp_path: Path) -> None:
     try:
         if os.access(locked, os.W_OK):  # root ignores the mode: a file where a directory belongs instead
             line = _usage_error(preflight(*example_args(), "-o", str(locked / "file" / "r.json")))
-            assert "does not exist" in line
+            assert "is not a directory" in line
         else:
             line = _usage_error(preflight(*example_args(), "-o", str(locked / "r.json")))
             assert "not writable" in line
