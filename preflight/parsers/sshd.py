@@ -220,6 +220,8 @@ def walk_includes(
             text = read(path)
         except OSError:
             return  # the file's own probe says why
+        if "\0" in text:
+            return  # the parser refuses the file (sshd's lines end at a NUL); no path holds one
         for pattern in include_targets(text, path):
             if not pattern.startswith("/"):
                 continue  # "~...": the parser reports it

@@ -181,3 +181,10 @@ def test_shell_mirror_notes_a_directory_it_cannot_list() -> None:
             {str(top / "main"): (top / "main").read_text(), **dict.fromkeys(shell)}, main=str(top / "main")
         )
         assert [(e.line, "Permission denied" in e.message) for e in cfg.errors] == [(1, True)]
+
+
+def test_nul_byte_in_an_include_line_is_not_a_path(tmp_path: Path) -> None:
+    _tree(tmp_path, {"main": f"Include {tmp_path}/d\0x/*.conf\n"})
+    assert sshd_include_files("/", str(tmp_path / "main")) == []  # no ValueError from the OS calls
+    cfg = parse_sshd({str(tmp_path / "main"): (tmp_path / "main").read_text()}, main=str(tmp_path / "main"))
+    assert [e.message for e in cfg.errors] == ["a NUL byte in the file: not judged"]
