@@ -373,11 +373,16 @@ class HostView:
         if index.ok:
             paths += [p for p in index.get().splitlines() if p.strip() and p != P.SSHD_CONFIG]
         files: dict[str, str | None] = {}
+        unreadable: dict[str, str] = {}
         for path in paths:
             f = self.file(path)
             files[path] = f.value
+            if not f.ok and not path.startswith("!"):
+                unreadable[path] = f.reason or "not read"
         version = self.sshd_version.value
-        return known(parse_sshd(files, P.SSHD_CONFIG, version), P.SSHD_CONFIG)
+        # a missing Include index means the drop-ins are unseen, not absent: the parser says so
+        return known(parse_sshd(files, P.SSHD_CONFIG, version, unreadable=unreadable,
+                                index_error=None if index.ok else index.reason), P.SSHD_CONFIG)
 
     @cached_property
     def sshd_effective_T(self) -> Known[dict[str, list[str]]]:

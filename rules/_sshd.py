@@ -32,7 +32,8 @@ def sshd_value(host: HostView, keyword: str) -> Known[SshdValue]:
         return unknown(files.reason, files.not_applicable)
     if files.get().errors:
         err = files.get().errors[0]
-        return unknown(f"{err.file}:{err.line}: {err.message}")
+        where = f"{err.file}:{err.line}" if err.line else err.file
+        return unknown(f"{where}: {err.message}")
     if placed is not None:
         return known(SshdValue(placed.value, "file", file, line), "file")
     return known(SshdValue(None, "default"), "default")

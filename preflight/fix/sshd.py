@@ -51,7 +51,7 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     host = fc.ctx.dest
     cfg = host.sshd_config
     if not cfg.ok or cfg.get().errors:
-        why = cfg.reason if not cfg.ok else "{0.file}:{0.line}: {0.message}: left untouched".format(cfg.get().errors[0])
+        why = cfg.reason if not cfg.ok else _located(cfg.get().errors[0]) + ": left untouched"
         out.not_fixed += [NotFixed(f, f"sshd_config cannot be edited: {why}") for f in found]
         return
     wanted: dict[str, str] = {}
@@ -245,3 +245,8 @@ def _insert(text: str, path: str, keyword: str, value: str) -> tuple[str, str]:
 
 def _edit(text: str, path: str, edit: Callable[[augeas.Augeas, str], None]) -> str:
     return edit_text(LENS, text, path, edit)
+
+
+def _located(err: ParseError) -> str:
+    where = f"{err.file}:{err.line}" if err.line else err.file
+    return f"{where}: {err.message}"
