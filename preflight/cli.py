@@ -98,7 +98,7 @@ def write_output(text: str, output: Path | None) -> None:
 def plan_and_snapshots(
     args: list[str], flags: dict[str, object], source: str, dest: str | None, source_libvirt: str | None,
     dest_libvirt: str | None, source_facts: Path | None, dest_facts: Path | None, sudo: bool,
-    ssh_config: Path | None, timeout: float,
+    ssh_config: Path | None, timeout: float, only: list[str] | None = None,
 ) -> tuple[MigrationPlan, HostSnapshot, HostSnapshot]:
     """The plan from virsh-style words, and both hosts' snapshots (loaded or gathered); usage errors exit 2."""
     from preflight.inspect import InspectError, inspect_pair
@@ -112,7 +112,7 @@ def plan_and_snapshots(
         dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
         src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
                                           sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
-                                          timeout=timeout)
+                                          timeout=timeout, only=only)
     except (ValueError, InspectError) as exc:
         raise fail_usage(str(exc)) from None
     return plan, src_snap, dst_snap
@@ -200,10 +200,14 @@ def check(
         chosen = select_rules(_split(select), _split(ignore))
     except ValueError as exc:
         raise fail_usage(str(exc)) from None
+    from preflight.gather.plan import probes_for
+
+    # a selection gathers only what its rules declare they need (NEEDS); no selection: every fact
+    only = probes_for(n for r in chosen for n in r.NEEDS) if _split(select) or _split(ignore) else None
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
-        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout)
+        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout, only)
     if facts_dir is not None:
         save_snapshots(facts_dir, src_snap, dst_snap)
     report = evaluate(plan, src_snap, dst_snap, chosen)

@@ -49,6 +49,14 @@ class LibvirtDefaults:
 
 
 
+def is_test_driver(uri: str | None) -> bool:
+    """libvirt's test driver (test:///default, test:///abs/path.xml): a model of guests, not of a host.
+
+    It answers host-level calls (getHostname ...) with this machine's values, so those mean nothing.
+    """
+    return bool(uri) and str(uri).startswith("test:")
+
+
 def libvirt_defaults(libvirt_version: str | None, modular: bool = False) -> LibvirtDefaults:
     """The compiled defaults of the libvirt release on the host (``modular``: of virtqemud/virtproxyd).
 
@@ -90,8 +98,6 @@ def libvirt_defaults(libvirt_version: str | None, modular: bool = False) -> Libv
         "queue",
     )
 
-
-SSHD_MAX_STARTUPS_DEFAULT = (10, 30, 100)
 
 # Filesystems libvirt itself treats as shared (virFileIsSharedFS /
 # virFileIsClusterFS in libvirt 9): a disk elsewhere makes it refuse a live

@@ -6,12 +6,11 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from types import ModuleType
 
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Severity, Status
 from preflight.model.plan import MigrationPlan
-from preflight.rulekit import Context, Outcome
+from preflight.rulekit import Context, Outcome, Rule
 from preflight.view import HostView
 
 
@@ -70,7 +69,7 @@ class Report:
         return out
 
 
-def _to_finding(rule: ModuleType, outcome: Outcome) -> Finding:
+def _to_finding(rule: Rule, outcome: Outcome) -> Finding:
     return Finding(
         rule=rule.ID,
         name=rule.NAME,
@@ -83,22 +82,7 @@ def _to_finding(rule: ModuleType, outcome: Outcome) -> Finding:
         remediation=outcome.remediation,
         subject=outcome.subject,
         evidence=outcome.evidence,
-        seed=getattr(rule, "SEED", None),
-    )
-
-
-def _reachability(snap: HostSnapshot) -> Finding | None:
-    if snap.reachable:
-        return None
-    return Finding(
-        rule="INS001",
-        name="host-reachable",
-        status=Status.UNKNOWN,
-        severity=Severity.ERROR,
-        host=Scope(snap.role),
-        message=f"could not inspect {snap.spec}: {snap.unreachable_reason}",
-        remediation="Check that the host is up, that SSH reaches it with key authentication "
-        "(BatchMode) and that its host key is in known_hosts; then run again.",
+        seed=rule.SEED,
     )
 
 
@@ -106,13 +90,16 @@ def evaluate(
     plan: MigrationPlan,
     source: HostSnapshot,
     dest: HostSnapshot,
-    rules: Iterable[ModuleType] | None = None,
+    rules: Iterable[Rule] | None = None,
 ) -> Report:
-    from rules import ALL_RULES
+    from rules import ALL_RULES, REACHABILITY
 
     ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
-    findings: list[Finding] = [f for f in (_reachability(source), _reachability(dest)) if f]
-    for rule in rules if rules is not None else ALL_RULES:
+    findings: list[Finding] = []
+    chosen = list(rules) if rules is not None else ALL_RULES
+    if REACHABILITY not in chosen:  # never hidden by a selection: an unreachable host hides everything
+        chosen.insert(0, REACHABILITY)
+    for rule in chosen:
         try:
             for outcome in rule.check(ctx):
                 findings.append(_to_finding(rule, outcome))

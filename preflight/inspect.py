@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 from preflight.access import AccessOptions, HostSpecError, parse_host_spec
-from preflight.gather.pair import destination_names, gather_host, gather_pair, guest_disk_paths
+from preflight.gather.pair import gather_host, gather_pair
+from preflight.gather.plan import destination_names, guest_disk_paths
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
 
@@ -42,18 +43,22 @@ def inspect_pair(
     sudo: bool = False,
     ssh_config: str | None = None,
     timeout: float = 10.0,
+    only: list[str] | None = None,
 ) -> tuple[HostSnapshot, HostSnapshot]:
-    """Both snapshots: saved ones as given, the others gathered (in parallel when both are)."""
+    """Both snapshots: saved ones as given, the others gathered (in parallel when both are).
+
+    ``only``: the probe keys the selected rules need (both hosts gathered fresh); None: every one.
+    """
     if source_snapshot is not None and dest_snapshot is not None:
         return source_snapshot, dest_snapshot
     options = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=ssh_config)
     src_spec, dst_spec = _spec(source, "--source"), _spec(dest, "--dest")
     threading.Thread(target=_prepare_judging, name="warm-up", daemon=True).start()
     if source_snapshot is None and dest_snapshot is None:
-        return gather_pair(src_spec, dst_spec, plan, source_libvirt, dest_libvirt, options)
+        return gather_pair(src_spec, dst_spec, plan, source_libvirt, dest_libvirt, options, only)
     if source_snapshot is None:
         assert dest_snapshot is not None
-        src = gather_host(src_spec, "source", source_libvirt, destination_names(plan, dest_snapshot.libvirt),
+        src = gather_host(src_spec, "source", source_libvirt, destination_names(plan, dest_snapshot),
                           None, options)
         return src, dest_snapshot
     assert source_snapshot is not None

@@ -1,13 +1,18 @@
-"""What a rule module uses: the context it judges and the outcomes it returns.
+"""What a rule module uses: the context it judges, the outcomes it returns, the rule object.
 
-A rule module defines ``ID``, ``NAME``, ``SEVERITY``, ``SEED`` and
-``check(ctx) -> Iterator[Outcome]``; its docstring is its documentation
-(what it checks, why it breaks a migration, how to fix it).
+A rule module defines ``ID``, ``NAME``, ``SEVERITY``, ``SEED``, ``NEEDS`` (the view facts it
+reads, see :mod:`preflight.view.needs`), optionally ``TAGS`` and ``FIX`` (the applicability of
+``preflight fix``'s edit for it), and ``check(ctx) -> Iterator[Outcome]``; its docstring is its
+documentation (what it checks, why it breaks a migration, how to fix it). The registry
+(``rules/__init__.py``) turns each module into a typed :class:`Rule`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
+from types import ModuleType
 from typing import Any
 
 from preflight.known import Known
@@ -62,3 +67,43 @@ def not_seen(host: Scope, what: str, fact: Known[Any], **kw: Any) -> Outcome:
     """UNKNOWN when a fact could not be gathered; SKIP when it cannot exist in this mode."""
     status = Status.SKIP if fact.not_applicable else Status.UNKNOWN
     return Outcome(status, host, f"{what}: {fact.reason}", **kw)
+
+
+class Applicability(Enum):
+    """How far ``preflight fix`` may go for a rule's failures (ruff's fix applicability)."""
+
+    SAFE = "safe"  # the edit cannot change anything but the judged value
+    UNSAFE = "unsafe"  # an edit the operator must review (a limit raised, a name added)
+    DISPLAY_ONLY = "display-only"  # advice only: no edit is written
+
+
+class Rule:
+    """One rule, typed: the registry builds it from the rule module (its constants and docstring)."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.ID: str = module.ID
+        self.NAME: str = module.NAME
+        self.SEVERITY: Severity = module.SEVERITY
+        self.SEED: str | None = getattr(module, "SEED", None)
+        self.NEEDS: tuple[str, ...] = tuple(module.NEEDS)
+        self.TAGS: tuple[str, ...] = tuple(getattr(module, "TAGS", ()))
+        self.FIX: Applicability = getattr(module, "FIXABLE", Applicability.DISPLAY_ONLY)
+        self.__doc__ = module.__doc__
+        self.check: Callable[[Context], Iterator[Outcome]] = module.check
+
+    # ruff-style names
+    @property
+    def id(self) -> str:
+        return self.ID
+
+    @property
+    def slug(self) -> str:
+        return self.NAME
+
+    @property
+    def docs(self) -> str:
+        return (self.__doc__ or "").strip()
+
+    def __repr__(self) -> str:
+        return f"Rule({self.ID} {self.NAME})"

@@ -1,18 +1,23 @@
-"""The rule registry: every rule module, in report order.
+"""The rule registry: every rule module, in report order, as a typed :class:`~preflight.rulekit.Rule`.
 
 Each module holds one rule: ``ID`` (category prefix + number), ``NAME``
 (slug), ``SEVERITY``, ``SEED`` (the seed statement it comes from, or the
-measured fact that goes beyond it) and ``check(ctx)``. Its docstring is the
-documentation ``preflight explain`` prints.
+measured fact that goes beyond it), ``NEEDS`` (the view facts it reads: the
+gather plan of a ``--select``), optionally ``TAGS`` and ``FIXABLE``, and
+``check(ctx)``. Its docstring is the documentation ``preflight explain``
+prints. A new rule is a new module listed here (a test fails for a module
+on disk that is not listed).
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 
-# Report order: names and identity, releases, daemon, guests, storage, limits, sshd.
+from preflight.rulekit import Rule
+
+# Report order: reachability, names and identity, releases, daemon, guests, storage, limits, sshd.
 RULE_MODULES = (
+    "ins001_host_reachable",
     "net001_dest_name_resolves",
     "net002_dest_hostname_not_localhost",
     "net003_distinct_host_uuids",
@@ -40,10 +45,12 @@ RULE_MODULES = (
     "ssh002_per_source_max_startups",
 )
 
-ALL_RULES: list[ModuleType] = [importlib.import_module(f"rules.{name}") for name in RULE_MODULES]
+ALL_RULES: list[Rule] = [Rule(importlib.import_module(f"rules.{name}")) for name in RULE_MODULES]
+# Judged whatever is selected: an unreachable host hides every other fact (the engine adds it).
+REACHABILITY: Rule = ALL_RULES[0]
 
 
-def find_rule(key: str) -> ModuleType | None:
+def find_rule(key: str) -> Rule | None:
     """A rule by id (NET001, case-insensitive) or slug (dest-name-resolves)."""
     for rule in ALL_RULES:
         if key.upper() == rule.ID or key.lower() == rule.NAME:
@@ -51,11 +58,11 @@ def find_rule(key: str) -> ModuleType | None:
     return None
 
 
-def _named(rule: ModuleType, keys: list[str]) -> bool:
+def _named(rule: Rule, keys: list[str]) -> bool:
     return any(rule.ID.startswith(k.upper()) or rule.NAME == k.lower() for k in keys)
 
 
-def select(select: list[str], ignore: list[str] | None = None) -> list[ModuleType]:
+def select(select: list[str], ignore: list[str] | None = None) -> list[Rule]:
     """Rules by id prefix or slug, ruff-style: ``--select NET,SSH001 --ignore LIM003``.
 
     An empty ``select`` means every rule. A key that names no rule is an error, so a typo
@@ -65,6 +72,8 @@ def select(select: list[str], ignore: list[str] | None = None) -> list[ModuleTyp
     ['SSH001', 'SSH002']
     >>> len(select([], ["LIM003"])) == len(ALL_RULES) - 1
     True
+    >>> [r.ID for r in select(["INS001"])]
+    ['INS001']
     """
     ignore = ignore or []
     unknown = [k for k in select + ignore if not any(_named(r, [k]) for r in ALL_RULES)]

@@ -25,6 +25,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "DMN001"
 NAME = "libvirt-daemon-running"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "judged_daemons")  # view facts read (preflight.view.needs)
 SEED = "The destination must run libvirt."
 
 

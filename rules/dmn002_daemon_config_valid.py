@@ -27,16 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.model import probes as P
 from preflight.model.findings import Scope, Severity
-from preflight.parsers.libvirtconf import LibvirtConf
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
-from preflight.view import HostView, JudgedDaemon
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
+from preflight.view import HostView, JudgedDaemon, LibvirtConf
+from preflight.view.daemons import QEMU_CONF
 from rules._daemons import facts, judged, said
 
 ID = "DMN002"
 NAME = "daemon-config-valid"
 SEVERITY = Severity.ERROR
+NEEDS = ("judged_daemons", "qemu_conf", "libvirt_version")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Edit libvirtd.conf's Processing controls, save it and restart the service."
 
 
@@ -102,6 +103,6 @@ def check(ctx: Context) -> Iterator[Outcome]:
                 yield from _limits(host, scope, d)
         qemu = host.qemu_conf
         if not qemu.ok:
-            yield not_seen(scope, P.QEMU_CONF, qemu, subject=P.QEMU_CONF)
-        elif (bad := _syntax(scope, P.QEMU_CONF, qemu.get())) is not None:
+            yield not_seen(scope, QEMU_CONF, qemu, subject=QEMU_CONF)
+        elif (bad := _syntax(scope, QEMU_CONF, qemu.get())) is not None:
             yield bad

@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from rules._daemons import facts, judged, said
 
 ID = "DMN003"
 NAME = "obsolete-daemon-keys"
 SEVERITY = Severity.WARNING
+NEEDS = ("judged_daemons",)  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "max_requests: 'this isn't actually enforced yet, only the per-client limit is used so far'."
 
 OBSOLETE = {"max_requests": "not enforced (the seed says so) and ignored by current libvirt"}

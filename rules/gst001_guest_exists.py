@@ -23,6 +23,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "GST001"
 NAME = "guest-exists"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
 SEED = "GuestName is the name of the guest to migrate; before: `virsh list` on the source shows it."
 
 SRC = Scope.SOURCE

@@ -28,6 +28,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skippe
 ID = "GST002"
 NAME = "guest-running"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
 SEED = "Only a running guest can be migrated with virsh migrate; a stopped one: dumpxml / define / undefine."
 
 SRC = Scope.SOURCE

@@ -24,6 +24,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "GST003"
 NAME = "dest-name-free"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
 SEED = "After: `virsh list` on the destination shows the guest running (beyond the seed: measured conflict)."
 
 DST = Scope.DESTINATION

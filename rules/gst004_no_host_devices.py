@@ -25,6 +25,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "GST004"
 NAME = "no-host-devices"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
 SEED = "Beyond the seed: live migration needs every device emulated."
 
 SRC = Scope.SOURCE

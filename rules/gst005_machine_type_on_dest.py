@@ -29,6 +29,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skippe
 ID = "GST005"
 NAME = "machine-type-on-dest"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
 SEED = "The destination must use the same hypervisor (beyond the seed: machine types it offers)."
 
 DST = Scope.DESTINATION

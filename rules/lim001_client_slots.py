@@ -49,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from preflight.sizing import client_slots_needed, recommended_max_clients, seed_slots_needed
 from preflight.view import HostView, JudgedDaemon
 from rules._daemons import admin, facts, judged, said
@@ -57,6 +57,8 @@ from rules._daemons import admin, facts, judged, said
 ID = "LIM001"
 NAME = "client-slots"
 SEVERITY = Severity.ERROR
+NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Each migration uses one max_clients slot on both sides; default max_clients 20 allows 10 migrations."
 
 

@@ -28,13 +28,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from preflight.sizing import recommended_max_clients
 from rules._daemons import admin, facts, judged, said
 
 ID = "LIM002"
 NAME = "source-workers"
 SEVERITY = Severity.WARNING
+NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "max_workers: one worker on the source during perform; max_clients and max_workers should be equal."
 
 SRC = Scope.SOURCE

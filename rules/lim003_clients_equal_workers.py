@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
 from rules._daemons import facts, judged, said
 
 ID = "LIM003"
 NAME = "clients-equal-workers"
 SEVERITY = Severity.INFO
+NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "It is recommended to set max_clients and max_workers to the same number."
 
 

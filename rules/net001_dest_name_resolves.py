@@ -45,40 +45,17 @@ from typing import Any
 
 from preflight.known import Known
 from preflight.model.findings import Scope, Severity, Status
-from preflight.model.probes import ETC_HOSTS
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
-from rules._names import is_ip, is_loopback, migration_host_setting
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
+from preflight.view.names import ETC_HOSTS, is_ip, is_loopback, migration_host_setting, migration_names
 
 ID = "NET001"
 NAME = "dest-name-resolves"
 SEVERITY = Severity.ERROR
+NEEDS = ("migration_names", "addresses", "getent", "hosts_file")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "The source's /etc/hosts must hold an entry for the destination (IP address and host name)."
 
 SRC = Scope.SOURCE
-
-
-def _names(ctx: Context) -> list[tuple[str, str]]:
-    """(name, why it matters) pairs to resolve on the source, without duplicates."""
-    out: list[tuple[str, str]] = []
-    host = ctx.plan.dest_host
-    if host:
-        out.append((host, "host of DESTURI"))
-    if ctx.plan.migrate_host:
-        out.append((ctx.plan.migrate_host, "host of --migrateuri"))
-    elif not (ctx.plan.p2p and ctx.plan.tunnelled):
-        # Tunnelled migration carries the data over the libvirt connection.
-        setting = migration_host_setting(ctx)
-        if setting:
-            out.append((setting[0], f"migration_host in {setting[1]}:{setting[2]} on the destination"))
-        elif ctx.dest.hostname.ok:
-            out.append((ctx.dest.hostname.get(), "the destination's hostname, used in the migration URI"))
-    seen: set[str] = set()
-    unique = []
-    for name, why in out:
-        if name.lower() not in seen:
-            seen.add(name.lower())
-            unique.append((name, why))
-    return unique
 
 
 def _fix(ctx: Context, name: str) -> str:
@@ -142,12 +119,12 @@ def _from_hosts_file(ctx: Context, name: str, why: str, resolver: Known[list[str
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    names = _names(ctx)
+    names = migration_names(ctx.plan, ctx.dest)
     if not names:
         yield not_seen(SRC, "destination hostname", ctx.dest.hostname)
         return
     if not ctx.plan.migrate_host and not (ctx.plan.p2p and ctx.plan.tunnelled) and \
-            not migration_host_setting(ctx) and not ctx.dest.hostname.ok:
+            not migration_host_setting(ctx.dest) and not ctx.dest.hostname.ok:
         yield not_seen(SRC, "the destination's own hostname (used in the migration URI)", ctx.dest.hostname)
     hosts = ctx.source.hosts_file
     for name, why in names:

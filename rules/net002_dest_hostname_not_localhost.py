@@ -23,11 +23,12 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from rules._names import migration_host_setting
+from preflight.view.names import migration_host_setting
 
 ID = "NET002"
 NAME = "dest-hostname-not-localhost"
 SEVERITY = Severity.ERROR
+NEEDS = ("migration_names",)  # view facts read (preflight.view.needs)
 SEED = "DestinationURL names the destination, e.g. qemu+ssh://host2.example.com/system (an FQDN)."
 
 DST = Scope.DESTINATION
@@ -37,7 +38,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
     if ctx.plan.migrate_host:
         yield skipped(DST, f"--migrateuri gives {ctx.plan.migrate_host}; the hostname is not used")
         return
-    setting = migration_host_setting(ctx)
+    setting = migration_host_setting(ctx.dest)
     if setting:
         yield skipped(DST, f"migration_host = {setting[0]} is set", file=setting[1], line=setting[2])
         return

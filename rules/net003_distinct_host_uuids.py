@@ -28,6 +28,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "NET003"
 NAME = "distinct-host-uuids"
 SEVERITY = Severity.ERROR
+NEEDS = ("host_uuid",)  # view facts read (preflight.view.needs)
 SEED = "Migration moves a guest to another host (measured: libvirt compares host UUIDs only)."
 
 

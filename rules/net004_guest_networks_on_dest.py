@@ -28,6 +28,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "NET004"
 NAME = "guest-networks-on-dest"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "netdevs")  # view facts read (preflight.view.needs)
 SEED = "The destination must be able to run the guest as defined (beyond the seed: measured failure)."
 
 DST = Scope.DESTINATION

@@ -26,23 +26,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.known import Known
-from preflight.model import probes as P
 from preflight.model.findings import Scope, Severity
-from preflight.parsers.iptables import parse_iptables_save, tcp_verdict
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.view.firewall import firewalld_state, iptables_filter, migration_port, native_nft_input, tcp_from
 
 ID = "NET005"
 NAME = "migration-ports-open"
 SEVERITY = Severity.ERROR
+NEEDS = ("firewall", "addresses")  # view facts read (preflight.view.needs)
 SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the seed: the data port range)."
 
 DST = Scope.DESTINATION
-
-
-def _first_port(ctx: Context) -> int:
-    conf = ctx.dest.qemu_conf
-    entry = conf.get().get("migration_port_min") if conf.ok else None
-    return entry.value if entry is not None and isinstance(entry.value, int) else 49152
 
 
 def _unsure(what: str, reason: str, port: int) -> Outcome:
@@ -55,16 +49,15 @@ def check(ctx: Context) -> Iterator[Outcome]:
     if ctx.plan.p2p and ctx.plan.tunnelled:
         yield skipped(DST, "--p2p --tunnelled carries the data over the libvirt connection")
         return
-    port = _first_port(ctx)
-    firewalld = ctx.dest.text(P.FIREWALLD).map(lambda t: (t.split() or [""])[0])  # "state<TAB>how"
+    port = migration_port(ctx.dest)
+    firewalld = firewalld_state(ctx.dest)
     if firewalld.value in ("running", "socket"):
         yield _unsure(f"firewall for TCP {port}", "firewalld is active (its zones decide)", port)
         return
-    nft = ctx.dest.text(P.NFT)
-    if nft.ok and "hook input" in nft.get() and "table ip filter" not in nft.get():
+    if native_nft_input(ctx.dest):
         yield _unsure(f"firewall for TCP {port}", "native nftables input rules", port)
         return
-    saved = ctx.dest.text(P.IPTABLES)
+    saved = iptables_filter(ctx.dest)
     if not saved.ok:
         if saved.not_applicable:
             yield not_seen(DST, f"firewall for TCP {port}", saved)
@@ -72,7 +65,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
             yield _unsure(f"firewall for TCP {port}", saved.reason, port)
         return
     src_addrs = ctx.source.addresses.value or []
-    verdict = tcp_verdict(parse_iptables_save(saved.get()), port, src_addrs)
+    verdict = tcp_from(saved.get(), port, src_addrs)
     fix = (f"On the destination, accept TCP {port}-{port + 63} from the source before that rule (e.g. "
            f"iptables -I INPUT -p tcp --dport {port}:{port + 63} -j ACCEPT, or firewall-cmd --permanent "
            f"--add-port={port}-{port + 63}/tcp), or migrate with --p2p --tunnelled")

@@ -26,17 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.defaults import SSHD_MAX_STARTUPS_DEFAULT
-from preflight.model import probes as P
 from preflight.model.findings import Scope, Severity
-from preflight.parsers.sshd import parse_max_startups
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
 from preflight.sizing import format_max_startups, recommended_max_startups_start
-from rules._sshd import sshd_value
+from preflight.view.sshd import dropped_at_kex, max_startups, sshd_value
 
 ID = "SSH001"
 NAME = "sshd-max-startups"
 SEVERITY = Severity.ERROR
+NEEDS = ("sshd_value", "ssh_dropped")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "sshd allows 10 pre-authenticated sessions by default (MaxStartups); raise it with care."
 
 DST = Scope.DESTINATION
@@ -52,13 +51,13 @@ def check(ctx: Context) -> Iterator[Outcome]:
         yield not_seen(DST, "sshd MaxStartups", fact)
         return
     v = fact.get()
-    start, rate, full = parse_max_startups(v.value) if v.value else SSHD_MAX_STARTUPS_DEFAULT
+    start, rate, full = max_startups(v)
     shown = f"MaxStartups {start}:{rate}:{full} ({v.where()})"
     where = {"file": v.file or "/etc/ssh/sshd_config", "line": v.line}
     ev = {"start": start, "rate": rate, "full": full, "origin": v.origin, "concurrent": n}
-    dropped = ctx.dest.text(P.SSH_DROPPED)
+    dropped = dropped_at_kex(ctx.dest)
     if dropped.ok:
-        ev["inspection_connections_dropped"] = int(dropped.get())
+        ev["inspection_connections_dropped"] = dropped.get()
     if start < n:
         new = recommended_max_startups_start(n)
         value = format_max_startups(new, rate, max(full, new))

@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
-from preflight.parsers.sshd import has_per_source_max_startups
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from rules._sshd import sshd_value
+from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
+from preflight.view.sshd import knows_per_source, sshd_value
 
 ID = "SSH002"
 NAME = "sshd-per-source-max-startups"
 SEVERITY = Severity.ERROR
+NEEDS = ("sshd_value", "sshd_version")  # view facts read (preflight.view.needs)
+FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Too many unauthenticated ssh sessions drop migration connections (all from one source here)."
 
 DST = Scope.DESTINATION
@@ -37,7 +38,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
         yield skipped(DST, f"transport {ctx.plan.dest_transport!r} does not use ssh")
         return
     version = ctx.dest.sshd_version
-    if version.ok and not has_per_source_max_startups(version.get()):
+    if version.ok and not knows_per_source(version.get()):
         yield skipped(DST, f"OpenSSH {version.get()} has no PerSourceMaxStartups")
         return
     fact = sshd_value(ctx.dest, "PerSourceMaxStartups")

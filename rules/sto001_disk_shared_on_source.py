@@ -22,15 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.defaults import is_shared_fstype
 from preflight.model.findings import Scope, Severity
-from preflight.parsers.commands import mount_for
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.view.storage import filesystem_of, shared
 from rules._disks import label, planned_disks
 
 ID = "STO001"
 NAME = "disk-shared-on-source"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "mounts", "path_stat")  # view facts read (preflight.view.needs)
 SEED = "The example assumes shared storage fully configured and all migration requirements met."
 
 SRC = Scope.SOURCE
@@ -57,16 +57,12 @@ def check(ctx: Context) -> Iterator[Outcome]:
             yield not_seen(SRC, f"{what}: storage pool volume", ctx.source.mounts.map(
                 lambda _: None, "pool volumes are not resolved to paths"), subject=what)
             continue
-        stat = ctx.source.path_stat(disk.source or "")
-        mounts = ctx.source.mounts
-        if not stat.ok or not mounts.ok:
-            yield not_seen(SRC, f"{what}: filesystem", stat if not stat.ok else mounts, subject=what)
+        fs = filesystem_of(ctx.source, disk.source or "")
+        if not fs.ok:
+            yield not_seen(SRC, f"{what}: filesystem", fs, subject=what)
             continue
-        mount = mount_for(stat.get().realpath, mounts.get())
-        if mount is None:
-            yield not_seen(SRC, f"{what}: filesystem", mounts.map(lambda _: None, "no mount holds it"),
-                           subject=what)
-        elif is_shared_fstype(mount.fstype):
+        mount = fs.get()
+        if shared(mount):
             yield passed(SRC, f"{what} is on {mount.fstype} at {mount.mount_point}", subject=what,
                          evidence={"fstype": mount.fstype, "mount": mount.mount_point})
         else:

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.defaults import is_shared_fstype
-from preflight.known import Known
 from preflight.model.findings import Scope, Severity
-from preflight.parsers.commands import mount_for
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.view.storage import filesystem_of, shared
 from rules._disks import label, planned_disks
 
 ID = "STO002"
 NAME = "disk-shared-on-dest"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "mounts", "path_stat")  # view facts read (preflight.view.needs)
 SEED = "The example assumes shared storage fully configured (the same storage on both hosts)."
 
 DST = Scope.DESTINATION
@@ -50,14 +49,12 @@ def check(ctx: Context) -> Iterator[Outcome]:
         if ctx.dest.path_missing(path):
             yield failed(DST, f"{what}: {path} does not exist on the destination", FIX, subject=what)
             continue
-        stat, mounts = ctx.dest.path_stat(path), ctx.dest.mounts
-        if not stat.ok or not mounts.ok:
-            yield not_seen(DST, f"{what} on the destination", stat if not stat.ok else mounts, subject=what)
+        fs = filesystem_of(ctx.dest, path)
+        if not fs.ok:
+            yield not_seen(DST, f"{what} on the destination", fs, subject=what)
             continue
-        mount = mount_for(stat.get().realpath, mounts.get())
-        if mount is None:
-            yield not_seen(DST, f"{what} on the destination", Known(None, "no mount holds it"), subject=what)
-        elif is_shared_fstype(mount.fstype):
+        mount = fs.get()
+        if shared(mount):
             yield passed(DST, f"{what} exists on {mount.fstype} at {mount.mount_point}", subject=what)
         else:
             yield failed(DST, f"{what} exists on the destination but on {mount.fstype} at {mount.mount_point}, "

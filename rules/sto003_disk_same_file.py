@@ -27,6 +27,7 @@ from rules._disks import label, planned_disks
 ID = "STO003"
 NAME = "disk-same-file"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "path_stat")  # view facts read (preflight.view.needs)
 SEED = "Shared storage: both hosts use the same disk (beyond the seed: --unsafe measured to corrupt)."
 
 PAIR = Scope.PAIR

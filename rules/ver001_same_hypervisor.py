@@ -21,6 +21,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "VER001"
 NAME = "same-hypervisor"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
 SEED = "The destination must use the same hypervisor and run libvirt."
 
 

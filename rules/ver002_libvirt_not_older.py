@@ -24,6 +24,7 @@ from rules._versions import not_older
 ID = "VER002"
 NAME = "libvirt-not-older"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "libvirt_version")  # view facts read (preflight.view.needs)
 SEED = "The destination must run the same version of RHEL and libvirt."
 
 

@@ -24,6 +24,7 @@ from rules._versions import not_older
 ID = "VER003"
 NAME = "qemu-not-older"
 SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "qemu_version")  # view facts read (preflight.view.needs)
 SEED = "The destination must use the same hypervisor (version)."
 
 

@@ -19,16 +19,14 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Sequence
 
-from preflight.access import cleanup
+from preflight.access import cleanup, kexdrop
 from preflight.access.base import AccessOptions, CommandResult, HostAccess, HostUnreachable, decode, sh_command
 from preflight.access.run import run_argv
 from preflight.access.spec import HostSpec
 
 SSH_FAILED_RC = 255  # ssh's own failure; the gather script itself always exits 0
-MAX_ATTEMPTS = 3  # connection attempts when sshd drops us at kex (MaxStartups)
 EXIT_TIMEOUT = 5.0  # bound of `ssh -O exit` (a local socket round trip)
 HOST_KEY_CHECKING = ("yes", "accept-new", "no")  # the only values that reach ssh's -o
 
@@ -140,16 +138,16 @@ class SshAccess(HostAccess):
         if self.master_alive():
             return
         log = os.path.join(self._dir, "master.log")
-        for attempt in range(MAX_ATTEMPTS):
-            rc, stderr = self._start_master(log)
-            if rc == 0 and self.master_alive():
-                break
-            # sshd's MaxStartups drops connections at random while others are unauthenticated
-            # (ours race libvirt's own ssh): that is load, not unreachability, so try again.
-            if "kex_exchange_identification" not in stderr or attempt == MAX_ATTEMPTS - 1:
-                raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"))
+        def up(result: tuple[int, str]) -> bool:
+            return result[0] == 0 and self.master_alive()
+
+        def count_drop() -> None:
             self.dropped_by_max_startups += 1
-            time.sleep(0.2 * (attempt + 1))
+
+        rc, stderr = kexdrop.retry(lambda: self._start_master(log),
+                                   lambda r: not up(r) and kexdrop.dropped(r[1]), count_drop)
+        if not up((rc, stderr)):
+            raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"))
         self.connections_opened += 1
 
     def _start_master(self, log: str) -> tuple[int, str]:

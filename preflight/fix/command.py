@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TextIO
 
 from preflight.engine import ExitCode, Report
@@ -33,6 +32,7 @@ from preflight.fix.model import FileChange, FixPlan
 from preflight.fix.planner import plan_fixes, predict
 from preflight.fix.validate import sshd_validator_note, validate
 from preflight.fsutil import UnsafePath
+from preflight.rulekit import Rule
 from preflight.textsafe import escape_control, escape_deep
 
 ROLES = ("source", "destination")
@@ -63,7 +63,7 @@ class FixOptions:
     policy: str | None = None
     backup_dir: str | None = None
     dest_address: str | None = None
-    rules: list[ModuleType] | None = None  # the rules judged before and after (None: all)
+    rules: list[Rule] | None = None  # the rules judged before and after (None: all)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from preflight.model.findings import ParseError, Scope
 from preflight.parsers.augeas_util import augeas_text, edit_text, parse_text
 from preflight.parsers.hosts import LENS, HostsFile, parse_hosts
 from preflight.rulekit import Context
-from rules._names import is_ip
+from preflight.view.names import is_ip
 
 RULES = ("NET001",)
 SRC = Scope.SOURCE

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from types import ModuleType
 
 from preflight.engine import Report, evaluate
 from preflight.fix import hosts, libvirt, sshd
@@ -13,7 +12,7 @@ from preflight.fix.model import FixPlan, NotFixed
 from preflight.model import probes as P
 from preflight.model.facts import Availability, HostSnapshot, Probe
 from preflight.model.findings import Status
-from preflight.rulekit import Context
+from preflight.rulekit import Context, Rule
 from preflight.view import HostView
 
 FIXERS = (libvirt.fix, sshd.fix, hosts.fix)
@@ -32,7 +31,7 @@ def plan_fixes(report: Report, policy: str | None = None, dest_address: str | No
     return out
 
 
-def predict(report: Report, plan: FixPlan, rules: Iterable[ModuleType] | None = None) -> Report:
+def predict(report: Report, plan: FixPlan, rules: Iterable[Rule] | None = None) -> Report:
     """The check (the same ``rules``) re-run on the facts with the fixed files (live values they replace
     are dropped)."""
     snaps = {role: patched(report.snapshots[role], plan, role) for role in ("source", "destination")}

@@ -18,7 +18,6 @@ from typing import Callable
 
 import augeas
 
-from preflight.defaults import SSHD_MAX_STARTUPS_DEFAULT
 from preflight.fix.context import CIS, FixContext
 from preflight.fix.model import FileChange, FixPlan, NotFixed
 from preflight.fix.templates import render
@@ -27,7 +26,7 @@ from preflight.fix.tree import node_at_line, quoted
 from preflight.model import probes as P
 from preflight.model.findings import Finding, ParseError, Scope
 from preflight.parsers.augeas_util import augeas_text, edit_text
-from preflight.parsers.sshd import FIRST, LENS, SshdConfig, include_targets, parse_max_startups, parse_sshd, precedence
+from preflight.parsers.sshd import FIRST, LENS, SshdConfig, include_targets, parse_sshd, precedence
 from preflight.sizing import (
     CIS_MAX_STARTUPS,
     MAX_STARTUPS_CAP,
@@ -37,7 +36,7 @@ from preflight.sizing import (
     recommended_max_startups_start,
 )
 from preflight.view import HostView
-from rules._sshd import sshd_value
+from preflight.view.sshd import max_startups, sshd_value
 
 RULES = ("SSH001", "SSH002")
 DROPIN_NAME = "preflight-migration.conf"
@@ -95,7 +94,7 @@ def _max_startups(fc: FixContext, host: HostView, finding: Finding, out: FixPlan
         out.not_fixed.append(NotFixed(finding, f"MaxStartups: {fact.reason}"))
         return None
     v = fact.get()
-    start, rate, full = parse_max_startups(v.value) if v.value else SSHD_MAX_STARTUPS_DEFAULT
+    start, rate, full = max_startups(v)
     n = fc.ctx.plan.n_concurrent
     cap, capped_by = MAX_STARTUPS_CAP, "the project's cap: a high start defeats sshd's DoS protection"
     if fc.policy == CIS:

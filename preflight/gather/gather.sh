@@ -3,6 +3,8 @@
 # ARG: t:SECONDS (per-command timeout)  c:BYTES (largest file read, digits only)
 #      x:names-only (a follow-up run: only the n: lookups)  f:FILE (a file probe)  n:NAME (getent ahosts NAME)
 #      p:PATH (stat + sha256 of a guest disk path)
+#      s:SECTION (run only the named sections; none given: all). Sections and their probe keys are
+#      declared in preflight/model/probes.py SPECS (tests/gather/test_probe_table.py checks both agree).
 # Output: framed sections, parsed by preflight/gather/frames.py. Every marker is
 #   "\n--TOKEN <tag>\n" with a random TOKEN, so no file content can forge one:
 #   K key | H how | O stdout | E rc status (+ stderr) | Z end of section; DONE at the very end.
@@ -422,9 +424,11 @@ path_section() {
 
 # --- main: the order of sections is the order of the catalogue ---
 ONLY_NAMES=
+SECTIONS=
 for a in "$@"; do
     case $a in
     t:*) TMO_S=${a#t:} ;;
+    s:*) SECTIONS="$SECTIONS ${a#s:} " ;;
     c:*[!0-9]* | c:) ;;  # digits only: the value goes into $((...))
     c:*) MAXB=${a#c:} ;;
     x:names-only) ONLY_NAMES=1 ;;
@@ -433,6 +437,10 @@ done
 # Independent groups run at once, each into its own file with its own ERR/OUT; the files are then
 # printed in catalogue order. Slow commands (sshd -T, package queries, virt-admin, resolver, disk
 # reads) overlap instead of adding up.
+want() {  # want SECTION: selected by an s: argument, or no s: argument at all
+    case $SECTIONS in "" | *" $1 "*) return 0 ;; esac
+    return 1
+}
 job() {  # job N FUNCTION [ARG...]
     n=$1
     shift
@@ -442,12 +450,16 @@ files_job() {
     for a in "$@"; do
         case $a in f:*) file_section "${a#f:}" ;; esac
     done
-    sshd_files
-    hostname_sections
-    begin cmd:mountinfo "cat /proc/self/mountinfo"
-    if cat /proc/self/mountinfo 2>"$ERR"; then end 0 ok; else end "$?" error; fi
-    begin cmd:netdevs "ls /sys/class/net"
-    if ls /sys/class/net 2>"$ERR"; then end 0 ok; else end "$?" error; fi
+    if want sshd-files; then sshd_files; fi
+    if want hostname; then hostname_sections; fi
+    if want mountinfo; then
+        begin cmd:mountinfo "cat /proc/self/mountinfo"
+        if cat /proc/self/mountinfo 2>"$ERR"; then end 0 ok; else end "$?" error; fi
+    fi
+    if want netdevs; then
+        begin cmd:netdevs "ls /sys/class/net"
+        if ls /sys/class/net 2>"$ERR"; then end 0 ok; else end "$?" error; fi
+    fi
 }
 firewall_job() {
     cmd_section cmd:iptables-save "iptables-save -t filter" iptables-save -t filter
@@ -472,11 +484,11 @@ paths_job() {
 }
 if [ -z "$ONLY_NAMES" ]; then
     job 1 files_job "$@"
-    job 2 sshd_sections
-    job 3 packages_section
-    job 4 daemons_job
+    if want sshd; then job 2 sshd_sections; fi
+    if want packages; then job 3 packages_section; fi
+    if want daemons; then job 4 daemons_job; fi
     job 6 paths_job "$@"
-    job 7 firewall_job
+    if want firewall; then job 7 firewall_job; fi
 fi
 job 5 names_job "$@"
 wait

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import libvirt
 
+from preflight.access import kexdrop
 from preflight.model.facts import Availability, DiskFact, GuestFact, InterfaceFact, LibvirtFacts
+from preflight.versions import from_libvirt_int
 
 T = TypeVar("T")
 
@@ -37,15 +38,6 @@ def _quiet(_ctx: object, _err: object) -> None:
 
 def silence_libvirt_errors() -> None:
     libvirt.registerErrorHandler(_quiet, None)
-
-
-def version_string(packed: int) -> str:
-    """libvirt packs versions as major * 1,000,000 + minor * 1,000 + micro.
-
-    >>> version_string(7002000)
-    '7.2.0'
-    """
-    return f"{packed // 1_000_000}.{packed // 1_000 % 1_000}.{packed % 1_000}"
 
 
 def _message(exc: BaseException) -> str:
@@ -179,9 +171,9 @@ def _collect(uri: str) -> LibvirtFacts:
         facts = LibvirtFacts(uri=uri, status=Availability.OK, errors=errors)
         facts.hypervisor_type = _try(errors, "hypervisor_type", conn.getType)
         hv = _try(errors, "hypervisor_version", conn.getVersion)
-        facts.hypervisor_version = version_string(hv) if hv is not None else None
+        facts.hypervisor_version = from_libvirt_int(hv) if hv is not None else None
         lib = _try(errors, "lib_version", conn.getLibVersion)
-        facts.lib_version = version_string(lib) if lib is not None else None
+        facts.lib_version = from_libvirt_int(lib) if lib is not None else None
         facts.hostname = _try(errors, "hostname", conn.getHostname)
         caps = _try(errors, "host_uuid", conn.getCapabilities)
         if caps:
@@ -207,16 +199,14 @@ def gather_libvirt(uri: str, timeout: float = 30.0) -> LibvirtFacts:
     answer: queue.Queue[LibvirtFacts] = queue.Queue()
 
     def work() -> None:
-        for attempt in range(3):
+        def attempt() -> LibvirtFacts:
             try:
-                facts = _collect(uri)
+                return _collect(uri)
             except Exception as exc:  # never let a libvirt surprise kill the gather
-                facts = LibvirtFacts(uri=uri, status=Availability.ERROR, error=_message(exc))
-            # sshd's MaxStartups dropped libvirt's ssh at kex: load, not a verdict; try again
-            if "kex_exchange_identification" not in (facts.error or ""):
-                break
-            time.sleep(0.2 * (attempt + 1))
-        answer.put(facts)
+                return LibvirtFacts(uri=uri, status=Availability.ERROR, error=_message(exc))
+
+        # sshd's MaxStartups dropped libvirt's ssh at kex: load, not a verdict; try again
+        answer.put(kexdrop.retry(attempt, lambda facts: kexdrop.dropped(facts.error)))
 
     threading.Thread(target=work, name=f"libvirt {uri}", daemon=True).start()
     try:

@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, SshAccess, open_access
 from preflight.gather.image import gather_image
 from preflight.gather.libvirt_facts import gather_libvirt
+from preflight.gather.plan import destination_names, guest_disk_paths, wants_names, wants_paths
 from preflight.gather.script import expected_keys, run_gather
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
 from preflight.model.plan import MigrationPlan
-from preflight.parsers.libvirtconf import parse_libvirt_conf
 from preflight.uri import libvirt_uri
 
 IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvirt test:///abs/path.xml"
@@ -48,45 +48,13 @@ def _verify(options: AccessOptions | None) -> bool:
     return (options or AccessOptions()).strict_host_key_checking == "yes"
 
 
-def guest_disk_paths(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[str]:
-    """Local paths of the planned guests' disks (network disks have none)."""
-    if facts is None or not facts.ok:
-        return []
-    guests = [g for g in facts.guests if g.state == "running"] if plan.all_running else []
-    guests += [g for g in (facts.guest(n) for n in plan.guests) if g is not None]
-    paths = [d.source for g in guests for d in g.disks if d.type in ("file", "block", "dir") and d.source]
-    return list(dict.fromkeys(paths))
-
-
-def destination_names(plan: MigrationPlan, dest_libvirt: LibvirtFacts | None) -> list[str]:
-    # the test driver answers with this machine's hostname, not the modelled host's
-    modelled = dest_libvirt is not None and dest_libvirt.uri.startswith("test:")
-    hostname = dest_libvirt.hostname if dest_libvirt and not modelled else None
-    names = [plan.dest_host, hostname, plan.migrate_host]
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def _learned_names(dest: HostSnapshot) -> list[str]:
-    """Destination names only its own answers reveal (see module doc, phase 3)."""
-    names: list[str] = []
-    conf = dest.probe(pk.file_key(pk.QEMU_CONF))
-    if conf.ok and conf.text:
-        entry = parse_libvirt_conf(conf.text, pk.QEMU_CONF).get("migration_host")
-        if entry is not None and isinstance(entry.value, str) and entry.value:
-            names.append(entry.value)
-    if not (dest.libvirt and dest.libvirt.hostname):
-        for key in (pk.HOSTNAME, pk.HOSTNAME_F):
-            probe = dest.probe(key)
-            if probe.ok and probe.text and probe.text.strip():
-                names.append(probe.text.strip())
-    return names
-
-
 class _Host:
     """One host during a gather: its spec, access, snapshot and timing."""
 
-    def __init__(self, spec: HostSpec, role: str, libvirt_uri: str | None, options: AccessOptions) -> None:
+    def __init__(self, spec: HostSpec, role: str, libvirt_uri: str | None, options: AccessOptions,
+                 only: list[str] | None = None) -> None:
         self.spec = spec
+        self.only = only  # the probe keys the selected rules need (None: every one)
         self.options = options
         self.default_uri = libvirt_uri is None
         self.libvirt_uri = libvirt_uri if libvirt_uri is not None else default_libvirt_uri(spec, options)
@@ -158,6 +126,7 @@ class _Host:
                 command_timeout=self.options.timeout,
                 total_timeout=self.options.timeout * 6 + 10,
                 names_only=names_only,
+                only=self.only,
             )
         except HostUnreachable as exc:
             self.unreachable(exc.reason)
@@ -167,7 +136,7 @@ class _Host:
 
     def _fill_unreachable(self, names: list[str], paths: list[str], names_only: bool) -> None:
         why = f"host unreachable: {self.snap.unreachable_reason}"
-        for key in expected_keys(names, paths, names_only):
+        for key in expected_keys(names, paths, names_only, self.only):
             self.snap.probes.setdefault(key, Probe(key, key, Availability.ERROR, error=why))
 
     def finish(self) -> HostSnapshot:
@@ -195,11 +164,16 @@ def gather_pair(
     source_libvirt: str | None = None,
     dest_libvirt: str | None = None,
     options: AccessOptions | None = None,
+    only: list[str] | None = None,
 ) -> tuple[HostSnapshot, HostSnapshot]:
-    """Snapshots of the source and the destination for ``plan``; never raises for an unreachable host."""
+    """Snapshots of the source and the destination for ``plan``; never raises for an unreachable host.
+
+    ``only``: the probe keys the selected rules need (preflight.gather.plan.probes_for); None: all.
+    """
     options = options or AccessOptions()
-    src = _Host(source, "source", source_libvirt, options)
-    dst = _Host(dest, "destination", dest_libvirt, options)
+    src = _Host(source, "source", source_libvirt, options, only)
+    dst = _Host(dest, "destination", dest_libvirt, options, only)
+    names_wanted, paths_wanted = wants_names(only), wants_paths(only)
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="gather") as pool:
         try:
             src_up, dst_up = pool.submit(src.connect), pool.submit(dst.connect)
@@ -211,21 +185,21 @@ def gather_pair(
             # Each host's script starts as soon as what it needs is there (the guests' disk paths
             # from the source's libvirt, its own connection), not when the slowest step of phase 1
             # (usually the destination's qemu+ssh libvirt open) ends.
-            asked = destination_names(plan, None)  # known from the plan alone
+            asked = destination_names(plan, None) if names_wanted else []  # known from the plan alone
 
             def source_script() -> None:
                 src_lv.result(), src_up.result()
-                src.gather(asked, guest_disk_paths(src.snap.libvirt, plan))
+                src.gather(asked, guest_disk_paths(src.snap.libvirt, plan) if paths_wanted else [])
 
             def dest_script() -> None:
                 src_lv.result(), dst_up.result()
-                dst.gather((), guest_disk_paths(src.snap.libvirt, plan))
+                dst.gather((), guest_disk_paths(src.snap.libvirt, plan) if paths_wanted else [])
 
             def libvirt_names() -> list[str]:
                 # the name libvirt on the destination will put in the migration URI: resolve it on
                 # the source while the destination's script still runs
                 src_up.result(), dst_lv.result()
-                late = [n for n in destination_names(plan, dst.snap.libvirt) if n not in asked]
+                late = destination_names(plan, dst.snap, asked) if names_wanted else []
                 if late:
                     src.gather(late, (), names_only=True)
                 return late
@@ -236,9 +210,9 @@ def gather_pair(
                 fut.result()
             # Names only the destination's files reveal (qemu.conf migration_host; its hostname when
             # libvirt could not say): rare, one more names-only run.
-            learned = [n for n in _learned_names(dst.snap) if n not in asked + late]
+            learned = destination_names(plan, dst.snap, asked + late) if names_wanted else []
             if learned:
-                src.gather(list(dict.fromkeys(learned)), (), names_only=True)
+                src.gather(learned, (), names_only=True)
         finally:
             src_snap, dst_snap = src.finish(), dst.finish()
     return src_snap, dst_snap

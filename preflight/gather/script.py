@@ -13,22 +13,9 @@ from preflight.gather.frames import parse_frames
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, Probe
 
-# Keys every run must produce; per-daemon virt-admin keys appear only for running daemons.
-FIXED_COMMAND_KEYS = (
-    pk.SSHD_FILES,
-    pk.HOSTNAME,
-    pk.HOSTNAME_F,
-    pk.ADDRESSES,
-    pk.SSHD_T,
-    pk.SSHD_VERSION,
-    pk.PACKAGES,
-    pk.DAEMONS,
-    pk.MOUNTINFO,
-    pk.NETDEVS,
-    pk.IPTABLES,
-    pk.NFT,
-    pk.FIREWALLD,
-)
+# Keys every run must produce (from the declared probes); per-daemon virt-admin keys appear only
+# for running daemons.
+FIXED_COMMAND_KEYS = pk.COMMAND_KEYS
 
 
 def gather_script() -> str:
@@ -36,19 +23,34 @@ def gather_script() -> str:
 
 
 def gather_args(
-    token: str, command_timeout: float, names: Iterable[str], paths: Iterable[str], names_only: bool = False
+    token: str, command_timeout: float, names: Iterable[str], paths: Iterable[str], names_only: bool = False,
+    only: Iterable[str] | None = None,
 ) -> list[str]:
-    """The script's arguments; each becomes one quoted shell word, so any byte in a name is data."""
+    """The script's arguments; each becomes one quoted shell word, so any byte in a name is data.
+
+    ``only``: the probe keys the selected rules need (None: every one); the script then runs
+    only their sections (``s:`` words) and reads only those files.
+    """
     seconds = round(command_timeout) if math.isfinite(command_timeout) else 10  # inf/nan: the default
     args = [token, f"t:{max(1, seconds)}", f"c:{MAX_FILE_BYTES}"]
-    args += ["x:names-only"] if names_only else [f"f:{p}" for p in pk.FILES]
+    wanted = None if only is None else set(only)
+    if names_only:
+        args += ["x:names-only"]
+    else:
+        args += [f"f:{p}" for p in pk.FILES if wanted is None or pk.file_key(p) in wanted]
+        if wanted is not None:
+            # "files" is carried by the f: words; an empty selection still names one section
+            args += [f"s:{s}" for s in pk.SECTIONS if s != "files" and s in pk.sections_of(wanted)] or ["s:none"]
     args += [f"n:{n}" for n in names]
     args += [f"p:{p}" for p in paths]
     return args
 
 
-def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool = False) -> list[str]:
-    keys = [] if names_only else [pk.file_key(p) for p in pk.FILES] + list(FIXED_COMMAND_KEYS)
+def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool = False,
+                  only: Iterable[str] | None = None) -> list[str]:
+    wanted = None if only is None else set(only)
+    keys = [] if names_only else [k for k in pk.SCRIPT_KEYS if wanted is None or k in wanted or
+                                  pk.sections_of([k]) & pk.sections_of(wanted) - {"files"}]
     keys += [pk.getent_key(n) for n in names] + [pk.path_key(p) for p in paths]
     return keys
 
@@ -60,6 +62,7 @@ def run_gather(
     command_timeout: float = 10.0,
     total_timeout: float = 60.0,
     names_only: bool = False,
+    only: Iterable[str] | None = None,
 ) -> dict[str, Probe]:
     """One script run: every catalogue key, each OK or saying why not. Raises HostUnreachable.
 
@@ -67,13 +70,14 @@ def run_gather(
     """
     names, paths = list(dict.fromkeys(names)), list(dict.fromkeys(paths))
     token = secrets.token_hex(16)
-    args = gather_args(token, command_timeout, names, paths, names_only)
+    only = None if only is None else list(only)
+    args = gather_args(token, command_timeout, names, paths, names_only, only)
     result = access.run_script(gather_script(), total_timeout, args)
     found, done = parse_frames(result.stdout, token)
     if not done:
         last = [ln for ln in result.stderr.splitlines() if ln.strip()]
         why = last[-1].strip() if last else f"gather script exited {result.rc} before the end"
-        for key in expected_keys(names, paths, names_only):
+        for key in expected_keys(names, paths, names_only, only):
             if key not in found:
                 found[key] = Probe(key, key, Availability.ERROR, rc=result.rc, error=why)
     return found

@@ -8,6 +8,9 @@ raw output format is documented here because the parser in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 ETC_HOSTS = "/etc/hosts"
 ETC_HOSTNAME = "/etc/hostname"
 OS_RELEASE = "/etc/os-release"
@@ -85,3 +88,69 @@ def getent_key(name: str) -> str:
 
 def path_key(path: str) -> str:
     return PATH_PREFIX + path
+
+
+# --- the declared probes ---------------------------------------------------------------
+# One entry per fact (insights-core's specs): its key (a prefix for per-name/per-path
+# ones), what kind of thing it reads, the gather.sh section that collects it live (local
+# and over ssh run the same script; `s:SECTION` arguments select sections), and how an
+# image root provides it. tests/gather/test_probe_table.py checks gather.sh's sections,
+# the image reader and the snapshot keys against this table.
+
+FILE, COMMAND = "file", "command"
+READ, UNAVAILABLE = "read", "unavailable"  # image root: the file under the root / no such thing
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    kind: str  # FILE | COMMAND
+    section: str  # gather.sh section collecting it
+    image: str  # READ | UNAVAILABLE
+    per: str = ""  # "name" / "path" / "daemon": the key is a prefix, one probe per item
+
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.key) if self.per else key == self.key
+
+
+SPECS: tuple[Spec, ...] = (
+    *(Spec(file_key(p), FILE, "files", READ) for p in FILES),
+    Spec(SSHD_FILES, COMMAND, "sshd-files", READ),  # image: the Include walk over the root
+    Spec(HOSTNAME, COMMAND, "hostname", UNAVAILABLE),
+    Spec(HOSTNAME_F, COMMAND, "hostname", UNAVAILABLE),
+    Spec(ADDRESSES, COMMAND, "hostname", UNAVAILABLE),
+    Spec(SSHD_T, COMMAND, "sshd", UNAVAILABLE),
+    Spec(SSHD_VERSION, COMMAND, "sshd", UNAVAILABLE),
+    Spec(PACKAGES, COMMAND, "packages", UNAVAILABLE),
+    Spec(DAEMONS, COMMAND, "daemons", UNAVAILABLE),
+    Spec(MOUNTINFO, COMMAND, "mountinfo", UNAVAILABLE),
+    Spec(NETDEVS, COMMAND, "netdevs", UNAVAILABLE),
+    Spec(IPTABLES, COMMAND, "firewall", UNAVAILABLE),
+    Spec(NFT, COMMAND, "firewall", UNAVAILABLE),
+    Spec(FIREWALLD, COMMAND, "firewall", UNAVAILABLE),
+    Spec(VIRT_ADMIN_PREFIX, COMMAND, "daemons", UNAVAILABLE, per="daemon"),  # running daemons only
+    Spec(GETENT_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
+    Spec(PATH_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),
+    Spec(file_key("/"), FILE, "sshd-files", READ, per="path"),  # each Include target SSHD_FILES lists
+    # Written by the gatherer itself, not the script: our own connections sshd dropped.
+    Spec(SSH_DROPPED, COMMAND, "ssh", UNAVAILABLE),
+)
+
+# The keys every full script run produces (per-item ones aside), in the table's order.
+SCRIPT_KEYS = tuple(s.key for s in SPECS if not s.per and s.section != "ssh")
+COMMAND_KEYS = tuple(s.key for s in SPECS if s.kind == COMMAND and not s.per and s.section != "ssh")
+
+# gather.sh's selectable sections, in the order it prints them ("ssh" is the transport's own).
+SECTIONS = ("files", "sshd-files", "hostname", "mountinfo", "netdevs", "sshd", "packages", "daemons",
+            "names", "paths", "firewall")
+
+
+def spec_of(key: str) -> Spec | None:
+    """The declared probe a key belongs to (exact keys before prefixes)."""
+    exact = [s for s in SPECS if not s.per and s.matches(key)]
+    return exact[0] if exact else next((s for s in SPECS if s.per and s.matches(key)), None)
+
+
+def sections_of(keys: Iterable[str]) -> set[str]:
+    found = (spec_of(k) for k in keys)
+    return {s.section for s in found if s is not None}

@@ -17,4 +17,6 @@ def test_every_rule_reports_on_baseline() -> None:
     from rules import ALL_RULES
 
     report = run(*baseline())
-    assert {r.ID for r in ALL_RULES} <= {f.rule for f in report.findings}
+    # INS001 speaks only of a host it could not reach (as before it was a rule): silent here
+    assert {r.ID for r in ALL_RULES if r.ID != "INS001"} <= {f.rule for f in report.findings}
+    assert "INS001" not in {f.rule for f in report.findings}

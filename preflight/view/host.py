@@ -1,8 +1,9 @@
-"""HostView: one host's facts, parsed once and shared by every rule.
+"""HostView: one host's facts, parsed once and shared by every rule and fix.
 
-This is the combiner layer (insights-core's word): raw probes from a
-:class:`HostSnapshot` become typed, effective values, each a :class:`Known`
-that carries the reason when it could not be seen. Rules read only this.
+Raw probes from a :class:`HostSnapshot` become typed, effective values, each a
+:class:`Known` that carries the reason when it could not be seen. Knowledge
+that combines several facts lives in the sibling combiner modules
+(:mod:`preflight.view.daemons`, ``sshd``, ``names``, ``storage``, ``firewall``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from preflight.defaults import LibvirtDefaults, libvirt_defaults
+from preflight.defaults import LibvirtDefaults, is_test_driver, libvirt_defaults
 from preflight.known import Known, known, unknown
 from preflight.model import probes as P
 from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
@@ -19,6 +20,8 @@ from preflight.parsers.hosts import HostsFile, parse_hosts
 from preflight.parsers.libvirtconf import LibvirtConf, parse_libvirt_conf
 from preflight.parsers.osrelease import OsRelease, parse_os_release, parse_redhat_release
 from preflight.parsers.sshd import SshdConfig, parse_sshd, parse_sshd_T
+from preflight.view import daemons
+from preflight.view.daemons import JudgedDaemon
 
 # libvirt daemon config keys and the virt-admin field reporting the live value.
 LIVE_FIELDS = {
@@ -46,18 +49,6 @@ class Setting:
             self.origin, self.note or "compiled default"
         )
         return f"{self.key} = {self.value} ({where})"
-
-
-@dataclass(frozen=True)
-class JudgedDaemon:
-    """A libvirt daemon the migration's connections reach, the file it reads, and why it is judged."""
-
-    name: str  # libvirtd | virtqemud | virtproxyd
-    path: str  # its config file
-    why: str
-
-    def describe(self) -> str:
-        return f"{self.name} judged on {self.path}: {self.why}"
 
 
 def _from_probe(probe: Probe) -> Known[str]:
@@ -110,7 +101,7 @@ class HostView:
     @property
     def libvirt_is_test_driver(self) -> bool:
         lv = self.snap.libvirt
-        return lv is not None and lv.uri.startswith("test:")
+        return lv is not None and is_test_driver(lv.uri)
 
     def _libvirt_field(self, name: str) -> Known[str]:
         """A host-level libvirt answer; the test driver models none of them."""
@@ -190,64 +181,10 @@ class HostView:
     def daemons(self) -> Known[dict[str, tuple[str, str]]]:
         return self.text(P.DAEMONS).map(commands.parse_daemons)
 
-    # --- which libvirt daemons take the migration's connections ----------------
+    # --- which libvirt daemons take the migration's connections (preflight.view.daemons) ---
     def judged_daemons(self, incoming: str | None = None) -> list[JudgedDaemon]:
-        """The daemons whose limits and config a migration meets on this host, each with why.
-
-        ``incoming`` is the transport of the migration's connection *to* this
-        host ("ssh", "tcp", "tls", ...; the destination) or None for the local
-        client connection (the source). Monolithic hosts: libvirtd. Modular
-        hosts: virtqemud, which every QEMU connection ends in (virt-ssh-helper
-        connects to its socket directly; virtproxyd forwards to it); plus
-        virtproxyd for an incoming connection that lands there: qemu+tcp/tls
-        always (virtproxyd owns the TCP listeners), qemu+ssh when virtproxyd is
-        up (a client without virt-ssh-helper goes through nc and the legacy
-        libvirt-sock, which virtproxyd serves). When the layout cannot be told
-        (daemon state not seen, libvirtd.conf and virtqemud.conf both present)
-        every candidate is judged: the stricter result counts.
-        """
-        mono, modular, why_mono, why_modular, proxy = self._layout
-        out: list[JudgedDaemon] = []
-        if mono:
-            out.append(JudgedDaemon("libvirtd", P.LIBVIRTD_CONF, why_mono))
-        if modular:
-            out.append(JudgedDaemon("virtqemud", P.VIRTQEMUD_CONF, why_modular))
-            if incoming in ("tcp", "tls"):
-                out.append(JudgedDaemon("virtproxyd", P.VIRTPROXYD_CONF,
-                                        f"modular host: qemu+{incoming} connections are accepted by virtproxyd "
-                                        "(it owns the TCP listeners) and forwarded to virtqemud"))
-            elif incoming in ("ssh", "libssh", "libssh2", "ext") and proxy:
-                out.append(JudgedDaemon("virtproxyd", P.VIRTPROXYD_CONF,
-                                        f"modular host, {proxy}: a qemu+{incoming} client without virt-ssh-helper "
-                                        "reaches virtqemud through virtproxyd's legacy libvirt-sock"))
-        return out
-
-    @cached_property
-    def _layout(self) -> tuple[bool, bool, str, str, str]:
-        """(monolithic?, modular?, why libvirtd, why virtqemud, why virtproxyd counts or "")."""
-        running = self.daemons
-        if running.ok:
-            up = {d: how for d, (state, how) in running.get().items() if state in ("running", "socket")}
-            if "libvirtd" in up or "virtqemud" in up:
-                both = "libvirtd" in up and "virtqemud" in up
-                note = "; libvirtd and virtqemud both run: a client picks virtqemud's socket when it exists, " \
-                       "an older one libvirtd's, so both are judged" if both else ""
-                proxy = f"virtproxyd runs (seen by {up['virtproxyd']})" if "virtproxyd" in up else ""
-                return ("libvirtd" in up, "virtqemud" in up,
-                        f"monolithic daemon, runs (seen by {up.get('libvirtd')}){note}",
-                        f"modular host: virtqemud runs (seen by {up.get('virtqemud')}){note}", proxy)
-        # No daemon state (image mode, or none running): the config files tell the layout.
-        state = running.reason if not running.ok else "no libvirt daemon runs"
-        lib, qemu = self.file_exists(P.LIBVIRTD_CONF), self.file_exists(P.VIRTQEMUD_CONF)
-        proxy = "virtproxyd.conf present" if self.file_exists(P.VIRTPROXYD_CONF) is not False else ""
-        if qemu is False:
-            return True, False, f"monolithic layout ({P.VIRTQEMUD_CONF} absent; daemon state: {state})", "", ""
-        if lib is False:
-            return False, True, "", f"modular layout ({P.LIBVIRTD_CONF} absent; daemon state: {state})", proxy
-        why = (f"layout unknown: {P.LIBVIRTD_CONF} and {P.VIRTQEMUD_CONF} both "
-               f"{'present' if lib and qemu else 'present or unreadable'} and the daemon state not seen "
-               f"({state}); both judged, the stricter result counts")
-        return True, True, why, why, proxy
+        """The daemons whose limits and config a migration meets on this host: see daemons.judged."""
+        return daemons.judged(self, incoming)
 
     @cached_property
     def daemon_name(self) -> str:
