@@ -48,9 +48,7 @@ def gather_args(
 
 def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool = False,
                   only: Iterable[str] | None = None) -> list[str]:
-    wanted = None if only is None else set(only)
-    keys = [] if names_only else [k for k in pk.SCRIPT_KEYS if wanted is None or k in wanted or
-                                  pk.sections_of([k]) & pk.sections_of(wanted) - {"files"}]
+    keys = [] if names_only else [k for k in pk.SCRIPT_KEYS if pk.gathered(k, only)]
     keys += [pk.getent_key(n) for n in names] + [pk.path_key(p) for p in paths]
     return keys
 

@@ -154,3 +154,19 @@ def spec_of(key: str) -> Spec | None:
 def sections_of(keys: Iterable[str]) -> set[str]:
     found = (spec_of(k) for k in keys)
     return {s.section for s in found if s is not None}
+
+
+def gathered(key: str, only: Iterable[str] | None) -> bool:
+    """Whether a gather limited to ``only`` (probe keys or per-item prefixes; None: all) collects ``key``.
+
+    Files are asked one by one (f: words); every other probe comes with its whole section.
+    """
+    if only is None:
+        return True
+    wanted = set(only)
+    spec = spec_of(key)
+    if key in wanted or spec is None:
+        return key in wanted
+    if spec.per and spec.key in wanted:
+        return True
+    return spec.section != "files" and spec.section in sections_of(wanted)
