@@ -7,6 +7,7 @@ from typing import Any
 from preflight.model.findings import Scope
 from preflight.rulekit import Context
 from preflight.view import JudgedDaemon
+from preflight.view.daemons import evidence
 
 
 def judged(ctx: Context, scope: Scope) -> list[JudgedDaemon]:
@@ -21,9 +22,9 @@ def said(daemon: JudgedDaemon) -> str:
 
 
 def facts(daemon: JudgedDaemon) -> dict[str, Any]:
-    return {"daemon": daemon.name, "config": daemon.path, "why_judged": daemon.why}
+    return dict(evidence(daemon))  # the fix reads it back with view.daemons.judged_by
 
 
 def admin(daemon: JudgedDaemon) -> str:
     """virt-admin aimed at this daemon's admin socket (libvirtd is virt-admin's default)."""
-    return "virt-admin" if daemon.name == "libvirtd" else f"virt-admin -c {daemon.name}:///system"
+    return "virt-admin" if daemon.name == "libvirtd" else f"virt-admin -c {daemon.admin_uri}"

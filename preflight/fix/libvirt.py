@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import augeas
 
+from preflight.defaults import LibvirtDefaults
 from preflight.fix.context import FixContext
 from preflight.fix.model import FileChange, FixPlan, NotFixed
 from preflight.fix.templates import render
@@ -25,7 +26,8 @@ from preflight.model.findings import Finding, ParseError, Scope
 from preflight.parsers.augeas_util import edit_text
 from preflight.parsers.libvirtconf import LENS, LibvirtConf, format_value, parse_libvirt_conf
 from preflight.sizing import explain_max_clients, recommended_max_clients
-from preflight.view import HostView
+from preflight.view import HostView, JudgedDaemon
+from preflight.view.daemons import judged_by
 
 RULES = ("LIM001", "LIM002", "LIM003", "DMN002", "DMN003")
 LIMIT_RULES = ("LIM001", "LIM002", "LIM003", "DMN002")
@@ -43,14 +45,25 @@ class Setting:
 
 
 def fix(fc: FixContext, out: FixPlan) -> None:
+    """Each judged daemon's own file (libvirtd.conf; virtqemud.conf and virtproxyd.conf on modular hosts)."""
     for scope in (Scope.SOURCE, Scope.DESTINATION):
         found = [f for f in fc.failing(RULES, scope) if P.QEMU_CONF not in (f.file, f.subject)]
-        if found:
-            _fix_host(fc, fc.ctx.host(scope), scope, found, out)
+        if not found:
+            continue
+        host = fc.ctx.host(scope)
+        incoming = fc.ctx.plan.dest_transport if scope is Scope.DESTINATION else None
+        judged = host.judged_daemons(incoming)
+        for d in judged:
+            # a finding names the daemon it judged; one that names none is the first daemon's (as before)
+            mine = [f for f in found if judged_by(f.evidence) == d.name
+                    or (judged_by(f.evidence) is None and d is judged[0])]
+            if mine:
+                _fix_host(fc, host, scope, d, mine, out)
 
 
-def _fix_host(fc: FixContext, host: HostView, scope: Scope, found: list[Finding], out: FixPlan) -> None:
-    path = host.daemon_conf_path
+def _fix_host(fc: FixContext, host: HostView, scope: Scope, d: JudgedDaemon, found: list[Finding],
+              out: FixPlan) -> None:
+    path = d.path
     probe = host.snap.probe(P.file_key(path))
     if probe.status is not Availability.MISSING and not probe.ok:
         out.not_fixed += [NotFixed(f, f"{path} could not be read: {probe.reason()}") for f in found]
@@ -64,9 +77,9 @@ def _fix_host(fc: FixContext, host: HostView, scope: Scope, found: list[Finding]
         why = f"{err.file}:{err.line or '?'}: {err.message}: Augeas cannot parse the file; left untouched"
         out.not_fixed += [NotFixed(f, why) for f in found]
         return
-    limits = _limits(fc, host, conf) if any(_about_limits(f) for f in found) else []
+    limits = _limits(fc, host, d, conf) if any(_about_limits(f) for f in found) else []
     obsolete = [k for k in OBSOLETE if conf.get(k) is not None and any(f.rule == "DMN003" for f in found)]
-    reasons = [s.why for s in limits] + ([f"defaults used: {host.defaults.label}"] if limits else []) + [
+    reasons = [s.why for s in limits] + ([f"defaults used: {host.defaults_for(d.name).label}"] if limits else []) + [
         f"{k} (line {_line(conf, k)}) commented out: not enforced, and current libvirt ignores it" for k in obsolete]
     if old is None:
         new = render("libvirtd-limits.conf.j2", path=path, settings=limits) if limits else ""
@@ -84,17 +97,17 @@ def _fix_host(fc: FixContext, host: HostView, scope: Scope, found: list[Finding]
         new = style.restore(fixed, keep_crlf=not convert)
         if convert:
             reasons.append(CRLF_WHY)
-    daemon = host.daemon_name
+    daemon = d.name
     live = []
     for s in limits:
         if s.key == "max_clients":
-            live.append(f"virt-admin -c {daemon}:///system srv-clients-set {daemon} --max-clients {s.value}")
+            live.append(f"virt-admin -c {d.admin_uri} srv-clients-set {daemon} --max-clients {s.value}")
         elif s.key == "max_workers":
-            live.append(f"virt-admin -c {daemon}:///system srv-threadpool-set {daemon} --max-workers {s.value}")
+            live.append(f"virt-admin -c {d.admin_uri} srv-threadpool-set {daemon} --max-workers {s.value}")
     fc.handle(found)
     out.changes.append(FileChange(scope.value, path, old, new if old is not None or new else "",
                                   sorted({f.rule for f in found}), reasons, f"systemctl restart {daemon}", live))
-    _unresolved(host, conf, limits, found, out)
+    _unresolved(host, d, limits, found, out)
 
 
 def _about_limits(f: Finding) -> bool:
@@ -102,14 +115,15 @@ def _about_limits(f: Finding) -> bool:
     return f.rule in LIMIT_RULES and not (f.rule == "DMN002" and (f.subject or "").startswith("/"))
 
 
-def _limits(fc: FixContext, host: HostView, conf: LibvirtConf) -> list[Setting]:
+def _limits(fc: FixContext, host: HostView, d: JudgedDaemon, conf: LibvirtConf) -> list[Setting]:
     n = fc.ctx.plan.n_concurrent
-    connected = (host.virt_admin.value or {}).get("nclients", 0)
+    defaults = host.defaults_for(d.name)
+    connected = (host.virt_admin_of(d.name).value or {}).get("nclients", 0)
     explicit = {k: e.value for k in ("max_clients", "max_workers", "max_anonymous_clients", "min_workers")
                 if (e := conf.get(k)) is not None and isinstance(e.value, int)}
 
     def eff(key: str) -> int:
-        return explicit.get(key, host.defaults.get(key) or 0)
+        return explicit.get(key, defaults.get(key) or 0)
 
     rec = recommended_max_clients(n, connected)
     bounds = {"the recommended size": rec, "the file's max_clients": explicit.get("max_clients", 0),
@@ -123,27 +137,27 @@ def _limits(fc: FixContext, host: HostView, conf: LibvirtConf) -> list[Setting]:
     out = []
     mc_default = conf.get("max_clients") is None
     if not mc_default or eff("max_clients") < target:
-        out.append(_setting(host, conf, "max_clients", target,
+        out.append(_setting(defaults, conf, "max_clients", target,
                             f"{why_size}; >= max_anonymous_clients ({eff('max_anonymous_clients')})"))
-    out.append(_setting(host, conf, "max_workers", target, "equal to max_clients, as the seed recommends (one "
+    out.append(_setting(defaults, conf, "max_workers", target, "equal to max_clients, as the seed recommends (one "
                         f"worker per client call; min_workers {eff('min_workers')} <= it)"))
     return out
 
 
-def _setting(host: HostView, conf: LibvirtConf, key: str, target: int, why: str) -> Setting:
+def _setting(defaults: LibvirtDefaults, conf: LibvirtConf, key: str, target: int, why: str) -> Setting:
     entry = conf.get(key)
     if entry is not None and entry.value == target:
         return Setting(key, target, f"{key} = {target} already at line {entry.line} (applies once the daemon "
                        "restarts, or live with virt-admin)", changed=False)
-    return Setting(key, target, f"{key} {_shown(host, conf, key)} -> {target}: {why}")
+    return Setting(key, target, f"{key} {_shown(defaults, conf, key)} -> {target}: {why}")
 
 
-def _unresolved(host: HostView, conf: LibvirtConf, limits: list[Setting], found: list[Finding],
+def _unresolved(host: HostView, d: JudgedDaemon, limits: list[Setting], found: list[Finding],
                 out: FixPlan) -> None:
     """LIM003 stays when max_clients is the compiled 5000: matching it would mean 5000 workers."""
     keys = {s.key for s in limits}
     if "max_workers" in keys and "max_clients" not in keys:
-        default = host.defaults.get("max_clients")
+        default = host.defaults_for(d.name).get("max_clients")
         for f in found:
             if f.rule == "LIM003":
                 out.not_fixed.append(NotFixed(f, f"max_clients stays at its compiled default {default}: lowering "
@@ -151,11 +165,11 @@ def _unresolved(host: HostView, conf: LibvirtConf, limits: list[Setting], found:
                                                  f"{default} workers would be absurd"))
 
 
-def _shown(host: HostView, conf: LibvirtConf, key: str) -> str:
+def _shown(defaults: LibvirtDefaults, conf: LibvirtConf, key: str) -> str:
     entry = conf.get(key)
     if entry is not None:
         return f"{entry.value} (line {entry.line})"
-    return f"{host.defaults.get(key)} (compiled default)"
+    return f"{defaults.get(key)} (compiled default)"
 
 
 def _line(conf: LibvirtConf, key: str) -> int | None:

@@ -14,6 +14,7 @@ from preflight.model.facts import Availability, HostSnapshot, Probe
 from preflight.model.findings import Status
 from preflight.rulekit import Context, Rule
 from preflight.view import HostView
+from preflight.view.daemons import daemon_for_path
 
 FIXERS = (libvirt.fix, sshd.fix, hosts.fix)
 
@@ -40,7 +41,6 @@ def predict(report: Report, plan: FixPlan, rules: Iterable[Rule] | None = None) 
 
 def patched(snap: HostSnapshot, plan: FixPlan, role: str) -> HostSnapshot:
     out = copy.deepcopy(snap)
-    view = HostView(snap)
     for change in plan.changes:
         if change.host != role:
             continue
@@ -51,8 +51,8 @@ def patched(snap: HostSnapshot, plan: FixPlan, role: str) -> HostSnapshot:
             index = out.probes.get(P.SSHD_FILES)
             if index is not None and index.ok and change.path not in (index.text or "").splitlines():
                 index.text = (index.text or "").rstrip("\n") + f"\n{change.path}\n"
-        elif change.path == view.daemon_conf_path:
-            _superseded(out, P.virt_admin_key(view.daemon_name))
+        elif (daemon := daemon_for_path(change.path)) is not None:
+            _superseded(out, P.virt_admin_key(daemon))  # that daemon's live limits, once restarted
         elif change.path == P.ETC_HOSTS:
             # the resolver reads /etc/hosts first: judge names by the fixed file, as in image mode
             for key in [k for k in out.probes if k.startswith(P.GETENT_PREFIX)]:

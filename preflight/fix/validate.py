@@ -24,13 +24,15 @@ from preflight.fix.model import FileChange, FixPlan
 from preflight.fix.planner import patched
 from preflight.model import probes as P
 from preflight.model.findings import Status
+from preflight.parsers.commands import parse_sshd_version
 from preflight.parsers.hosts import parse_hosts
 from preflight.parsers.libvirtconf import parse_libvirt_conf
+from preflight.parsers.sshd import parse_openssh_version
 from preflight.parsers.sshd_tokens import NoArgument, argv_split, split_line
 from preflight.view import HostView
+from preflight.view.daemons import daemon_for_path, judged_by
 
 SSHD = "/usr/sbin/sshd"
-_OPENSSH = re.compile(r"OpenSSH_(\d+)\.(\d+)(p\d+)?")
 SSHD_PACKAGES = ("openssh-server", "openssh")  # dpkg / rpm names
 
 
@@ -43,9 +45,9 @@ def local_sshd_version() -> str | None:
                                   env={"PATH": "/usr/sbin:/usr/bin:/bin"})
         except (OSError, subprocess.SubprocessError):
             continue
-        m = _OPENSSH.search(done.stderr + done.stdout)
-        if m:
-            return m.group(0)[len("OpenSSH_"):]
+        found = parse_sshd_version(done.stderr + done.stdout)
+        if found:
+            return found
     return None
 
 
@@ -56,9 +58,9 @@ def host_sshd_version(view: HostView) -> tuple[str | None, str]:
         return got.get(), "sshd -V"
     packages = view.packages.value or {}
     for name in SSHD_PACKAGES:
-        m = _OPENSSH.search("OpenSSH_" + re.sub(r"^\d+:", "", packages.get(name, "")))
-        if m:
-            return m.group(0)[len("OpenSSH_"):], f"package {name}"
+        found = parse_sshd_version("OpenSSH_" + re.sub(r"^\d+:", "", packages.get(name, "")))
+        if found:
+            return found, f"package {name}"
     if view.snap.mode == "image":
         return None, "an image root runs no sshd -V, and its package database is not read"
     why = (got.reason or "not gathered").replace(f"{P.SSHD_VERSION}: ", "")  # no internal keys in messages
@@ -66,8 +68,7 @@ def host_sshd_version(view: HostView) -> tuple[str | None, str]:
 
 
 def _release(version: str) -> tuple[int, int]:
-    m = _OPENSSH.search("OpenSSH_" + version)
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    return parse_openssh_version(version) or (0, 0)
 
 
 def sshd_validator_note(report: Report, role: str) -> tuple[str, bool]:
@@ -100,8 +101,7 @@ def validate(report: Report, plan: FixPlan, predicted: Report,
         if change.host not in hosts:
             continue
         why: str | None
-        view = HostView(report.snapshots[change.host])
-        if change.path == view.daemon_conf_path:
+        if daemon_for_path(change.path) is not None:
             why = _libvirt(change, predicted)
         elif change.path == "/etc/hosts":
             why = _hosts(change)
@@ -121,8 +121,10 @@ def _libvirt(change: FileChange, predicted: Report) -> str | None:
     if conf.errors:
         e = conf.errors[0]
         return f"the fixed file does not parse: {e.file}:{e.line}: {e.message}"
+    daemon = daemon_for_path(change.path)
     for f in predicted.findings:
-        if f.rule == "DMN002" and f.host.value == change.host and f.status is Status.FAIL:
+        if f.rule == "DMN002" and f.host.value == change.host and f.status is Status.FAIL \
+                and judged_by(f.evidence) in (daemon, None):
             return f"libvirt would refuse it: {f.message}"
     return None
 

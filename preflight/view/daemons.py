@@ -7,8 +7,9 @@ and the limits fix judge and write every daemon listed here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from preflight.model import probes as P
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from preflight.view.host import HostView
 
 QEMU_CONF = P.QEMU_CONF  # the QEMU driver's file (migration_host, ports), read by the daemon that runs QEMU
+CONFS = {"libvirtd": P.LIBVIRTD_CONF, "virtqemud": P.VIRTQEMUD_CONF, "virtproxyd": P.VIRTPROXYD_CONF}
 
 @dataclass(frozen=True)
 class JudgedDaemon:
@@ -92,3 +94,19 @@ def _layout(host: HostView) -> tuple[bool, bool, str, str, str]:
            f"{'present' if lib and qemu else 'present or unreadable'} and the daemon state not seen "
            f"({state}); both judged, the stricter result counts")
     return True, True, why, why, proxy
+
+
+def daemon_for_path(path: str) -> str | None:
+    """The daemon whose config file ``path`` is (libvirtd.conf -> libvirtd ...), or None."""
+    return next((name for name, conf in CONFS.items() if conf == path), None)
+
+
+def evidence(daemon: JudgedDaemon) -> dict[str, str]:
+    """What every daemon finding carries, so a fix finds the daemon (and file) the rule judged."""
+    return {"daemon": daemon.name, "config": daemon.path, "why_judged": daemon.why}
+
+
+def judged_by(found: Mapping[str, Any]) -> str | None:
+    """The daemon a finding's evidence names (see :func:`evidence`), or None for a host-level one."""
+    name = found.get("daemon")
+    return name if isinstance(name, str) and name in CONFS else None
