@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
 from preflight.sizing import format_max_startups, recommended_max_startups_start
-from preflight.view.sshd import dropped_at_kex, max_startups, sshd_value
+from preflight.view.sshd import dropped_at_kex, max_startups, max_startups_target, sshd_value
 
 ID = "SSH001"
 NAME = "sshd-max-startups"
@@ -59,8 +59,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
     if dropped.ok:
         ev["inspection_connections_dropped"] = dropped.get()
     if start < n:
-        new = recommended_max_startups_start(n)
-        value = format_max_startups(new, rate, max(full, new))
+        new = recommended_max_startups_start(n)  # beyond the fix's cap, the advice still says what n needs
+        value = max_startups_target((start, rate, full), n) or format_max_startups(new, rate, max(full, new))
         yield failed(DST, f"{shown}: from {start} unauthenticated connections sshd drops new ones at random "
                      f"({rate}%, all at {full}); {n} concurrent ssh migrations will lose some"
                      + (f" (it already dropped {dropped.get()} of this inspection's own connections)"

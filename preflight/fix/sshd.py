@@ -36,7 +36,7 @@ from preflight.sizing import (
     recommended_max_startups_start,
 )
 from preflight.view import HostView
-from preflight.view.sshd import max_startups, sshd_value
+from preflight.view.sshd import max_startups, max_startups_target, sshd_value
 
 RULES = ("SSH001", "SSH002")
 DROPIN_NAME = "preflight-migration.conf"
@@ -107,7 +107,7 @@ def _max_startups(fc: FixContext, host: HostView, finding: Finding, out: FixPlan
             out.notes.append(_cis_alternatives(fc, host, n, start, cap))
         return None
     new_full = max(full, new_start)
-    value = format_max_startups(new_start, rate, new_full)
+    value = max_startups_target((start, rate, full), n, cap) or format_max_startups(new_start, rate, new_full)
     rec = recommended_max_startups_start(n)
     margin = (f"{n} concurrent ssh migrations + margin {SSH_MARGIN} for operator logins"
               if new_start == rec else f"{n} concurrent ssh migrations, margin cut to {new_start - n} by {capped_by}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from preflight.known import Known, known, unknown
 from preflight.model import probes as P
 from preflight.parsers.sshd import compiled_default, has_per_source_max_startups, parse_max_startups
+from preflight.sizing import MAX_STARTUPS_CAP, format_max_startups, max_startups_start_within
 from preflight.view.host import HostView
 
 # sshd's compiled MaxStartups, as the parser's defaults table has it (start, rate, full).
@@ -60,3 +61,11 @@ def knows_per_source(version: str) -> bool:
 def dropped_at_kex(host: HostView) -> Known[int]:
     """How many of this inspection's own ssh connections the host's sshd dropped (MaxStartups)."""
     return host.text(P.SSH_DROPPED).map(int)
+
+
+def max_startups_target(current: tuple[int, int, int], n: int, cap: int = MAX_STARTUPS_CAP) -> str | None:
+    """The MaxStartups value SSH001 advises and the sshd fix writes, computed once: start = n + margin
+    (the margin shrinks to stay within ``cap``), rate kept, full >= start. None: n does not fit under cap."""
+    _, rate, full = current
+    start = max_startups_start_within(n, cap)
+    return None if start is None else format_max_startups(start, rate, max(full, start))
