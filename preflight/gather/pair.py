@@ -1,4 +1,7 @@
-"""Gather both hosts of a migration, in parallel, each with one script run.
+"""Gather both hosts of a migration, in parallel, each with one script run: the pipeline.
+
+What the plan asks for (disk paths, names, the sections a --select needs) is decided in
+preflight.gather.plan; libvirt URIs are built by preflight.uri.
 
 Phase 1 (parallel): libvirt facts of both hosts; the ssh masters.
 Phase 2 (parallel, pipelined): each host's script starts as soon as the source's
@@ -32,6 +35,18 @@ from preflight.model.plan import MigrationPlan
 from preflight.uri import libvirt_uri
 
 IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvirt test:///abs/path.xml"
+
+# Time bounds, as multiples of --timeout (the per-step bound an operator sets):
+# - a libvirt open over ssh chains about three bounded steps (ssh connect and authenticate,
+#   virt-ssh-helper start, the RPC handshake with a daemon that may queue us behind max_clients),
+#   and never less than 10 s, the time a loaded libvirtd took to answer in the lab;
+LIBVIRT_STEPS, LIBVIRT_MIN_S = 3, 10.0
+# - the script's longest job runs about six commands one after the other, each under its own
+#   t: bound (files_job: the files, hostname, hostname -f, ip, mountinfo, netdevs), plus 10 s for
+#   the session itself (sending the script, sudo, framing).
+SCRIPT_STEPS, SCRIPT_OVERHEAD_S = 6, 10.0
+# Threads of a pair gather: a connect, a libvirt open and a script per host.
+PAIR_THREADS = 6
 
 
 def default_libvirt_uri(spec: HostSpec, options: AccessOptions | None = None) -> str | None:
@@ -83,7 +98,7 @@ class _Host:
                 return
             uri = libvirt_uri(self.spec, verify_host_key=_verify(self.options),
                               command=self.access.libvirt_ssh_command()) or uri
-        self.snap.libvirt = gather_libvirt(uri, timeout=max(10.0, 3 * self.options.timeout))
+        self.snap.libvirt = gather_libvirt(uri, timeout=max(LIBVIRT_MIN_S, LIBVIRT_STEPS * self.options.timeout))
         self.snap.libvirt.uri = self.libvirt_uri  # the wrapper's temp path means nothing later
         if self.snap.libvirt.error and uri != self.libvirt_uri:
             self.snap.libvirt.error = self.snap.libvirt.error.replace(uri, self.libvirt_uri)
@@ -124,7 +139,7 @@ class _Host:
                 names,
                 paths,
                 command_timeout=self.options.timeout,
-                total_timeout=self.options.timeout * 6 + 10,
+                total_timeout=self.options.timeout * SCRIPT_STEPS + SCRIPT_OVERHEAD_S,
                 names_only=names_only,
                 only=self.only,
             )
@@ -174,7 +189,7 @@ def gather_pair(
     src = _Host(source, "source", source_libvirt, options, only)
     dst = _Host(dest, "destination", dest_libvirt, options, only)
     names_wanted, paths_wanted = wants_names(only), wants_paths(only)
-    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="gather") as pool:
+    with ThreadPoolExecutor(max_workers=PAIR_THREADS, thread_name_prefix="gather") as pool:
         try:
             src_up, dst_up = pool.submit(src.connect), pool.submit(dst.connect)
             src_lv, dst_lv = (
