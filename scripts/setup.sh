@@ -2,7 +2,7 @@
 # Set up migration-preflight on a fresh Debian/Ubuntu or RHEL-family machine:
 # system packages (compiler and headers for libvirt-python / python-augeas,
 # Augeas lenses, OpenSSH, the libvirt daemon and QEMU for the tests and the
-# lab), then a virtualenv in .venv with the project installed editable.
+# lab), then a virtualenv in .venv with the project installed editable (versions from constraints.txt).
 # Idempotent; run as root (or with sudo available).
 set -eu
 cd "$(dirname "$0")/.."
@@ -35,6 +35,8 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# Versions pinned by constraints.txt (reproducible CI). setuptools comes from there too and
+# builds without isolation: nothing is fetched to build, and `pip wheel` in .ci/run uses it.
+.venv/bin/python -m pip install -q -c constraints.txt pip setuptools
+.venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e '.[test]'
 echo "setup: done (.venv/bin/preflight)"
