@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from preflight.known import Unseen
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Severity, Status
 from preflight.model.plan import MigrationPlan
-from preflight.rulekit import Context, Outcome, Rule
+from preflight.rulekit import Context, Outcome, Rule, not_seen
 from preflight.view import HostView
 
 
@@ -103,6 +104,8 @@ def evaluate(
         try:
             for outcome in rule.check(ctx):
                 findings.append(_to_finding(rule, outcome))
+        except Unseen as exc:  # a fact the rule needs could not be seen: UNKNOWN (SKIP in image mode)
+            findings.append(_to_finding(rule, not_seen(Scope.PAIR, "a fact this rule reads", exc.fact)))
         except Exception as exc:  # a rule bug must not hide the other findings, nor pass
             findings.append(
                 Finding(

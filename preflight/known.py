@@ -7,7 +7,7 @@ when the fact cannot exist in this inspection mode), never a silent pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -26,8 +26,9 @@ class Known(Generic[T]):
         return self.value is not None
 
     def get(self) -> T:
+        """The value; :class:`Unseen` when it could not be seen (the engine turns that into UNKNOWN/SKIP)."""
         if self.value is None:
-            raise ValueError(f"fact not available: {self.reason}")
+            raise Unseen(self)
         return self.value
 
     def map(self, fn: Callable[[T], U | None], reason_if_none: str = "") -> Known[U]:
@@ -35,6 +36,14 @@ class Known(Generic[T]):
             return Known(None, self.reason, self.not_applicable, self.source)
         out = fn(self.value)
         return Known(out, reason_if_none if out is None else "", False, self.source)
+
+
+class Unseen(ValueError):
+    """A rule read a fact that could not be seen: the framework reports it, so no rule must branch for it."""
+
+    def __init__(self, fact: Known[Any]) -> None:
+        super().__init__(f"fact not available: {fact.reason}")
+        self.fact = fact
 
 
 def known(value: T, source: str) -> Known[T]:

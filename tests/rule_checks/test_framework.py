@@ -12,7 +12,7 @@ from preflight.access import kexdrop
 from preflight.engine import evaluate
 from preflight.gather.plan import destination_names
 from preflight.model import probes as P
-from preflight.model.facts import Availability, LibvirtFacts
+from preflight.model.facts import Availability, LibvirtFacts, Probe
 from preflight.model.findings import Status
 from preflight.model.plan import MigrationPlan
 from preflight.rulekit import Applicability, Rule
@@ -119,3 +119,33 @@ def test_check_select_ins001_on_the_command_line() -> None:
             env={"PATH": "/usr/sbin:/usr/bin:/bin", "NO_COLOR": "1"})
         assert out.returncode == 3, out.stdout + out.stderr
         assert "INS001" in out.stdout and "refused" in out.stdout.lower()
+
+
+def test_a_fact_not_seen_is_unknown_by_the_framework() -> None:
+    """A rule that just reads .get() of a fact that could not be seen: UNKNOWN with the reason (SKIP when
+    the fact cannot exist in this mode), not an 'internal error in rule'."""
+    import types
+
+    from preflight.model.facts import HostMode
+    from preflight.model.findings import Severity
+
+    mod = types.ModuleType("rules.tst999_probe")
+    mod.__doc__ = "TST999 reads-sshd-version — test"
+    mod.ID, mod.NAME, mod.SEVERITY, mod.NEEDS = "TST999", "reads-sshd-version", Severity.ERROR, ("sshd_version",)
+
+    def check(ctx):  # type: ignore[no-untyped-def]
+        yield from ()
+        ctx.dest.sshd_version.get()
+
+    mod.check = check
+    rule = Rule(mod)
+    src, dst = (b.build() for b in baseline())
+    del dst.probes[P.SSHD_VERSION]
+    [found] = [f for f in evaluate(PLAN, src, dst, [rule]).findings if f.rule == "TST999"]
+    assert found.status is Status.UNKNOWN and "not gathered" in found.message
+    assert "internal error" not in found.message
+    dst.mode = HostMode.IMAGE
+    dst.probes[P.SSHD_VERSION] = Probe(P.SSHD_VERSION, P.SSHD_VERSION, Availability.NOT_AVAILABLE,
+                                       error="not available in image mode")
+    [found] = [f for f in evaluate(PLAN, src, dst, [rule]).findings if f.rule == "TST999"]
+    assert found.status is Status.SKIP
