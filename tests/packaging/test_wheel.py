@@ -153,3 +153,15 @@ def test_host(preflight_host):
     assert "2 passed, 1 failed" in out.stdout or "1 failed, 2 passed" in out.stdout, out.stdout + out.stderr
     assert f"AssertionError: {failed}" in out.stdout  # the example is NOT READY, for the same reasons
     assert len(list((tmp_path / "facts").glob("*.json"))) == 2  # preflight_host reused host2's
+
+
+def test_one_python_floor_everywhere(wheel_venv: WheelVenv) -> None:
+    # requires-python, the version mypy checks the stdlib against and ruff's target must agree
+    # (read with a regex: tomllib is 3.11+, and the floor is 3.10).
+    conf = (REPO / "pyproject.toml").read_text()
+    floor = re.search(r'^requires-python = ">=3\.(\d+)"', conf, re.M)
+    assert floor is not None
+    minor = floor.group(1)
+    assert re.search(rf'^python_version = "3\.{minor}"$', conf, re.M)
+    assert re.search(rf'^target-version = "py3{minor}"$', conf, re.M)
+    assert f"Requires-Python: >=3.{minor}" in metadata(wheel_venv.wheel).splitlines()
