@@ -17,6 +17,8 @@ from preflight.view import HostView
 from preflight.view.daemons import daemon_for_path
 
 FIXERS = (libvirt.fix, sshd.fix, hosts.fix)
+# The rules some fixer answers; each declares FIXABLE (tests/fix/test_fix_rules.py keeps both in step).
+FIXED_RULES = frozenset({*libvirt.RULES, *sshd.RULES, *hosts.RULES})
 
 
 def plan_fixes(report: Report, policy: str | None = None, dest_address: str | None = None) -> FixPlan:

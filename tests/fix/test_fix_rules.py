@@ -1,0 +1,13 @@
+"""Fixes and rules agree on which rules have a fix: a rule's FIXABLE applicability and the fixers' rule lists."""
+
+from __future__ import annotations
+
+from preflight.fix.planner import FIXED_RULES
+from preflight.rulekit import Applicability
+from rules import ALL_RULES
+
+
+def test_fixable_rules_are_the_fixed_ones() -> None:
+    declared = {r.ID for r in ALL_RULES if r.FIX is not Applicability.DISPLAY_ONLY}
+    assert declared == set(FIXED_RULES)
+    assert {r.ID for r in ALL_RULES} >= set(FIXED_RULES)  # no fixer answers a rule that does not exist
