@@ -43,5 +43,17 @@ FACTS: dict[str, tuple[str, ...]] = {
 
 
 def probe_keys(needs: Iterable[str]) -> set[str]:
-    """The probe keys (or key prefixes) behind these facts; KeyError for a fact not declared here."""
-    return {key for fact in needs for key in FACTS[fact]}
+    """The probe keys (or key prefixes) behind these facts.
+
+    A need is a fact named here or a declared probe key itself (``"file:/etc/foo"`` read with
+    ``HostView.file``): a new file is then one entry in probes.FILES. KeyError for anything else.
+    """
+    out: set[str] = set()
+    for fact in needs:
+        if fact in FACTS:
+            out.update(FACTS[fact])
+        elif (spec := P.spec_of(fact)) is not None and not spec.per:  # a file of FILES, a command's key
+            out.add(fact)
+        else:
+            raise KeyError(f"{fact!r}: neither a fact of preflight.view.needs nor a declared probe key")
+    return out

@@ -149,3 +149,15 @@ def test_a_fact_not_seen_is_unknown_by_the_framework() -> None:
                                        error="not available in image mode")
     [found] = [f for f in evaluate(PLAN, src, dst, [rule]).findings if f.rule == "TST999"]
     assert found.status is Status.SKIP
+
+
+def test_needs_may_name_a_declared_probe_key() -> None:
+    """A rule reading a new file with HostView.file declares its key; only declared probes are accepted."""
+    import pytest
+
+    from preflight.view.needs import probe_keys
+
+    assert probe_keys([P.file_key(P.OS_RELEASE), "sshd_version"]) == {P.file_key(P.OS_RELEASE), P.SSHD_VERSION}
+    for bad in ("file:/etc/not-declared", "no-such-fact", P.GETENT_PREFIX + "x"):
+        with pytest.raises(KeyError):
+            probe_keys([bad])
