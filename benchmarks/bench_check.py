@@ -311,7 +311,7 @@ def timeline(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         add("d. gather phase 1 (libvirt x2 + ssh master, parallel)", p1_end - ins[0])
         add("e. gather phase 2 (gather.sh on both hosts, parallel)", p2_end - p1_end)
         add(
-            "f. gather phase 3 (_learned_names: Augeas parse of dest qemu.conf; late names)",
+            "f. gather phase 3 (destination_names: names from the dest's answers; late names)",
             min(v[0] for v in fin) - p2_end,
         )
         add("g. gather finish (ssh -O exit)", max(v[1] for v in fin) - min(v[0] for v in fin))

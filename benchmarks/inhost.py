@@ -261,7 +261,7 @@ def traced(spawned: float) -> dict[str, Any]:
             f"{'3 late names' if names_only else '2 gather.sh'} {self.snap.role}"
         ),
     )
-    wrap(pair, "_learned_names", lambda *a, **k: "3 _learned_names (parses dest qemu.conf)")
+    wrap(pair, "destination_names", lambda *a, **k: "3 destination_names (names from the dest's answers)")
     wrap(pair._Host, "finish", host_label("4 finish"))
     wrap(insp, "inspect_pair", lambda *a, **k: "B inspect_pair (gather, total)")
     wrap(cli, "build_plan", lambda *a, **k: "A check() entered: typer parsed the arguments")

@@ -77,6 +77,17 @@ def _limits(host: HostView, scope: Scope, d: JudgedDaemon) -> Iterator[Outcome]:
         yield passed(scope, f"{conf.path} limits are consistent" + said(d), subject=d.name, **kw)
 
 
+def _refused(scope: Scope, d: JudgedDaemon, conf: LibvirtConf) -> Outcome | None:
+    """A setting the daemon's typed read rejects (virConfGetValueUInt ...): it does not start."""
+    if not conf.invalid:
+        return None
+    err = conf.invalid[0]
+    limit = err.key in ("max_clients", "max_anonymous_clients", "max_workers", "min_workers")
+    return failed(scope, f"{err.file}:{err.line or '?'}: {err.message}" + said(d),
+                  f"Set {err.key} to a value {d.name} accepts (see the message)", file=err.file, line=err.line,
+                  subject=err.key if limit else d.path, evidence=facts(d))
+
+
 def _syntax(scope: Scope, what: str, conf: LibvirtConf) -> Outcome | None:
     if not conf.errors:
         return None
@@ -99,6 +110,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
                 bad.message += said(d)
                 bad.evidence = facts(d)
                 yield bad
+            elif (refused := _refused(scope, d, fact.get())) is not None:
+                yield refused
             else:
                 yield from _limits(host, scope, d)
         qemu = host.qemu_conf

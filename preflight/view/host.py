@@ -281,8 +281,8 @@ class HostView:
         if not conf.ok:
             return unknown(conf.reason, conf.not_applicable)
         parsed = conf.get()
-        if parsed.errors:
-            err = parsed.errors[0]
+        if parsed.errors or parsed.invalid:  # a file the daemon refuses: it does not run with it
+            err = (parsed.errors or parsed.invalid)[0]
             return unknown(f"{err.file}:{err.line}: {err.message}")
         entry = parsed.get(key)
         if entry is not None:

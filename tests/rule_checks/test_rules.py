@@ -176,6 +176,18 @@ def test_dmn002_anonymous_over_clients_and_syntax_error() -> None:
     assert f.file == P.LIBVIRTD_CONF and f.line is not None
 
 
+def test_dmn002_setting_the_daemon_refuses_to_read() -> None:
+    # a quoted number where libvirt reads an unsigned int: the daemon does not start (typed read)
+    src, dst = baseline()
+    dst.files[P.LIBVIRTD_CONF] = "max_clients = -1\n"
+    f = failing(run(src, dst), "DMN002")
+    assert f.line == 1 and f.subject == "max_clients" and "unsigned" in f.message
+    dst.files[P.LIBVIRTD_CONF] = 'auth_tcp = "bogus"\n'  # not a limit: the file is the subject
+    f = failing(run(src, dst), "DMN002")
+    assert f.line == 1 and "auth_tcp" in f.message
+    assert run(src, dst).verdict != Verdict.READY
+
+
 def test_dmn003_max_requests() -> None:
     src, dst = baseline()
     src.files[P.LIBVIRTD_CONF] = "max_requests = 20\n"
