@@ -194,7 +194,7 @@ def check(
         facts_dir = facts_directory(save_facts, create=False) if save_facts is not None else None
     except OutputError as exc:
         raise fail_usage(str(exc)) from None
-    from rules import select as select_rules
+    from preflight.rules import select as select_rules
 
     try:
         chosen = select_rules(_split(select), _split(ignore))
@@ -261,7 +261,7 @@ def fix(
         raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
     if diff and fmt != "text":
         raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
-    from rules import select as select_rules
+    from preflight.rules import select as select_rules
 
     try:
         chosen = select_rules(_split(select), _split(ignore))
@@ -321,7 +321,7 @@ def facts(
 @app.command("rules")
 def list_rules() -> None:
     """List every rule: id, slug, severity, one-line summary."""
-    from rules import ALL_RULES
+    from preflight.rules import ALL_RULES
 
     for r in ALL_RULES:
         summary = (r.__doc__ or "").strip().splitlines()[0].split(" — ", 1)[-1]
@@ -331,7 +331,7 @@ def list_rules() -> None:
 @app.command()
 def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest-name-resolves).")) -> None:
     """Print a rule's documentation: what it checks, why it breaks a migration, how to fix it."""
-    from rules import find_rule
+    from preflight.rules import find_rule
 
     found = find_rule(rule)
     if found is None:

@@ -93,7 +93,7 @@ def evaluate(
     dest: HostSnapshot,
     rules: Iterable[Rule] | None = None,
 ) -> Report:
-    from rules import ALL_RULES, REACHABILITY
+    from preflight.rules import ALL_RULES, REACHABILITY
 
     ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
     findings: list[Finding] = []

@@ -13,7 +13,7 @@ from preflight.model.plan import MigrationPlan
 
 def _prepare_judging() -> None:
     """While gathering waits on the network: import the rules and compile the Augeas lenses."""
-    import rules  # noqa: F401
+    from preflight import rules  # noqa: F401
     from preflight.parsers import hosts, libvirtconf, sshd
     from preflight.parsers.augeas_util import warm_up
 

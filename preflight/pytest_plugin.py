@@ -103,7 +103,7 @@ def preflight_pair(request: pytest.FixtureRequest) -> Callable[..., Report]:
         from preflight.cli import dest_spec_from_uri
         from preflight.engine import evaluate
         from preflight.inspect import inspect_pair
-        from rules import select as select_rules
+        from preflight.rules import select as select_rules
 
         if dest_uri is None:
             raise ValueError("preflight_pair: dest_uri is required (e.g. qemu+ssh://host2/system)")

@@ -45,7 +45,7 @@ RULE_MODULES = (
     "ssh002_per_source_max_startups",
 )
 
-ALL_RULES: list[Rule] = [Rule(importlib.import_module(f"rules.{name}")) for name in RULE_MODULES]
+ALL_RULES: list[Rule] = [Rule(importlib.import_module(f"preflight.rules.{name}")) for name in RULE_MODULES]
 # Judged whatever is selected: an unreachable host hides every other fact (the engine adds it).
 REACHABILITY: Rule = ALL_RULES[0]
 

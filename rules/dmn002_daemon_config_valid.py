@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.rules._daemons import facts, judged, said
+
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from preflight.view import HostView, JudgedDaemon, LibvirtConf
 from preflight.view.daemons import QEMU_CONF
-from rules._daemons import facts, judged, said
 
 ID = "DMN002"
 NAME = "daemon-config-valid"

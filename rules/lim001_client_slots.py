@@ -48,11 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.rules._daemons import admin, facts, judged, said
+
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from preflight.sizing import client_slots_needed, recommended_max_clients, seed_slots_needed
 from preflight.view import HostView, JudgedDaemon
-from rules._daemons import admin, facts, judged, said
 
 ID = "LIM001"
 NAME = "client-slots"

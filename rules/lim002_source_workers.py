@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.rules._daemons import admin, facts, judged, said
+
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from preflight.sizing import recommended_max_clients
-from rules._daemons import admin, facts, judged, said
 
 ID = "LIM002"
 NAME = "source-workers"

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.rules._daemons import facts, judged, said
+
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
-from rules._daemons import facts, judged, said
 
 ID = "LIM003"
 NAME = "clients-equal-workers"

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.rules._disks import label, planned_disks
+
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from rules._disks import label, planned_disks
 
 ID = "STO003"
 NAME = "disk-same-file"

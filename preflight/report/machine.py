@@ -50,7 +50,7 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 
 
 def to_sarif(report: Report) -> str:
-    from rules import ALL_RULES
+    from preflight.rules import ALL_RULES
 
     rules = [
         {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from preflight.rules import ALL_RULES
+
 from preflight.fix.planner import FIXED_RULES
 from preflight.rulekit import Applicability
-from rules import ALL_RULES
 
 
 def test_fixable_rules_are_the_fixed_ones() -> None:

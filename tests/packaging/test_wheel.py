@@ -92,7 +92,6 @@ def test_runtime_dependencies_are_what_runtime_imports(wheel_venv: WheelVenv) ->
     assert not required & {"pytest", "pytest-testinfra"}
 
 
-@pytest.mark.xfail(strict=True, reason="until the imports say preflight.rules (then delete this marker)")
 def test_wheel_installs_nothing_but_preflight(wheel_venv: WheelVenv) -> None:
     # A top-level `rules` package would collide with the PyPI distribution `rules`.
     top = {n.split("/")[0] for n in names(wheel_venv.wheel) if not n.split("/")[0].endswith(".dist-info")}

@@ -14,7 +14,7 @@ def test_baseline_is_ready() -> None:
 
 
 def test_every_rule_reports_on_baseline() -> None:
-    from rules import ALL_RULES
+    from preflight.rules import ALL_RULES
 
     report = run(*baseline())
     # INS001 speaks only of a host it could not reach (as before it was a rule): silent here

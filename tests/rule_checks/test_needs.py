@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable
 
 import pytest
+from preflight.rules import ALL_RULES
 
 from preflight.engine import evaluate
 from preflight.gather.plan import probes_for
@@ -18,7 +19,6 @@ from preflight.model import probes as P
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
 from preflight.view.needs import FACTS, probe_keys
-from rules import ALL_RULES
 from tests.rule_checks.factory import DST_ADDR, HostBuilder, baseline, file_disk, guest, modular, path_stat
 
 PLAN = MigrationPlan(guests=["g1"], dest_uri="qemu+ssh://host2.example.com/system", live=True, concurrency=3)

@@ -7,8 +7,7 @@ import importlib
 import re
 
 import pytest
-
-from rules import ALL_RULES
+from preflight.rules import ALL_RULES
 
 ID_RE = re.compile(r"^(INS|NET|OS|VER|DMN|GST|STO|LIM|SSH)\d{3}$")
 
@@ -33,7 +32,7 @@ def test_ids_and_slugs_are_unique() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["preflight.defaults", "preflight.sizing", "preflight.versions", "preflight.access.spec", "rules",
+    ["preflight.defaults", "preflight.sizing", "preflight.versions", "preflight.access.spec", "preflight.rules",
      "preflight.parsers.iptables"],
 )
 def test_doc_examples(module: str) -> None:
@@ -44,7 +43,7 @@ def test_doc_examples(module: str) -> None:
 def test_every_rule_module_is_registered() -> None:
     from pathlib import Path
 
-    import rules
+    from preflight import rules
 
     on_disk = {p.stem for p in Path(rules.__file__).parent.glob("[a-z]*[0-9]_*.py")}
     assert on_disk == set(rules.RULE_MODULES)
