@@ -26,6 +26,7 @@ from typing import Any
 
 from preflight.model.findings import Finding
 from preflight.model.plan import MigrationPlan
+from preflight.report.words import human, opt_human, reference
 from preflight.textsafe import escape_control, escape_deep
 
 _NOT_XML = re.compile("[\ufffe\uffff]")
@@ -41,15 +42,17 @@ def opt_line(text: str | None) -> str | None:
 
 
 def finding(f: Finding) -> Finding:
-    """A copy of ``f`` whose one-line strings are escaped (``evidence`` as it was: see finding_dict)."""
-    return replace(f, rule=line(f.rule), name=line(f.name), message=line(f.message), file=opt_line(f.file),
-                   remediation=opt_line(f.remediation), subject=opt_line(f.subject), seed=opt_line(f.seed))
+    """A copy of ``f`` whose one-line strings are escaped (``evidence`` as it was: see finding_dict);
+    message and remediation in words (no probe keys, the RHEL guide named: report.words)."""
+    return replace(f, rule=line(f.rule), name=line(f.name), message=human(line(f.message)), file=opt_line(f.file),
+                   remediation=opt_line(opt_human(f.remediation)), subject=opt_line(f.subject), seed=opt_line(f.seed))
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     """The JSON form of ``f``, escaped; evidence after asdict() so nested dataclasses are covered too."""
     d = finding(f).to_dict()
     d["evidence"] = escape_deep(d["evidence"])
+    d["reference"] = opt_line(reference(f.seed))  # `seed` kept for compatibility; this one names the guide
     return d
 
 

@@ -134,7 +134,7 @@ def test_odd_guest_name_is_reported_not_crashed() -> None:
 
 def test_text_hides_skips_unless_verbose() -> None:
     short = preflight(*example_args()).stdout
-    assert "SKIP " not in short and "skipped, e.g. not available in image mode" in short
+    assert "SKIP " not in short and "skipped (not available in image mode" in short
     assert "SKIP " in preflight(*example_args(), "-v").stdout
 
 
