@@ -3,11 +3,12 @@ put `preflight check` in front of the command they were about to run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import List, Optional  # noqa: UP035 - typer reads these annotations at run time
+from typing import Any, List, Optional  # noqa: UP035 - typer reads these annotations at run time
 
 import typer
 
@@ -39,6 +40,8 @@ class _App(typer.Typer):
 
 app = _App(
     add_completion=False,
+    suggest_commands=False,  # click suggests a close command itself; typer's would repeat it
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
@@ -46,7 +49,7 @@ app = _App(
     "Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 could not inspect, 4 internal error.",
 )
 
-FORMATS = ("text", "json", "sarif", "junit")
+FORMATS = opt.FORMATS
 
 
 def fail_usage(message: str) -> typer.Exit:
@@ -75,6 +78,30 @@ def build_plan(args: list[str], **flags: object) -> MigrationPlan:
     return MigrationPlan(guests=list(guests), dest_uri=dest_uri, **flags)  # type: ignore[arg-type]
 
 
+def libvirt_arg(uri: str | None, option: str) -> str | None:
+    """A test:// URI naming a relative file (test://examples/host1.xml) made absolute from the current
+    directory; libvirt would read the relative part as a host name and fail on a TLS certificate."""
+    if uri is None or not uri.startswith("test://") or uri.startswith("test:///"):
+        return uri
+    rest = uri[len("test://"):]
+    if not rest or rest.split("/", 1)[0] in ("localhost", "127.0.0.1"):
+        return uri
+    path = os.path.abspath(rest)
+    if not os.path.isfile(path):
+        raise ValueError(f"{option} {uri}: {path} is not a file (test:// takes an XML file; "
+                         "an absolute path is test:///PATH)")
+    return "test://" + path
+
+
+def progress_shown(quiet: bool) -> contextlib.AbstractContextManager[object]:
+    """Progress on stderr while gathering: on a terminal only, and not with --quiet."""
+    from preflight.progress import TerminalProgress
+
+    if quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    return TerminalProgress(sys.stderr)
+
+
 def load_snapshot(path: Path, role: str) -> HostSnapshot:
     try:
         snap = HostSnapshot.load(path)
@@ -98,7 +125,7 @@ def write_output(text: str, output: Path | None) -> None:
 def plan_and_snapshots(
     args: list[str], flags: dict[str, object], source: str, dest: str | None, source_libvirt: str | None,
     dest_libvirt: str | None, source_facts: Path | None, dest_facts: Path | None, sudo: bool,
-    ssh_config: Path | None, timeout: float, only: list[str] | None = None,
+    ssh_config: Path | None, timeout: float, only: list[str] | None = None, quiet: bool = False,
 ) -> tuple[MigrationPlan, HostSnapshot, HostSnapshot]:
     """The plan from virsh-style words, and both hosts' snapshots (loaded or gathered); usage errors exit 2."""
     from preflight.inspect import InspectError, inspect_pair
@@ -108,11 +135,14 @@ def plan_and_snapshots(
         if plan.tunnelled and not plan.p2p:
             raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
         dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
+        source_libvirt = libvirt_arg(source_libvirt, "--source-libvirt")
+        dest_libvirt = libvirt_arg(dest_libvirt, "--dest-libvirt")
         src_snap = load_snapshot(source_facts, "source") if source_facts else None
         dst_snap = load_snapshot(dest_facts, "destination") if dest_facts else None
-        src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap, dst_snap,
-                                          sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
-                                          timeout=timeout, only=only)
+        with progress_shown(quiet or (src_snap is not None and dst_snap is not None)):
+            src_snap, dst_snap = inspect_pair(plan, source, dest_spec, source_libvirt, dest_libvirt, src_snap,
+                                              dst_snap, sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None,
+                                              timeout=timeout, only=only)
     except (ValueError, InspectError) as exc:
         raise fail_usage(str(exc)) from None
     return plan, src_snap, dst_snap
@@ -135,7 +165,33 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def render(report: Report, fmt: str, output: Path | None, verbose: bool) -> None:
+def chosen_rules(select: list[str], ignore: list[str]) -> list[Any]:
+    """--select/--ignore; a key naming no rule is a usage error with the closest rule ids or slugs suggested."""
+    import difflib
+
+    from preflight.rules import ALL_RULES
+    from preflight.rules import select as select_rules
+
+    try:
+        return select_rules(_split(select), _split(ignore))
+    except ValueError as exc:
+        words = [w for r in ALL_RULES for w in (r.ID, r.NAME)]
+        words += sorted({r.ID[:n] for r in ALL_RULES for n in range(2, len(r.ID))})
+        hints = []
+        for key in _split(select) + _split(ignore):
+            try:
+                select_rules([key])
+                continue
+            except ValueError:
+                pass
+            close = difflib.get_close_matches(key, words, n=3) or difflib.get_close_matches(key.upper(), words, n=3)
+            if close:
+                hints.append(f"{key}: did you mean {' or '.join(close)}?")
+        raise fail_usage(str(exc) + ("; " + "; ".join(hints) if hints else "")) from None
+
+
+def render(report: Report, fmt: str, output: Path | None, verbose: bool, color: str = "auto",
+           quiet: bool = False) -> None:
     from preflight.report import machine, text
 
     if fmt == "json":
@@ -145,7 +201,9 @@ def render(report: Report, fmt: str, output: Path | None, verbose: bool) -> None
     elif fmt == "junit":
         out = machine.to_junit(report)
     else:
-        out = text.render(report, sys.stdout if output is None else None, verbose=verbose)
+        stream = sys.stdout if output is None else None
+        out = (text.verdict_line(report, text.use_colour(stream, color)) + "\n" if quiet
+               else text.render(report, stream, verbose=verbose, color=color))
     write_output(out, output)
 
 
@@ -167,17 +225,21 @@ def check(
     dest_libvirt: opt.DestLibvirt = None,
     source_facts: opt.SourceFacts = None,
     dest_facts: opt.DestFacts = None,
-    save_facts: Optional[str] = typer.Option(None, "--save-facts", metavar="DIR", help=opt.SAVE_FACTS_HELP),
-    fmt: str = typer.Option("text", "--format", help="text | json | sarif | junit."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help=opt.OUTPUT_HELP),
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text: list passed checks too."),
-    select: List[str] = typer.Option([], "--select", help="Only these rules: id prefix or slug, repeatable or comma-separated (NET,SSH001)."),
-    ignore: List[str] = typer.Option([], "--ignore", help="Leave these rules out: id prefix or slug (LIM003)."),
+    fmt: opt.Format = "text",
+    output: opt.Output = None,
+    save_facts: opt.SaveFacts = None,
+    verbose: opt.Verbose = False,
+    color: opt.Color = "auto",
+    quiet: opt.Quiet = False,
+    select: opt.Select = [],  # noqa: B006 - typer copies list defaults
+    ignore: opt.Ignore = [],  # noqa: B006
 ) -> None:
     """Inspect the source and destination and judge the planned migration.
+
+    Example: preflight check --live guest1 qemu+ssh://host2.example.com/system --concurrency 10
 
     SSH: one multiplexed connection per host, BatchMode (keys only, never a prompt), host keys verified against known_hosts; libvirt's read-only qemu+ssh connection rides that same connection (a --dest-libvirt URI is used as is).
 
@@ -187,19 +249,12 @@ def check(
 
     Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error (bad arguments, snapshot or output path), 3 could not inspect, 4 internal error.
     """
-    if fmt not in FORMATS:
-        raise fail_usage(f"--format must be one of {', '.join(FORMATS)}")
     try:  # before any host is contacted
         out_path = output_file(output) if output is not None else None
         facts_dir = facts_directory(save_facts, create=False) if save_facts is not None else None
     except OutputError as exc:
         raise fail_usage(str(exc)) from None
-    from preflight.rules import select as select_rules
-
-    try:
-        chosen = select_rules(_split(select), _split(ignore))
-    except ValueError as exc:
-        raise fail_usage(str(exc)) from None
+    chosen = chosen_rules(select, ignore)
     from preflight.gather.plan import probes_for
 
     # a selection gathers only what its rules declare they need (NEEDS); no selection: every fact
@@ -207,11 +262,12 @@ def check(
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
-        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout, only)
+        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout, only,
+        quiet)
     if facts_dir is not None:
         save_snapshots(facts_dir, src_snap, dst_snap)
     report = evaluate(plan, src_snap, dst_snap, chosen)
-    render(report, fmt, out_path, verbose)
+    render(report, fmt, out_path, verbose, color, quiet)
     raise typer.Exit(int(report.exit_code))
 
 
@@ -247,6 +303,7 @@ def fix(
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
+    quiet: opt.FixQuiet = False,
 ) -> None:
     """Corrected libvirtd.conf, sshd_config and /etc/hosts for the planned migration (diffs by default).
 
@@ -261,16 +318,12 @@ def fix(
         raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
     if diff and fmt != "text":
         raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
-    from preflight.rules import select as select_rules
-
-    try:
-        chosen = select_rules(_split(select), _split(ignore))
-    except ValueError as exc:
-        raise fail_usage(str(exc)) from None
+    chosen = chosen_rules(select, ignore)
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
-        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout)
+        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout,
+        quiet=quiet)
     targets = {"source": target_for("source", src_snap.spec, source_facts is not None),
                "destination": target_for("destination", dst_snap.spec, dest_facts is not None)}
     report = evaluate(plan, src_snap, dst_snap, chosen)
@@ -320,12 +373,12 @@ def facts(
 
 @app.command("rules")
 def list_rules() -> None:
-    """List every rule: id, slug, severity, one-line summary."""
+    """List every rule: id, slug, severity, fix (safe / unsafe / display-only), one-line summary."""
     from preflight.rules import ALL_RULES
 
     for r in ALL_RULES:
         summary = (r.__doc__ or "").strip().splitlines()[0].split(" — ", 1)[-1]
-        typer.echo(f"{r.ID:<7} {r.NAME:<30} {r.SEVERITY.value:<8} {summary}")
+        typer.echo(f"{r.ID:<7} {r.NAME:<30} {r.SEVERITY.value:<8} {r.FIX.value:<12} {summary}")
 
 
 @app.command()

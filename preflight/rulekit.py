@@ -1,8 +1,9 @@
 """What a rule module uses: the context it judges, the outcomes it returns, the rule object.
 
 A rule module defines ``ID``, ``NAME``, ``SEVERITY``, ``SEED``, ``NEEDS`` (the view facts it
-reads, see :mod:`preflight.view.needs`), optionally ``TAGS`` and ``FIX`` (the applicability of
-``preflight fix``'s edit for it), and ``check(ctx) -> Iterator[Outcome]``; its docstring is its
+reads, see :mod:`preflight.view.needs`), optionally ``TAGS`` and ``FIXABLE`` (the applicability of
+``preflight fix``'s edit for it: the fixer itself is registered by this rule object in
+``preflight.fix.registry``), and ``check(ctx) -> Iterator[Outcome]``; its docstring is its
 documentation (what it checks, why it breaks a migration, how to fix it). The registry
 (``rules/__init__.py``) turns each module into a typed :class:`Rule`.
 """
@@ -93,6 +94,10 @@ class Rule:
         self.check: Callable[[Context], Iterator[Outcome]] = module.check
 
     # ruff-style names
+    @property
+    def applicability(self) -> Applicability:
+        return self.FIX
+
     @property
     def id(self) -> str:
         return self.ID

@@ -12,6 +12,7 @@ on disk that is not listed).
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 from preflight.rulekit import Rule
 
@@ -56,6 +57,14 @@ def find_rule(key: str) -> Rule | None:
         if key.upper() == rule.ID or key.lower() == rule.NAME:
             return rule
     return None
+
+
+def rule_of(module: ModuleType) -> Rule:
+    """The registered rule object of a rule module (fixers name their rules by module, not by id string)."""
+    for rule in ALL_RULES:
+        if rule.module is module:
+            return rule
+    raise LookupError(f"{module.__name__} is not a registered rule (RULE_MODULES)")
 
 
 def _named(rule: Rule, keys: list[str]) -> bool:

@@ -48,12 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._daemons import admin, facts, judged, said
-
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
-from preflight.sizing import client_slots_needed, recommended_max_clients, seed_slots_needed
+from preflight.rules._daemons import admin, facts, judged, said
+from preflight.sizing import client_slots_needed, seed_slots_needed
 from preflight.view import HostView, JudgedDaemon
+from preflight.view.daemons import advised_limit
 
 ID = "LIM001"
 NAME = "client-slots"
@@ -78,7 +78,7 @@ def _judge(host: HostView, scope: Scope, d: JudgedDaemon, n: int) -> Outcome:
     mc = fact.get()
     current = (host.virt_admin_of(d.name).value or {}).get("nclients", 0)
     need, seed_need = client_slots_needed(n, current), seed_slots_needed(n)
-    rec = recommended_max_clients(n, current)
+    rec = advised_limit(host, d, n)  # the T the limits fix writes (>= recommended_max_clients)
     defaults = host.defaults_for(d.name)
     behaviour = defaults.over_limit
     fix = (f"Set max_clients = {rec} (and max_workers = {rec}) in {d.path} and restart "

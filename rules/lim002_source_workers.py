@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._daemons import admin, facts, judged, said
-
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
-from preflight.sizing import recommended_max_clients
+from preflight.rules._daemons import admin, facts, judged, said
+from preflight.view.daemons import advised_limit
 
 ID = "LIM002"
 NAME = "source-workers"
@@ -54,7 +53,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
         where = {"file": mw.file or d.path, "line": mw.line, "subject": d.name}
         ev = {"max_workers": mw.value, "origin": mw.origin, "concurrent": n, **facts(d)}
         if mw.value < n:
-            rec = recommended_max_clients(n)
+            rec = advised_limit(ctx.source, d, n)  # the T the limits fix writes
             yield failed(SRC, f"{mw.describe()} < {n} concurrent migrations: perform phases queue and other "
                          "API calls wait" + said(d), f"Set max_workers = {rec} in {d.path} and restart "
                          f"{d.name}, or live: {admin(d)} srv-threadpool-set {d.name} --max-workers {rec}",

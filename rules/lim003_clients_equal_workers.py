@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._daemons import facts, judged, said
-
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rules._daemons import facts, judged, said
+from preflight.view.daemons import advised_limit
 
 ID = "LIM003"
 NAME = "clients-equal-workers"
@@ -48,7 +48,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
             if c.origin != "file" and w.origin != "file":
                 yield skipped(scope, "neither is set in the config file (compiled defaults)" + said(d), **kw)
             elif c.value != w.value:
-                top = max(c.value, w.value)
+                top = max(c.value, w.value, advised_limit(host, d, ctx.plan.n_concurrent))  # the fix's T
                 line = c.line if c.origin == "file" else w.line
                 yield failed(scope, f"{c.describe()} but {w.describe()}" + said(d), f"Set both to {top} in {d.path}",
                              file=d.path, line=line, **kw)

@@ -46,7 +46,7 @@ from typing import Any
 from preflight.known import Known
 from preflight.model.findings import Scope, Severity, Status
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
-from preflight.view.names import ETC_HOSTS, is_ip, is_loopback, migration_host_setting, migration_names
+from preflight.view.names import ETC_HOSTS, dest_address, is_ip, is_loopback, migration_host_setting, migration_names
 
 ID = "NET001"
 NAME = "dest-name-resolves"
@@ -59,11 +59,12 @@ SRC = Scope.SOURCE
 
 
 def _fix(ctx: Context, name: str) -> str:
-    addrs = ctx.dest.addresses.value or []
-    addr = next((a for a in addrs if not is_loopback(a) and ":" not in a), "<destination address>")
+    choice = dest_address(ctx.plan, ctx.source, ctx.dest)  # the address `preflight fix` writes
+    addr = choice.address or "<destination address>"
     return (
         f"On the source, add to /etc/hosts:  {addr}  {name}   "
         f"(or fix DNS, or pass --migrateuri tcp://{addr})"
+        + (f"; candidates: {', '.join(choice.candidates)}" if choice.candidates else "")
     )
 
 

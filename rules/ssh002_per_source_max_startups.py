@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed, skipped
-from preflight.view.sshd import knows_per_source, sshd_value
+from preflight.view.sshd import knows_per_source, per_source_target, sshd_value
 
 ID = "SSH002"
 NAME = "sshd-per-source-max-startups"
@@ -53,7 +53,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
         yield passed(DST, f"PerSourceMaxStartups {raw} ({v.where()}): no per-source limit", **where)
     elif int(raw) < n:
         yield failed(DST, f"PerSourceMaxStartups {raw} ({v.where()}) < {n} concurrent migrations from one "
-                     "source", f"Set 'PerSourceMaxStartups {n}' in {where['file']} and reload sshd",
+                     "source", f"Set 'PerSourceMaxStartups {per_source_target(n)}' in {where['file']} and reload sshd",
                      evidence={"value": int(raw), "concurrent": n}, **where)
     else:
         yield passed(DST, f"PerSourceMaxStartups {raw} ({v.where()}) >= {n}", **where)

@@ -9,10 +9,8 @@ the style of the file's last entry (tab or aligned spaces).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 import augeas
 
@@ -26,9 +24,11 @@ from preflight.model.findings import ParseError, Scope
 from preflight.parsers.augeas_util import augeas_text, edit_text, parse_text
 from preflight.parsers.hosts import LENS, HostsFile, parse_hosts
 from preflight.rulekit import Context
-from preflight.view.names import is_ip
+from preflight.rules import net001_dest_name_resolves, rule_of
+from preflight.view.names import dest_address, is_ip
 
-RULES = ("NET001",)
+NET001 = rule_of(net001_dest_name_resolves)
+RULES = (NET001,)
 SRC = Scope.SOURCE
 _ENTRY = re.compile(r"\s*(\S+)(\s+)(\S+)(?:([ \t]+)(?!#)\S)?")
 
@@ -38,7 +38,7 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     if not found:
         return
     names = list(dict.fromkeys(f.subject for f in found if f.subject))
-    choice = dest_address(fc.ctx, fc.dest_address)
+    choice = dest_address(fc.ctx.plan, fc.ctx.source, fc.ctx.dest, fc.dest_address)
     if choice.address is None:
         out.not_fixed += [NotFixed(f, choice.why, needs=choice.needs) for f in found]
         return
@@ -55,67 +55,7 @@ def fix(fc: FixContext, out: FixPlan) -> None:
                           for f in found]
         return
     fc.handle(found)
-    out.changes.append(FileChange(SRC.value, P.ETC_HOSTS, old, new, ["NET001"], reasons))
-
-
-@dataclass(frozen=True)
-class AddressChoice:
-    """The destination address to write (None: not certain), why, and what the user can pass instead."""
-
-    address: str | None
-    why: str
-    candidates: tuple[str, ...] = ()
-    needs: str | None = None
-
-
-ASK = ("pass --dest-address ADDR (the address the source reaches the destination on); preflight does not "
-       "look up the source's route to it")
-
-
-def dest_address(ctx: Context, given: str | None = None) -> AddressChoice:
-    """The destination address to write, never a guess: --dest-address, DESTURI's IP literal, the
-    destination's own /etc/hosts entry for its name (one usable address), or its only usable address.
-    Several candidates: none is picked (the wrong one half the time on a host with several networks)."""
-    if given:
-        return AddressChoice(given, "given with --dest-address")
-    own = set(ctx.source.addresses.value or [])
-
-    def usable(a: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(a.split("%", 1)[0])
-        except ValueError:
-            return False
-        return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast) and a not in own
-
-    host = ctx.plan.dest_host
-    if host and is_ip(host) and usable(host):
-        return AddressChoice(host, "the address in DESTURI")
-    addrs = ctx.dest.addresses
-    live = [a for a in addrs.get() if usable(a)] if addrs.ok else []
-    name, hosts = ctx.dest.hostname, ctx.dest.hosts_file
-    if name.ok and hosts.ok:
-        entry = [a for a in dict.fromkeys(hosts.get().addresses_for(name.get()))
-                 if usable(a) and (not addrs.ok or a in live)]
-        if len(entry) == 1:
-            return AddressChoice(entry[0], f"the destination's own /etc/hosts entry for {name.get()}")
-        if len(entry) > 1:
-            return _several(entry, f"the destination's /etc/hosts entries for {name.get()}")
-    if not addrs.ok:
-        return AddressChoice(None, f"the destination's address is not known ({addrs.reason or 'no addresses'}); "
-                             + ASK, needs="--dest-address")
-    cands = sorted(dict.fromkeys(live), key=lambda a: ":" in a)  # IPv4 first, stable
-    if not cands:
-        return AddressChoice(None, f"none of the destination's addresses ({', '.join(addrs.get()) or 'none'}) "
-                             f"is usable from the source; " + ASK, needs="--dest-address")
-    if len(cands) == 1:
-        return AddressChoice(cands[0], f"the destination's only address other than loopback and link-local "
-                             f"(from {addrs.source})")
-    return _several(cands, f"the destination's addresses from {addrs.source}")
-
-
-def _several(cands: list[str], where: str) -> AddressChoice:
-    return AddressChoice(None, f"the destination has several candidate addresses ({where}): "
-                         f"{', '.join(cands)}; not written: " + ASK, tuple(cands), "--dest-address")
+    out.changes.append(FileChange(SRC.value, P.ETC_HOSTS, old, new, [NET001.id], reasons))
 
 
 def _dest_names(ctx: Context, names: list[str]) -> set[str]:

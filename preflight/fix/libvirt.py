@@ -25,12 +25,22 @@ from preflight.model.facts import Availability
 from preflight.model.findings import Finding, ParseError, Scope
 from preflight.parsers.augeas_util import edit_text
 from preflight.parsers.libvirtconf import LENS, LibvirtConf, format_value, parse_libvirt_conf
-from preflight.sizing import explain_max_clients, recommended_max_clients
+from preflight.rules import (
+    dmn002_daemon_config_valid,
+    dmn003_obsolete_keys,
+    lim001_client_slots,
+    lim002_source_workers,
+    lim003_clients_equal_workers,
+    rule_of,
+)
 from preflight.view import HostView, JudgedDaemon
-from preflight.view.daemons import judged_by
+from preflight.view.daemons import connected_clients, file_limits, judged_by, limits_target
 
-RULES = ("LIM001", "LIM002", "LIM003", "DMN002", "DMN003")
-LIMIT_RULES = ("LIM001", "LIM002", "LIM003", "DMN002")
+LIM001, LIM002 = rule_of(lim001_client_slots), rule_of(lim002_source_workers)
+LIM003 = rule_of(lim003_clients_equal_workers)
+DMN002, DMN003 = rule_of(dmn002_daemon_config_valid), rule_of(dmn003_obsolete_keys)
+RULES = (LIM001, LIM002, LIM003, DMN002, DMN003)
+LIMIT_RULES = (LIM001, LIM002, LIM003, DMN002)
 OBSOLETE = ("max_requests",)
 CRLF_WHY = ("line endings CRLF -> LF: libvirt reads both, but Augeas lenses (libvirt's own included) reject "
             "CR, so the file could not be checked or edited as it was")
@@ -78,7 +88,7 @@ def _fix_host(fc: FixContext, host: HostView, scope: Scope, d: JudgedDaemon, fou
         out.not_fixed += [NotFixed(f, why) for f in found]
         return
     limits = _limits(fc, host, d, conf) if any(_about_limits(f) for f in found) else []
-    obsolete = [k for k in OBSOLETE if conf.get(k) is not None and any(f.rule == "DMN003" for f in found)]
+    obsolete = [k for k in OBSOLETE if conf.get(k) is not None and any(f.rule == DMN003.id for f in found)]
     reasons = [s.why for s in limits] + ([f"defaults used: {host.defaults_for(d.name).label}"] if limits else []) + [
         f"{k} (line {_line(conf, k)}) commented out: not enforced, and current libvirt ignores it" for k in obsolete]
     if old is None:
@@ -112,28 +122,19 @@ def _fix_host(fc: FixContext, host: HostView, scope: Scope, d: JudgedDaemon, fou
 
 def _about_limits(f: Finding) -> bool:
     """DMN002 also reports syntax errors (subject: the file), which new limits would not cure."""
-    return f.rule in LIMIT_RULES and not (f.rule == "DMN002" and (f.subject or "").startswith("/"))
+    return f.rule in {r.id for r in LIMIT_RULES} and not (f.rule == DMN002.id and (f.subject or "").startswith("/"))
 
 
 def _limits(fc: FixContext, host: HostView, d: JudgedDaemon, conf: LibvirtConf) -> list[Setting]:
-    n = fc.ctx.plan.n_concurrent
     defaults = host.defaults_for(d.name)
-    connected = (host.virt_admin_of(d.name).value or {}).get("nclients", 0)
-    explicit = {k: e.value for k in ("max_clients", "max_workers", "max_anonymous_clients", "min_workers")
-                if (e := conf.get(k)) is not None and isinstance(e.value, int)}
+    explicit = file_limits(conf)
 
     def eff(key: str) -> int:
         return explicit.get(key, defaults.get(key) or 0)
 
-    rec = recommended_max_clients(n, connected)
-    bounds = {"the recommended size": rec, "the file's max_clients": explicit.get("max_clients", 0),
-              "max_workers": eff("max_workers"), "max_anonymous_clients": eff("max_anonymous_clients"),
-              "min_workers": eff("min_workers")}
-    target = max(bounds.values())
-    why_size = f"{explain_max_clients(n, connected)}"
-    if target > rec:
-        binding = next(name for name, v in bounds.items() if v == target)
-        why_size += f"; raised to {target} to stay >= {binding} (never lowered)"
+    # T: the same function LIM001-LIM003's advice uses (view.daemons.limits_target_of)
+    size = limits_target(fc.ctx.plan.n_concurrent, connected_clients(host, d), explicit, defaults)
+    target, why_size = size.value, size.why
     out = []
     mc_default = conf.get("max_clients") is None
     if not mc_default or eff("max_clients") < target:
@@ -159,7 +160,7 @@ def _unresolved(host: HostView, d: JudgedDaemon, limits: list[Setting], found: l
     if "max_workers" in keys and "max_clients" not in keys:
         default = host.defaults_for(d.name).get("max_clients")
         for f in found:
-            if f.rule == "LIM003":
+            if f.rule == LIM003.id:
                 out.not_fixed.append(NotFixed(f, f"max_clients stays at its compiled default {default}: lowering "
                                                  "it to match max_workers could lock out other clients, and "
                                                  f"{default} workers would be absurd"))

@@ -6,9 +6,9 @@ import copy
 from collections.abc import Iterable
 
 from preflight.engine import Report, evaluate
-from preflight.fix import hosts, libvirt, sshd
 from preflight.fix.context import FixContext
 from preflight.fix.model import FixPlan, NotFixed
+from preflight.fix.registry import FIXERS
 from preflight.model import probes as P
 from preflight.model.facts import Availability, HostSnapshot, Probe
 from preflight.model.findings import Status
@@ -16,17 +16,13 @@ from preflight.rulekit import Context, Rule
 from preflight.view import HostView
 from preflight.view.daemons import daemon_for_path
 
-FIXERS = (libvirt.fix, sshd.fix, hosts.fix)
-# The rules some fixer answers; each declares FIXABLE (tests/fix/test_fix_rules.py keeps both in step).
-FIXED_RULES = frozenset({*libvirt.RULES, *sshd.RULES, *hosts.RULES})
-
 
 def plan_fixes(report: Report, policy: str | None = None, dest_address: str | None = None) -> FixPlan:
     src, dst = report.snapshots["source"], report.snapshots["destination"]
     fc = FixContext(Context(report.plan, HostView(src), HostView(dst)), report.findings, policy, dest_address)
     out = FixPlan()
     for fixer in FIXERS:
-        fixer(fc, out)
+        fixer.run(fc, out)
     refused = [n.finding for n in out.not_fixed]
     for f in report.findings:
         if f.status is Status.FAIL and not any(f is h for h in fc.handled + refused):

@@ -27,6 +27,7 @@ from preflight.model import probes as P
 from preflight.model.findings import Finding, ParseError, Scope
 from preflight.parsers.augeas_util import augeas_text, edit_text
 from preflight.parsers.sshd import FIRST, LENS, SshdConfig, include_targets, parse_sshd, precedence
+from preflight.rules import rule_of, ssh001_max_startups, ssh002_per_source_max_startups
 from preflight.sizing import (
     CIS_MAX_STARTUPS,
     MAX_STARTUPS_CAP,
@@ -36,9 +37,10 @@ from preflight.sizing import (
     recommended_max_startups_start,
 )
 from preflight.view import HostView
-from preflight.view.sshd import max_startups, max_startups_target, sshd_value
+from preflight.view.sshd import max_startups, max_startups_target, per_source_limit, per_source_target, sshd_value
 
-RULES = ("SSH001", "SSH002")
+SSH001, SSH002 = rule_of(ssh001_max_startups), rule_of(ssh002_per_source_max_startups)
+RULES = (SSH001, SSH002)
 DROPIN_NAME = "preflight-migration.conf"
 DST = Scope.DESTINATION
 
@@ -56,7 +58,7 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     wanted: dict[str, str] = {}
     reasons: list[str] = []
     for f in found:
-        got = _max_startups(fc, host, f, out) if f.rule == "SSH001" else _per_source(fc, f)
+        got = _max_startups(fc, host, f, out) if f.rule == SSH001.id else _per_source(fc, host, f, out)
         if got is not None:
             wanted[got[0]] = got[1]
             reasons.append(got[2])
@@ -117,11 +119,16 @@ def _max_startups(fc: FixContext, host: HostView, finding: Finding, out: FixPlan
     return "MaxStartups", value, why
 
 
-def _per_source(fc: FixContext, finding: Finding) -> tuple[str, str, str]:
+def _per_source(fc: FixContext, host: HostView, finding: Finding, out: FixPlan) -> tuple[str, str, str] | None:
+    fact = sshd_value(host, "PerSourceMaxStartups")
+    if not fact.ok:
+        out.not_fixed.append(NotFixed(finding, f"PerSourceMaxStartups: {fact.reason}"))
+        return None
     n = fc.ctx.plan.n_concurrent
-    value = str(recommended_max_startups_start(n))
-    old = finding.evidence.get("value", "?")
-    return ("PerSourceMaxStartups", value, f"PerSourceMaxStartups {old} -> {value}: every migration comes from "
+    value = str(per_source_target(n))
+    old = per_source_limit(fact.get())  # the number SSH002 judged (None: no limit, so no failure)
+    shown = "none" if old is None else old
+    return ("PerSourceMaxStartups", value, f"PerSourceMaxStartups {shown} -> {value}: every migration comes from "
             f"the one source address: {n} at once + margin {SSH_MARGIN}")
 
 

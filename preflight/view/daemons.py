@@ -11,9 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from preflight.defaults import LibvirtDefaults
+from preflight.known import Known, known, unknown
 from preflight.model import probes as P
+from preflight.sizing import explain_max_clients, recommended_max_clients
 
 if TYPE_CHECKING:
+    from preflight.parsers.libvirtconf import LibvirtConf
     from preflight.view.host import HostView
 
 QEMU_CONF = P.QEMU_CONF  # the QEMU driver's file (migration_host, ports), read by the daemon that runs QEMU
@@ -110,3 +114,59 @@ def judged_by(found: Mapping[str, Any]) -> str | None:
     """The daemon a finding's evidence names (see :func:`evidence`), or None for a host-level one."""
     name = found.get("daemon")
     return name if isinstance(name, str) and name in CONFS else None
+
+
+# The file values the limits size T stays above (never lowered).
+LIMIT_KEYS = ("max_clients", "max_workers", "max_anonymous_clients", "min_workers")
+
+
+@dataclass(frozen=True)
+class LimitsTarget:
+    """T, the max_clients and max_workers the limits fix writes and LIM001-LIM003 advise, and why."""
+
+    value: int
+    recommended: int  # what the plan alone needs (sizing.recommended_max_clients)
+    why: str
+
+
+def file_limits(conf: LibvirtConf) -> dict[str, int]:
+    """The limit keys a daemon's file sets to a number."""
+    return {k: e.value for k in LIMIT_KEYS if (e := conf.get(k)) is not None and isinstance(e.value, int)}
+
+
+def limits_target(n: int, connected: int, explicit: Mapping[str, int], defaults: LibvirtDefaults) -> LimitsTarget:
+    """T = the largest of the recommended size, the file's max_clients, and the effective max_workers,
+    max_anonymous_clients and min_workers (file, else the release's default): never lowers one."""
+    def eff(key: str) -> int:
+        return explicit.get(key, defaults.get(key) or 0)
+
+    rec = recommended_max_clients(n, connected)
+    bounds = {"the recommended size": rec, "the file's max_clients": explicit.get("max_clients", 0),
+              "max_workers": eff("max_workers"), "max_anonymous_clients": eff("max_anonymous_clients"),
+              "min_workers": eff("min_workers")}
+    target = max(bounds.values())
+    why = explain_max_clients(n, connected)
+    if target > rec:
+        binding = next(name for name, v in bounds.items() if v == target)
+        why += f"; raised to {target} to stay >= {binding} (never lowered)"
+    return LimitsTarget(target, rec, why)
+
+
+def connected_clients(host: HostView, daemon: JudgedDaemon) -> int:
+    """Clients connected to the daemon now (virt-admin), 0 when not seen."""
+    return int((host.virt_admin_of(daemon.name).value or {}).get("nclients", 0))
+
+
+def limits_target_of(host: HostView, daemon: JudgedDaemon, n: int) -> Known[LimitsTarget]:
+    """:func:`limits_target` for the daemon's file as gathered (absent: every value the default)."""
+    conf = host.conf_file(daemon.path)
+    if not conf.ok:
+        return unknown(conf.reason, conf.not_applicable)
+    got = limits_target(n, connected_clients(host, daemon), file_limits(conf.get()), host.defaults_for(daemon.name))
+    return known(got, daemon.path)
+
+
+def advised_limit(host: HostView, daemon: JudgedDaemon, n: int) -> int:
+    """The size a limits rule advises: T when the daemon's file reads, else what the plan needs."""
+    target = limits_target_of(host, daemon, n)
+    return target.get().value if target.ok else recommended_max_clients(n, connected_clients(host, daemon))

@@ -9,6 +9,7 @@ own hostname as libvirt reports it (virGetHostname).
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from preflight.model import probes as P
 from preflight.model.plan import MigrationPlan
@@ -87,3 +88,64 @@ def names_to_gather(plan: MigrationPlan, dest: HostView) -> list[str]:
             if got.ok and got.get().strip():
                 names.append(got.get().strip())
     return list(dict.fromkeys(n for n in names if n))
+
+
+@dataclass(frozen=True)
+class AddressChoice:
+    """The destination address to write (None: not certain), why, and what the user can pass instead."""
+
+    address: str | None
+    why: str
+    candidates: tuple[str, ...] = ()
+    needs: str | None = None
+
+
+ASK = ("pass --dest-address ADDR (the address the source reaches the destination on); preflight does not "
+       "look up the source's route to it")
+
+
+def dest_address(plan: MigrationPlan, source: HostView, dest: HostView, given: str | None = None) -> AddressChoice:
+    """The destination address NET001 advises and its fix writes, never a guess: --dest-address (the
+    fix only), DESTURI's IP literal, the destination's own /etc/hosts entry for its name (one usable
+    address), or its only usable address. Several candidates: none is picked (the wrong one half the
+    time on a host with several networks)."""
+    if given:
+        return AddressChoice(given, "given with --dest-address")
+    own = set(source.addresses.value or [])
+
+    def usable(a: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(a.split("%", 1)[0])
+        except ValueError:
+            return False
+        return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast) and a not in own
+
+    host = plan.dest_host
+    if host and is_ip(host) and usable(host):
+        return AddressChoice(host, "the address in DESTURI")
+    addrs = dest.addresses
+    live = [a for a in addrs.get() if usable(a)] if addrs.ok else []
+    name, hosts = dest.hostname, dest.hosts_file
+    if name.ok and hosts.ok:
+        entry = [a for a in dict.fromkeys(hosts.get().addresses_for(name.get()))
+                 if usable(a) and (not addrs.ok or a in live)]
+        if len(entry) == 1:
+            return AddressChoice(entry[0], f"the destination's own /etc/hosts entry for {name.get()}")
+        if len(entry) > 1:
+            return _several(entry, f"the destination's /etc/hosts entries for {name.get()}")
+    if not addrs.ok:
+        return AddressChoice(None, f"the destination's address is not known ({addrs.reason or 'no addresses'}); "
+                             + ASK, needs="--dest-address")
+    cands = sorted(dict.fromkeys(live), key=lambda a: ":" in a)  # IPv4 first, stable
+    if not cands:
+        return AddressChoice(None, f"none of the destination's addresses ({', '.join(addrs.get()) or 'none'}) "
+                             f"is usable from the source; " + ASK, needs="--dest-address")
+    if len(cands) == 1:
+        return AddressChoice(cands[0], f"the destination's only address other than loopback and link-local "
+                             f"(from {addrs.source})")
+    return _several(cands, f"the destination's addresses from {addrs.source}")
+
+
+def _several(cands: list[str], where: str) -> AddressChoice:
+    return AddressChoice(None, f"the destination has several candidate addresses ({where}): "
+                         f"{', '.join(cands)}; not written: " + ASK, tuple(cands), "--dest-address")

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from preflight.known import Known, known, unknown
 from preflight.model import probes as P
 from preflight.parsers.sshd import compiled_default, has_per_source_max_startups, parse_max_startups
-from preflight.sizing import MAX_STARTUPS_CAP, format_max_startups, max_startups_start_within
+from preflight.sizing import (
+    MAX_STARTUPS_CAP,
+    format_max_startups,
+    max_startups_start_within,
+    recommended_max_startups_start,
+)
 from preflight.view.host import HostView
 
 # sshd's compiled MaxStartups, as the parser's defaults table has it (start, rate, full).
@@ -69,3 +74,15 @@ def max_startups_target(current: tuple[int, int, int], n: int, cap: int = MAX_ST
     _, rate, full = current
     start = max_startups_start_within(n, cap)
     return None if start is None else format_max_startups(start, rate, max(full, start))
+
+
+def per_source_limit(value: SshdValue) -> int | None:
+    """An effective PerSourceMaxStartups as a number; None: no per-source limit ("none", unset)."""
+    raw = (value.value or "none").lower()
+    return int(raw) if raw.isdigit() else None
+
+
+def per_source_target(n: int) -> int:
+    """The PerSourceMaxStartups value SSH002 advises and the sshd fix writes: every migration comes
+    from the one source address, n at once, plus the margin MaxStartups keeps for other logins."""
+    return recommended_max_startups_start(n)
