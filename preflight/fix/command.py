@@ -94,6 +94,9 @@ def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = No
     or fix needs an answer it will not guess (--dest-address), 2 usage (output directory, --diff without
     --host for two hosts), 3 a host unseen."""
     opts = opts or FixOptions()
+    if (problem := usage_problem(opts)) is not None:
+        err.write(f"preflight: error: {problem}\n")
+        return int(ExitCode.USAGE)
     roles = (opts.host,) if opts.host else ROLES
     plan = plan_fixes(report, opts.policy, opts.dest_address)
     plan.changes = [c for c in plan.changes if c.host in roles]
@@ -114,6 +117,13 @@ def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = No
     else:
         _prose(report, plan, predicted, targets, opts, done, prose, brief=False)
     return _exit_code(report, plan, opts, done)
+
+
+def usage_problem(opts: FixOptions) -> str | None:
+    """An option that would otherwise be silently ignored: refused, never dropped."""
+    if opts.backup_dir and not opts.write:
+        return "--backup-dir only applies with --write (nothing is replaced without it, so nothing is backed up)"
+    return None
 
 
 def _exit_code(report: Report, plan: FixPlan, opts: FixOptions, done: _Outcome) -> int:

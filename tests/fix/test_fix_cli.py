@@ -188,3 +188,12 @@ def test_remote_hosts_are_never_writable() -> None:
     assert not target_for("source", "local", True).writable
     assert target_for("source", "local", False).writable
     assert target_for("source", "/srv/img", False).writable
+
+
+def test_backup_dir_without_write_is_refused(example: Path, tmp_path: Path) -> None:
+    """issue 13: fix silently ignored --backup-dir without --write; now a usage error, nothing written."""
+    before = snapshot_tree(example)
+    done = preflight("fix", *plan_args(example), "--backup-dir", str(tmp_path / "bk"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--backup-dir only applies with --write" in done.stderr
+    assert snapshot_tree(example) == before and not (tmp_path / "bk").exists()
