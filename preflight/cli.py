@@ -176,7 +176,7 @@ def chosen_rules(select: list[str], ignore: list[str]) -> list[Any]:
         return select_rules(_split(select), _split(ignore))
     except ValueError as exc:
         words = [w for r in ALL_RULES for w in (r.ID, r.NAME)]
-        words += sorted({r.ID[:n] for r in ALL_RULES for n in range(2, len(r.ID))})
+        words += sorted({r.ID.rstrip("0123456789") for r in ALL_RULES})  # the categories: NET, SSH, ...
         hints = []
         for key in _split(select) + _split(ignore):
             try:
@@ -291,10 +291,10 @@ def fix(
     dest_facts: opt.DestFacts = None,
     diff: opt.FixDiff = None,
     output_dir: opt.FixOutputDir = None,
-    write: bool = typer.Option(False, "--write", help="Replace the files in place (local and image roots only; validated, backed up)."),
+    write: bool = typer.Option(False, "--write", rich_help_panel=opt.FIX, help="Replace the files in place (local and image roots only; validated, backed up)."),
     backup_dir: opt.BackupDir = None,
     dest_address: opt.DestAddress = None,
-    policy: Optional[str] = typer.Option(None, "--policy", help="Hardening policy the fix must not loosen: cis."),
+    policy: Optional[str] = typer.Option(None, "--policy", rich_help_panel=opt.FIX, help="Hardening policy the fix must not loosen: cis."),
     host: opt.FixHost = None,
     fmt: opt.FixFormat = "text",
     verbose: opt.FixVerbose = False,
@@ -344,8 +344,11 @@ def facts(
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
+    quiet: opt.FixQuiet = False,
 ) -> None:
     """Gather one host's facts snapshot (JSON) to judge later with check --source-facts/--dest-facts.
+
+    Example: preflight facts ssh://root@host2.example.com -o host2.json --role destination
 
     For identical results, `preflight check ... --save-facts DIR` saves both hosts' snapshots
     gathered for exactly that plan."""
@@ -358,9 +361,10 @@ def facts(
     from preflight.inspect import InspectError, inspect_one
 
     try:
-        snap = inspect_one(spec, role, libvirt, list(resolve), list(disk), sudo=sudo,
-                           ssh_config=str(ssh_config) if ssh_config else None, timeout=timeout)
-    except InspectError as exc:
+        with progress_shown(quiet):
+            snap = inspect_one(spec, role, libvirt_arg(libvirt, "--libvirt"), list(resolve), list(disk), sudo=sudo,
+                               ssh_config=str(ssh_config) if ssh_config else None, timeout=timeout)
+    except (InspectError, ValueError) as exc:
         raise fail_usage(str(exc)) from None
     write_output(snap.to_json() + "\n", out_path)
     ok = sum(1 for p in snap.probes.values() if p.ok)
@@ -373,7 +377,9 @@ def facts(
 
 @app.command("rules")
 def list_rules() -> None:
-    """List every rule: id, slug, severity, fix (safe / unsafe / display-only), one-line summary."""
+    """List every rule: id, slug, severity, fix (safe / unsafe / display-only), one-line summary.
+
+    Example: preflight rules | grep SSH"""
     from preflight.rules import ALL_RULES
 
     for r in ALL_RULES:
@@ -383,14 +389,44 @@ def list_rules() -> None:
 
 @app.command()
 def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest-name-resolves).")) -> None:
-    """Print a rule's documentation: what it checks, why it breaks a migration, how to fix it."""
-    from preflight.rules import find_rule
+    """Print a rule's documentation: what it checks, why it breaks a migration, how to fix it.
+
+    Example: preflight explain SSH001"""
+    import difflib
+
+    from preflight.report.words import GUIDE, human, reference
+    from preflight.rules import ALL_RULES, find_rule
 
     found = find_rule(rule)
     if found is None:
-        raise fail_usage(f"no rule {rule!r}; `preflight rules` lists them")
-    typer.echo((found.__doc__ or "").strip())
-    typer.echo(f"\nSeverity: {found.SEVERITY.value}\nSeed: {found.SEED}")
+        close = difflib.get_close_matches(rule, [w for r in ALL_RULES for w in (r.ID, r.NAME)], n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise fail_usage(f"no rule {rule!r}{hint} (`preflight rules` lists them)")
+    typer.echo(plain_doc(human((found.__doc__ or "").strip())))
+    typer.echo(f"\nSeverity: {found.SEVERITY.value}")
+    if found.SEED:
+        typer.echo(f"Comes from: {reference(found.SEED) or GUIDE}")
+
+
+def plain_doc(doc: str) -> str:
+    """A rule docstring as plain text: reST ``literals`` and ``::`` block markers dropped."""
+    import re
+
+    text = re.sub(r"``([^`]+)``", r"\1", doc)
+    text = re.sub(r"::$", ":", text, flags=re.M)
+    return re.sub(r" :$", "", text, flags=re.M)
+
+
+def _encodable_streams() -> None:
+    """A terminal that cannot encode "—" (PYTHONIOENCODING=ascii, LANG=C on old Pythons) gets \\u2014,
+    never a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
 
 
 def main() -> None:
@@ -398,6 +434,7 @@ def main() -> None:
 
     # SIGTERM/SIGHUP/SIGINT: close our ssh masters and remove their directories, exit 128+N
     cleanup.install_signal_handlers()
+    _encodable_streams()
     try:
         app()
     except SystemExit as exc:

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from preflight import progress
 from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, SshAccess, open_access
 from preflight.gather.image import gather_image
 from preflight.gather.libvirt_facts import gather_libvirt
@@ -111,6 +112,7 @@ class _Host:
     def connect(self) -> None:
         if self.spec.kind == "image":
             return
+        progress.event(self.snap.role, self.snap.spec, "connecting")
         self.access = open_access(self.spec, self.options)
         try:
             self.access.open()
@@ -124,6 +126,9 @@ class _Host:
     # phase 2 / 3
     def gather(self, names: Iterable[str], paths: Iterable[str], names_only: bool = False) -> None:
         names, paths = list(names), list(paths)
+        if self.snap.reachable:
+            state = "reading files" if self.spec.kind == "image" else "gathering"
+            progress.event(self.snap.role, self.snap.spec, state)
         if self.spec.kind == "image":
             if not names_only:
                 self.snap.probes.update(gather_image(self.spec.root or "", names, paths, timeout=self.options.timeout))
@@ -164,6 +169,8 @@ class _Host:
                 self.snap.ssh_connections += self.access.connections_opened
                 self.snap.remote_commands += self.access.commands_run
         self.snap.gather_seconds = round(time.monotonic() - self.started, 3)
+        progress.event(self.snap.role, self.snap.spec, "done" if self.snap.reachable else "failed",
+                       "" if self.snap.reachable else self.snap.unreachable_reason or "")
         return self.snap
 
 
