@@ -14,12 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+import testinfra
+
 from preflight.engine import Report, evaluate
 from preflight.inspect import inspect_pair
 from preflight.model.facts import Availability, Probe
 from preflight.model.plan import MigrationPlan
 
 GOLDEN = Path(__file__).with_name("golden")
+
+
+@pytest.fixture(scope="session")
+def local_host() -> Any:
+    """testinfra's view of this machine, for the state a fix leaves in files (content, mode, owner, links)."""
+    return testinfra.get_host("local://")
+
 URI = "qemu+ssh://host2.example.com/system"
 
 # A clean pair for 12 concurrent migrations: names resolve, libvirt limits are large enough;

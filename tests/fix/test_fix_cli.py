@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +51,7 @@ needs_sshd = pytest.mark.skipif(not os.path.exists("/usr/sbin/sshd") or os.geteu
 
 
 @needs_sshd
-def test_done_example_becomes_ready_after_fix_write(example: Path) -> None:
+def test_done_example_becomes_ready_after_fix_write(example: Path, local_host: Any) -> None:
     before = preflight("check", *plan_args(example))
     assert before.returncode == 1 and "NOT READY" in before.stdout.splitlines()[-1]
     fixed = preflight("fix", *plan_args(example), "--write")
@@ -60,8 +60,8 @@ def test_done_example_becomes_ready_after_fix_write(example: Path) -> None:
     after = preflight("check", *plan_args(example))
     assert after.returncode == 0, after.stdout
     assert after.stdout.splitlines()[-1].startswith("READY")
-    assert "10.0.0.20\thost2.example.com" in (example / "host1/etc/hosts").read_text()
-    assert "\nMaxStartups 14:30:100\n" in (example / "host2/etc/ssh/sshd_config").read_text()
+    assert local_host.file(str(example / "host1/etc/hosts")).contains("^10\\.0\\.0\\.20\thost2\\.example\\.com")
+    assert local_host.file(str(example / "host2/etc/ssh/sshd_config")).contains("^MaxStartups 14:30:100$")
     backups = sorted(p.name for p in example.rglob("*.preflight-*"))
     assert len(backups) == 4, backups
     assert not list(example.rglob("*.preflight-tmp"))
@@ -153,7 +153,7 @@ def test_findings_without_a_mechanical_fix_are_listed(example: Path) -> None:
     assert "GST001" in listed
 
 
-def test_write_keeps_mode_and_owner(tmp_path: Path) -> None:
+def test_write_keeps_mode_and_owner(tmp_path: Path, local_host: Any) -> None:
     from preflight.fix.apply import Target, write_all
     from preflight.fix.model import FileChange
 
@@ -162,11 +162,15 @@ def test_write_keeps_mode_and_owner(tmp_path: Path) -> None:
     f = root / "etc/ssh/sshd_config"
     f.write_text("Port 22\n")
     f.chmod(0o600)
+    owner = 65534 if os.geteuid() == 0 else os.geteuid()  # as root: a file someone else owns
+    os.chown(f, owner, owner)
     target = Target("destination", "image", str(root), str(root))
     lines = write_all([(target, FileChange("destination", "/etc/ssh/sshd_config", "Port 22\n", "Port 2222\n", []))],
                       stamp="20240101000000")
-    assert f.read_text() == "Port 2222\n" and stat.S_IMODE(f.stat().st_mode) == 0o600
-    assert (root / "etc/ssh/sshd_config.preflight-20240101000000").read_text() == "Port 22\n"
+    fixed, backup = local_host.file(str(f)), local_host.file(f"{f}.preflight-20240101000000")
+    assert fixed.content_string == "Port 2222\n" and fixed.mode == 0o600
+    assert (fixed.uid, fixed.gid) == (owner, owner)
+    assert backup.content_string == "Port 22\n"
     assert "backup" in lines[0]
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import stat
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import augeas
 import pytest
@@ -243,7 +243,7 @@ def test_symlink_loop_in_image_root_is_one_clear_message(tmp_path: Path) -> None
     assert str(exc.value).startswith("/etc/ssh/sshd_config: ") and "nothing was changed" in str(exc.value)
 
 
-def test_image_symlinks_resolve_inside_the_root(tmp_path: Path) -> None:
+def test_image_symlinks_resolve_inside_the_root(tmp_path: Path, local_host: Any) -> None:
     root, outside = tmp_path / "img", tmp_path / "outside"
     (root / "etc").mkdir(parents=True)
     (root / "outside").mkdir()
@@ -253,21 +253,22 @@ def test_image_symlinks_resolve_inside_the_root(tmp_path: Path) -> None:
     (root / "etc/hosts").symlink_to("../../../../outside/hosts")  # climbs past the root: stops at it
     write_all([(Target("source", "image", str(root), str(root)),
                 FileChange("source", "/etc/hosts", "old\n", "new\n", []))], stamp="1")
-    assert (outside / "hosts").read_text() == "old\n"
-    assert (root / "outside/hosts").read_text() == "new\n"
-    assert (root / "etc/hosts").is_symlink()
+    assert local_host.file(str(outside / "hosts")).content_string == "old\n"
+    assert local_host.file(str(root / "outside/hosts")).content_string == "new\n"
+    assert local_host.file(str(root / "etc/hosts")).is_symlink
 
 
-def test_local_symlink_is_replaced_not_written_through(tmp_path: Path) -> None:
+def test_local_symlink_is_replaced_not_written_through(tmp_path: Path, local_host: Any) -> None:
     real, link = tmp_path / "real", tmp_path / "link"
     real.write_text("old\n")
     link.symlink_to(real)
     lines = write_all([(Target("source", "local", "local"), FileChange("source", str(link), "old\n", "new\n", []))],
                       stamp="1")
-    assert real.read_text() == "old\n"
-    assert not link.is_symlink() and link.read_text() == "new\n"
+    assert local_host.file(str(real)).content_string == "old\n"
+    fixed = local_host.file(str(link))
+    assert fixed.is_file and not fixed.is_symlink and fixed.content_string == "new\n"
     backup = tmp_path / "link.preflight-1"
-    assert backup.is_symlink() and os.readlink(backup) == str(real)  # the link itself, for a rollback
+    assert local_host.file(str(backup)).linked_to == str(real)  # the link itself, for a rollback
     assert str(backup) in lines[0]
 
 
@@ -395,7 +396,7 @@ def acl(mode_user: int, named_uid: int, named: int, mask: int, group: int, other
     return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
 
 
-def test_write_keeps_user_xattrs_and_acls(tmp_path: Path) -> None:
+def test_write_keeps_user_xattrs_and_acls(tmp_path: Path, local_host: Any) -> None:
     root = tmp_path / "img"
     (root / "etc").mkdir(parents=True)
     f = root / "etc/hosts"
@@ -406,10 +407,10 @@ def test_write_keeps_user_xattrs_and_acls(tmp_path: Path) -> None:
     lines = write_all([(Target("source", "image", str(root), str(root)),
                         FileChange("source", "/etc/hosts", "127.0.0.1 localhost\n", "127.0.0.1 host\n", []))],
                       stamp="1")
-    assert f.read_text() == "127.0.0.1 host\n"
+    assert local_host.file(str(f)).content_string == "127.0.0.1 host\n"
     assert os.getxattr(f, "user.backup-policy") == b"keep"
     assert os.getxattr(f, "system.posix_acl_access") == access
-    assert stat.S_IMODE(f.stat().st_mode) == 0o664  # the ACL mask shows as the group bits
+    assert local_host.file(str(f)).mode == 0o664  # the ACL mask shows as the group bits
     assert not any("warning" in line for line in lines)
 
 
