@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any, List, Optional  # noqa: UP035 - typer reads these annotations at run time
 
+import click
 import typer
 
 from preflight import cli_options as opt
@@ -28,7 +29,20 @@ class _App(typer.Typer):
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         try:
-            return super().__call__(*args, **kwargs)
+            rv = super().__call__(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `preflight check` alone: its help, as click does
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+            raise SystemExit(exc.exit_code) from None
+        except click.ClickException as exc:  # a usage error: one line, as ours are (no box, no usage dump)
+            where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else "preflight"
+            print(f"preflight: error: {escape_control(exc.format_message(), keep_newlines=False)} "
+                  f"(`{where} -h` for help)", file=sys.stderr)
+            raise SystemExit(exc.exit_code) from None
+        except click.exceptions.Abort:
+            print("Aborted!", file=sys.stderr)
+            raise SystemExit(1) from None
         except Exception as exc:
             if os.environ.get(DEBUG_ENV):  # frames and lines only (no locals), host text escaped
                 sys.stderr.write(escape_control(traceback.format_exc()))
@@ -36,6 +50,7 @@ class _App(typer.Typer):
             print(f"preflight: internal error: {detail} (run with {DEBUG_ENV}=1 for the traceback)",
                   file=sys.stderr)
             raise SystemExit(int(ExitCode.INTERNAL)) from None
+        raise SystemExit(rv if isinstance(rv, int) else 0)  # non-standalone click returns typer.Exit's code
 
 
 app = _App(

@@ -1,7 +1,7 @@
 """The rule registry: every rule module, in report order, as a typed :class:`~preflight.rulekit.Rule`.
 
 Each module holds one rule: ``ID`` (category prefix + number), ``NAME``
-(slug), ``SEVERITY``, ``SEED`` (the seed statement it comes from, or the
+(slug), ``SEVERITY``, ``SEED`` (the RHEL guide's statement it comes from, or the
 measured fact that goes beyond it), ``NEEDS`` (the view facts it reads: the
 gather plan of a ``--select``), optionally ``TAGS`` and ``FIXABLE``, and
 ``check(ctx)``. Its docstring is the documentation ``preflight explain``

@@ -67,7 +67,7 @@ def _limits(host: HostView, scope: Scope, d: JudgedDaemon) -> Iterator[Outcome]:
     elif mw is not None and mw < 1:
         e = vals.get("max_workers")
         yield failed(scope, f"max_workers = {mw}: {d.name} needs at least one worker" + said(d),
-                     "Set max_workers to at least 1 (the seed recommends max_workers == max_clients)",
+                     "Set max_workers to at least 1 (the RHEL guide recommends max_workers == max_clients)",
                      line=e.line if e else None, subject="max_workers", **kw)
     elif mw is not None and minw is not None and minw > mw:
         e = vals.get("min_workers")

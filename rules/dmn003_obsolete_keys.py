@@ -3,7 +3,7 @@
 What it checks
     ``max_requests`` in the config of each daemon the migration meets
     (libvirtd.conf, or virtqemud.conf / virtproxyd.conf on modular hosts;
-    see LIM001 for which and why): the seed's libvirtd.conf notes it is not
+    see LIM001 for which and why): the RHEL guide's libvirtd.conf notes it is not
     enforced, and current libvirt no longer reads it. An unreadable file is
     UNKNOWN with the reason.
 
@@ -32,7 +32,7 @@ NEEDS = ("judged_daemons",)  # view facts read (preflight.view.needs)
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "max_requests: 'this isn't actually enforced yet, only the per-client limit is used so far'."
 
-OBSOLETE = {"max_requests": "not enforced (the seed says so) and ignored by current libvirt"}
+OBSOLETE = {"max_requests": "not enforced (the RHEL guide says so) and ignored by current libvirt"}
 
 
 def check(ctx: Context) -> Iterator[Outcome]:

@@ -9,7 +9,7 @@ Why it breaks a migration
     ``Requested operation is not valid: domain is not running``.
 
 How to fix it
-    Start the guest first, or move its definition as the seed shows::
+    Start the guest first, or move its definition as the RHEL guide shows::
 
         virsh dumpxml GUEST > GUEST.xml
         virsh -c qemu+ssh://DEST/system define GUEST.xml

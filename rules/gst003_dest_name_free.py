@@ -25,7 +25,7 @@ ID = "GST003"
 NAME = "dest-name-free"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
-SEED = "After: `virsh list` on the destination shows the guest running (beyond the seed: measured conflict)."
+SEED = "After: `virsh list` on the destination shows the guest running (beyond the RHEL guide: measured conflict)."
 
 DST = Scope.DESTINATION
 

@@ -30,7 +30,7 @@ ID = "GST005"
 NAME = "machine-type-on-dest"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
-SEED = "The destination must use the same hypervisor (beyond the seed: machine types it offers)."
+SEED = "The destination must use the same hypervisor (beyond the RHEL guide: machine types it offers)."
 
 DST = Scope.DESTINATION
 

@@ -5,7 +5,7 @@ What it checks
     ``virt-admin srv-clients-info`` when available, else the config file,
     else the compiled default of the installed release — the finding says
     which) against N concurrent migrations plus the clients already
-    connected. The seed: each migration uses one client slot on the source
+    connected. The RHEL guide: each migration uses one client slot on the source
     and one on the destination ("2 clients per migration"); its "default 20
     allows 10 migrations" counts both ends against one daemon, which is what
     a host needs when it sends and receives in the same window.
@@ -99,8 +99,8 @@ def _judge(host: HostView, scope: Scope, d: JudgedDaemon, n: int) -> Outcome:
         return failed(scope, f"{mc.describe()} < {counted}: only {mc.value - current} run at once, the rest "
                       "queue (slower maintenance window)" + said(d), fix, severity=Severity.WARNING, **where)
     if seed_need > mc.value:
-        return failed(scope, f"{mc.describe()}: by the seed's count (2 slots per migration) only "
+        return failed(scope, f"{mc.describe()}: by the RHEL guide's count (2 slots per migration) only "
                       f"{mc.value // 2} of {n} fit; measured libvirt uses one slot per side, so this bites "
                       "when this host also sends or receives migrations in the same window" + said(d), fix,
                       severity=Severity.WARNING, **where)
-    return passed(scope, f"{mc.describe()} >= {counted} (seed's count: {seed_need})" + said(d), **where)
+    return passed(scope, f"{mc.describe()} >= {counted} (the RHEL guide's count: {seed_need})" + said(d), **where)

@@ -2,7 +2,7 @@
 
 What it checks
     The source's ``max_workers`` (live, file or release default) against N
-    concurrent migrations. The seed: a migration holds one worker on the
+    concurrent migrations. The RHEL guide: a migration holds one worker on the
     source for its whole perform phase (and one on the destination only
     briefly, in the finish phase).
 
@@ -18,7 +18,7 @@ Which daemon, which file
     UNKNOWN with the file and the reason.
 
 How to fix it
-    Raise ``max_workers`` (the seed recommends ``max_workers ==
+    Raise ``max_workers`` (the RHEL guide recommends ``max_workers ==
     max_clients``) and restart, or live: ``virt-admin
     srv-threadpool-set libvirtd --max-workers N``.
 """

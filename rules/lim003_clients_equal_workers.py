@@ -2,7 +2,7 @@
 
 What it checks
     Where the daemon config sets ``max_clients`` or ``max_workers``
-    explicitly, the two are equal, as the seed recommends. Compiled
+    explicitly, the two are equal, as the RHEL guide recommends. Compiled
     defaults are not judged (5000 clients and 20 workers is libvirt's own
     choice).
 

@@ -18,7 +18,7 @@ Why it breaks a migration
 
 How to fix it
     Add ``ADDRESS  HOSTNAME`` for the destination to the source's
-    /etc/hosts (the seed's advice: ``10.0.0.20  host2.example.com``), or fix
+    /etc/hosts (the RHEL guide's advice: ``10.0.0.20  host2.example.com``), or fix
     DNS, or pass ``--migrateuri tcp://ADDRESS`` so the hostname is not used
     for the data stream. In image mode only /etc/hosts can be read, so a
     missing entry fails there.

@@ -29,7 +29,7 @@ ID = "NET004"
 NAME = "guest-networks-on-dest"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt", "netdevs")  # view facts read (preflight.view.needs)
-SEED = "The destination must be able to run the guest as defined (beyond the seed: measured failure)."
+SEED = "The destination must be able to run the guest as defined (beyond the RHEL guide: measured failure)."
 
 DST = Scope.DESTINATION
 

@@ -34,7 +34,7 @@ ID = "NET005"
 NAME = "migration-ports-open"
 SEVERITY = Severity.ERROR
 NEEDS = ("firewall", "addresses")  # view facts read (preflight.view.needs)
-SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the seed: the data port range)."
+SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the RHEL guide: the data port range)."
 
 DST = Scope.DESTINATION
 

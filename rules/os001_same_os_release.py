@@ -7,7 +7,7 @@ What it checks
     migrating forward within a major release, not backward).
 
 Why it breaks a migration
-    The seed requires the same RHEL version on both hosts. libvirt itself
+    The RHEL guide requires the same RHEL version on both hosts. libvirt itself
     does not read os-release (measured), but a different major release
     brings other QEMU machine types and device models, and backward
     migration is unsupported: failures show up as guest ABI errors or as

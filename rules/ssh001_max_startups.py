@@ -17,7 +17,7 @@ Why it breaks a migration
 
 How to fix it
     Raise the start value in /etc/ssh/sshd_config just as far as needed
-    (the seed: uncomment ``MaxStartups`` and raise 10) and reload sshd. Not
+    (the RHEL guide: uncomment ``MaxStartups`` and raise 10) and reload sshd. Not
     higher than needed: the limit protects against DoS; where a hardening
     policy caps it, use ``PerSourceMaxStartups`` or a smaller N instead.
 """
@@ -66,7 +66,9 @@ def check(ctx: Context) -> Iterator[Outcome]:
                      + (f" (it already dropped {dropped.get()} of this inspection's own connections)"
                         if dropped.ok else ""),
                      f"Set 'MaxStartups {value}' in {where['file']}" + (f" line {v.line}" if v.line else
-                     " (before any Match block)") + " and reload sshd; or plan fewer concurrent migrations",
+                     " (before any Match block)") + " and reload sshd (`preflight fix` writes it there, or in a "
+                     "drop-in the main file Includes when that is where sshd reads it first, and names the file); "
+                     "or plan fewer concurrent migrations",
                      evidence=ev, **where)
     else:
         yield passed(DST, f"{shown} >= {n} concurrent ssh migrations", evidence=ev, **where)

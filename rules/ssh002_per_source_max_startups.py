@@ -53,7 +53,9 @@ def check(ctx: Context) -> Iterator[Outcome]:
         yield passed(DST, f"PerSourceMaxStartups {raw} ({v.where()}): no per-source limit", **where)
     elif int(raw) < n:
         yield failed(DST, f"PerSourceMaxStartups {raw} ({v.where()}) < {n} concurrent migrations from one "
-                     "source", f"Set 'PerSourceMaxStartups {per_source_target(n)}' in {where['file']} and reload sshd",
+                     "source", f"Set 'PerSourceMaxStartups {per_source_target(n)}' in {where['file']} and reload sshd "
+                     "(`preflight fix` writes it there, or in a drop-in the main file Includes when that is "
+                     "where sshd reads it first, and names the file)",
                      evidence={"value": int(raw), "concurrent": n}, **where)
     else:
         yield passed(DST, f"PerSourceMaxStartups {raw} ({v.where()}) >= {n}", **where)

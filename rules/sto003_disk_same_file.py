@@ -29,7 +29,7 @@ ID = "STO003"
 NAME = "disk-same-file"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt", "path_stat")  # view facts read (preflight.view.needs)
-SEED = "Shared storage: both hosts use the same disk (beyond the seed: --unsafe measured to corrupt)."
+SEED = "Shared storage: both hosts use the same disk (beyond the RHEL guide: --unsafe measured to corrupt)."
 
 PAIR = Scope.PAIR
 

@@ -5,7 +5,7 @@ What it checks
 
 Why it breaks a migration
     A guest can only migrate between hypervisors of the same kind; the
-    seed asks for the same hypervisor on both hosts.
+    RHEL guide asks for the same hypervisor on both hosts.
 
 How to fix it
     Migrate to a host with the same hypervisor (KVM/QEMU to KVM/QEMU).

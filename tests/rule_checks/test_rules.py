@@ -295,7 +295,7 @@ def test_lim001_seed_count_warning() -> None:
     src, dst = baseline()
     dst.files[P.LIBVIRTD_CONF] = "max_clients = 20\nmax_workers = 20\n"
     f = failing(run(src, dst, plan(concurrency=12)), "LIM001")
-    assert f.severity is Severity.WARNING and "seed" in f.message
+    assert f.severity is Severity.WARNING and "RHEL guide" in f.message
 
 
 def test_lim002_and_lim003() -> None:
