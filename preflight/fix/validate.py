@@ -20,6 +20,7 @@ from preflight import fsutil
 from preflight.engine import Report
 from preflight.fix import sshd as sshd_fix
 from preflight.fix.apply import no_nul
+from preflight.fix.libvirt import DMN002
 from preflight.fix.model import FileChange, FixPlan
 from preflight.fix.planner import patched
 from preflight.model import probes as P
@@ -123,7 +124,7 @@ def _libvirt(change: FileChange, predicted: Report) -> str | None:
         return f"the fixed file does not parse: {e.file}:{e.line}: {e.message}"
     daemon = daemon_for_path(change.path)
     for f in predicted.findings:
-        if f.rule == "DMN002" and f.host.value == change.host and f.status is Status.FAIL \
+        if f.rule == DMN002.id and f.host.value == change.host and f.status is Status.FAIL \
                 and judged_by(f.evidence) in (daemon, None):
             return f"libvirt would refuse it: {f.message}"
     return None

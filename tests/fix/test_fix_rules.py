@@ -32,3 +32,17 @@ def test_registry_is_keyed_by_rule_objects() -> None:
 def test_rule_of_refuses_a_module_that_is_no_rule() -> None:
     with pytest.raises(LookupError):
         rule_of(ModuleType("preflight.rules.not_a_rule"))
+
+
+def test_fixers_name_no_rule_ids_and_read_no_evidence_keys() -> None:
+    """issue 13: fixes found their rules by id strings and read untyped evidence keys
+    (evidence["value"]); now rule objects, and typed values from the view."""
+    import re
+    from pathlib import Path
+
+    import preflight.fix
+
+    for path in Path(preflight.fix.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert not re.findall(r"[\"'][A-Z]{3}[0-9]{3}[\"']", text), path.name
+        assert not re.findall(r"\.evidence\s*(?:\[|\.get\()", text), path.name
