@@ -114,7 +114,11 @@ class _Writer:
         self.colour, self.width, self.lines = colour, width, list[str]()
 
     def plain(self, text: str) -> None:
-        self.lines.append(text)
+        if self.width is None or len(text) <= self.width:
+            self.lines.append(text)
+        else:
+            self.lines.extend(textwrap.wrap(text, self.width, subsequent_indent="    ", break_long_words=False,
+                                            break_on_hyphens=False))
 
     def item(self, tag: str, code: str, text: str, indent: str = INDENT) -> None:
         """``  TAG     text`` wrapped under the text (never breaking a path or URI)."""
@@ -155,9 +159,7 @@ def render(report: Report, stream: TextIO | None = None, verbose: bool = False, 
         if snap is not None:
             title += f" — {safe.line(snap.spec)}"
         out.plain(title)
-        if blocked:
-            out.plain(f"  ({blocked} check(s) could not be judged: see 'Could not inspect' above)")
-        elif not found and not hidden_skips:
+        if not found and not hidden_skips and not blocked:
             out.plain("  (all checks passed)" if not verbose else "  (nothing)")
         for f in found:
             where = f" [{f.file}{':' + str(f.line) if f.line else ''}]" if f.file else ""
@@ -165,6 +167,8 @@ def render(report: Report, stream: TextIO | None = None, verbose: bool = False, 
             out.item(tag, code, f"{f.rule} {f.name}: {f.message}{where}")
             if f.remediation and f.status is Status.FAIL:
                 out.item(" " * 7, "0", f"fix: {f.remediation}", indent=INDENT + "     ")
+        if blocked:
+            out.plain(f"  ({blocked} check(s) could not be judged: see 'Could not inspect' above)")
         if hidden_skips:
             out.plain(f"  ({hidden_skips} check(s) skipped ({_skip_why(snaps, scope)}): -v lists them)")
         out.plain("")
