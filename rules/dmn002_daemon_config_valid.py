@@ -27,10 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._daemons import facts, judged, said
-
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
+from preflight.rules._daemons import facts, judged, said
 from preflight.view import HostView, JudgedDaemon, LibvirtConf
 from preflight.view.daemons import QEMU_CONF
 

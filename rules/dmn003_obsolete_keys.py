@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._daemons import facts, judged, said
-
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
+from preflight.rules._daemons import facts, judged, said
 
 ID = "DMN003"
 NAME = "obsolete-daemon-keys"
