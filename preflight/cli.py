@@ -13,7 +13,7 @@ from typing import Any, List, Optional  # noqa: UP035 - typer reads these annota
 import click
 import typer
 
-from preflight import cli_options as opt
+import preflight.cli_options as opt  # not `from preflight import`: a stale package attribute after a sys.modules reset (pytester) would pair an old typer with the new
 from preflight.engine import ExitCode, Report, evaluate
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan

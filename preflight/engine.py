@@ -11,6 +11,7 @@ from preflight.known import Unseen
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Severity, Status
 from preflight.model.plan import MigrationPlan
+from preflight.report.words import human, opt_human
 from preflight.rulekit import Context, Outcome, Rule, not_seen
 from preflight.view import HostView
 
@@ -77,10 +78,10 @@ def _to_finding(rule: Rule, outcome: Outcome) -> Finding:
         status=outcome.status,
         severity=outcome.severity or rule.SEVERITY,
         host=outcome.host,
-        message=outcome.message,
+        message=human(outcome.message),  # no probe keys, the RHEL guide named: every consumer reads words
         file=outcome.file,
         line=outcome.line,
-        remediation=outcome.remediation,
+        remediation=opt_human(outcome.remediation),
         subject=outcome.subject,
         evidence=outcome.evidence,
         seed=rule.SEED,
