@@ -124,3 +124,17 @@ def test_color_option_on_a_terminal(mode: str, env: dict[str, str], coloured: bo
 def test_color_always_reaches_a_pipe_and_auto_does_not() -> None:
     assert "\x1b[" in preflight(*example_args(), "--color", "always").stdout
     assert "\x1b[" not in preflight(*example_args(), "--color", "auto").stdout
+
+
+def test_skip_hint_does_not_claim_image_mode_for_an_ssh_host(tmp_path: Path) -> None:
+    preflight(*example_args(), "--save-facts", str(tmp_path))
+    dest = json.loads((tmp_path / "destination.json").read_text())
+    dest.update(mode="ssh", spec="ssh://host2.example.com")
+    (tmp_path / "destination.json").write_text(json.dumps(dest))
+    out = preflight("check", "--live", "guest1-rhel6-64", URI, "--concurrency", "12",
+                    "--source-facts", str(tmp_path / "source.json"),
+                    "--dest-facts", str(tmp_path / "destination.json")).stdout
+    src_hint = [line for line in section(out, "Source") if "skipped" in line]
+    dst_hint = [line for line in section(out, "Destination") if "skipped" in line]
+    assert src_hint and "image mode" in src_hint[0]
+    assert dst_hint and "image mode" not in dst_hint[0], dst_hint
