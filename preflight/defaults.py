@@ -81,7 +81,7 @@ def libvirt_defaults(libvirt_version: str | None, modular: bool = False) -> Libv
     if vt is not None and vt < MODERN_LIBVIRT:
         return LibvirtDefaults(
             OLD_LIBVIRT_DEFAULTS,
-            f"libvirt {libvirt_version} defaults (before 1.2: max_clients 20, as in the seed)",
+            f"libvirt {libvirt_version} defaults (before 1.2: max_clients 20, as in the RHEL guide)",
             "drop",
         )
     if vt is None:
@@ -89,12 +89,12 @@ def libvirt_defaults(libvirt_version: str | None, modular: bool = False) -> Libv
         return LibvirtDefaults(
             {**MODERN_LIBVIRT_DEFAULTS, "max_clients": OLD_LIBVIRT_DEFAULTS["max_clients"]},
             "libvirt release unknown: judged against the smaller compiled default "
-            "(max_clients 20 before libvirt 1.2, as in the seed; 5000 since)",
+            "(max_clients 20 before libvirt 1.2, as in the RHEL guide; 5000 since)",
             "unknown",
         )
     return LibvirtDefaults(
         MODERN_LIBVIRT_DEFAULTS,
-        f"libvirt {libvirt_version} defaults (since 1.2: max_clients 5000; the seed's 20 is pre-1.2)",
+        f"libvirt {libvirt_version} defaults (since 1.2: max_clients 5000; the RHEL guide's 20 is pre-1.2)",
         "queue",
     )
 

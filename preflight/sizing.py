@@ -56,9 +56,9 @@ def explain_max_clients(n: int, current: int = 0) -> str:
     """The arithmetic behind :func:`recommended_max_clients`, for a fix's reasoning.
 
     >>> explain_max_clients(12)
-    'max(2 x 12 (the seed: one slot on each side), 12 + 0 connected (measured)) + margin 5 = 29'
+    'max(2 x 12 (the RHEL guide: one slot on each side), 12 + 0 connected (measured)) + margin 5 = 29'
     """
-    return (f"max(2 x {n} (the seed: one slot on each side), {n} + {current} connected (measured)) "
+    return (f"max(2 x {n} (the RHEL guide: one slot on each side), {n} + {current} connected (measured)) "
             f"+ margin {CLIENT_MARGIN} = {recommended_max_clients(n, current)}")
 
 
