@@ -16,16 +16,18 @@ class Row:
     rules: str  # failing error rules (and warnings, marked ~)
     outcome: str  # "ok" or the first error line
     agree: bool
+    expected: str = ""  # the rules the scenario expects to fail when NOT READY
 
 
 ROWS: list[Row] = []
 
 
 def table() -> str:
-    lines = ["| scenario | predicted | rules | real outcome | agree |", "|---|---|---|---|---|"]
+    lines = ["| scenario | predicted | rules | expected rules | real outcome | agree |",
+             "|---|---|---|---|---|---|"]
     for r in ROWS:
         outcome = r.outcome.replace("|", "/")[:110]
-        lines.append(f"| {r.scenario} | {r.predicted} | {r.rules or '-'} | {outcome} | "
+        lines.append(f"| {r.scenario} | {r.predicted} | {r.rules or '-'} | {r.expected or '-'} | {outcome} | "
                      f"{'yes' if r.agree else '**NO**'} |")
     return "\n".join(lines) + "\n"
 

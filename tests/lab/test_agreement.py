@@ -2,9 +2,15 @@
 
 For each, `preflight check` runs inside host1 against host2 over real SSH, as
 a user would; then the real `virsh migrate --live` runs with the same plan.
-READY must come out if and only if every migration succeeded (and, for
---unsafe, the guest kept its own disk). The table is written to
-out/agreement.md and printed at the end of the session.
+The two agree when preflight said READY and every migration succeeded (and, for
+--unsafe, the guest kept its own disk), or when it said NOT READY, a migration
+failed, and every rule the scenario names in `expect` failed at error severity
+(so a right verdict for the wrong reason is a disagreement). UNKNOWN never
+agrees with anything: a tool that could not see has not predicted the failure.
+The table is written to out/agreement.md and printed at the end of the session.
+
+`run_scenario(lab, sc)` is importable: other files (test_agreement_ssh.py,
+test_agreement_tls.py) declare their own `Scenario`s and run them the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ H1_IP = ADDRS["host1"]
 class Scenario:
     name: str
     fault: Callable[[Lab], None] = lambda lab: None
+    # rules that must fail at error severity when the verdict is NOT READY (the reason, not just the verdict)
+    expect: tuple[str, ...] = ()
     guests: int = 1
     disk: str | None = "shared"  # shared | local | None (diskless)
     start: bool = True
@@ -117,26 +125,29 @@ SCENARIOS = [
     Scenario("baseline, 4 concurrent guests", guests=4),
     Scenario("baseline --p2p", flags=["--p2p"]),
     Scenario("baseline --p2p --tunnelled", flags=["--p2p", "--tunnelled"]),
-    Scenario("source cannot resolve dest hostname", no_dest_name, dest_uri=f"qemu+ssh://{H2_IP}/system"),
+    Scenario("source cannot resolve dest hostname", no_dest_name, dest_uri=f"qemu+ssh://{H2_IP}/system",
+             expect=("NET001",)),
     Scenario("... same, with --migrateuri tcp://IP", no_dest_name, dest_uri=f"qemu+ssh://{H2_IP}/system",
              flags=["--migrateuri", f"tcp://{H2_IP}"]),
-    Scenario("dest hostname localhost.localdomain", dest_localhost),
+    Scenario("dest hostname localhost.localdomain", dest_localhost, expect=("NET002",)),
     Scenario("source /etc/hosts points dest name at source", dest_name_points_at_source,
-             dest_uri=f"qemu+ssh://{H2_IP}/system"),
-    Scenario("same host UUID on both", same_uuid),
-    Scenario("libvirtd stopped on dest", stop_dest_libvirtd),
-    Scenario("guest shut off", start=False),
-    Scenario("guest bridge missing on dest", lambda lab: guest_on_bridge(lab, on_dest=False)),
+             dest_uri=f"qemu+ssh://{H2_IP}/system", expect=("NET001",)),
+    Scenario("same host UUID on both", same_uuid, expect=("NET003",)),
+    Scenario("libvirtd stopped on dest", stop_dest_libvirtd, expect=("DMN001",)),
+    Scenario("guest shut off", start=False, expect=("GST002",)),
+    Scenario("guest bridge missing on dest", lambda lab: guest_on_bridge(lab, on_dest=False), expect=("NET004",)),
     Scenario("guest bridge present on both", lambda lab: guest_on_bridge(lab, on_dest=True)),
-    Scenario("dest firewall rejects 49152-49215", firewall_rejects_migration_ports),
+    Scenario("dest firewall rejects 49152-49215", firewall_rejects_migration_ports, expect=("NET005",)),
     Scenario("dest firewall rejects 49152-49215, --p2p --tunnelled", firewall_rejects_migration_ports,
              flags=["--p2p", "--tunnelled"]),
-    Scenario("disk on a non-shared directory", disk="local"),
+    Scenario("disk on a non-shared directory", disk="local", expect=("STO001", "STO002")),
     Scenario("different file at the same path, --unsafe", different_file_on_dest, disk="local",
-             flags=["--unsafe"]),
-    Scenario("dest MaxStartups 1, 3 concurrent ssh migrations", max_startups_1, guests=3, repeat=3),
+             flags=["--unsafe"], expect=("STO003",)),
+    Scenario("dest MaxStartups 1, 3 concurrent ssh migrations", max_startups_1, guests=3, repeat=3,
+             expect=("SSH001",)),
     Scenario("dest max_clients 1, 3 overlapping migrations", max_clients_1, guests=3),
-    Scenario("dest max_clients 1 held by a long-lived client", max_clients_held, timeout=20, check_timeout=3),
+    Scenario("dest max_clients 1 held by a long-lived client", max_clients_held, timeout=20, check_timeout=3,
+             expect=("LIM001",)),
 ]
 
 
@@ -167,18 +178,27 @@ def setup_guests(lab: Lab, sc: Scenario) -> list[str]:
     return guests
 
 
-@pytest.mark.parametrize("sc", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario) -> None:
-    drop_bridges(lab)
-    guests = setup_guests(lab, sc)
-    sc.fault(lab)
-    report = predict(lab, sc, guests)
-    predicted = report["verdict"]
-    rules = sorted({f["rule"] if f["severity"] == "error" else "~" + f["rule"] for f in report["findings"]
-                    if f["status"] == "fail" and f["severity"] in ("error", "warning")}
-                   | {f"?{f['rule']}" for f in report["findings"]
-                      if f["status"] == "unknown" and f["severity"] == "error"})
-    ok, first_error = True, ""
+def failing_rules(report: dict) -> list[str]:
+    """Failing error rules, warnings marked ~, unknown error rules marked ?: the table's rules column."""
+    return sorted({f["rule"] if f["severity"] == "error" else "~" + f["rule"] for f in report["findings"]
+                   if f["status"] == "fail" and f["severity"] in ("error", "warning")}
+                  | {f"?{f['rule']}" for f in report["findings"]
+                     if f["status"] == "unknown" and f["severity"] == "error"})
+
+
+def agrees(predicted: str, ok: bool, fired: list[str], expect: tuple[str, ...]) -> bool:
+    """READY with every migration fine, or NOT READY with a failure for the expected reasons.
+
+    UNKNOWN agrees with nothing: "could not see" is not a prediction of the failure."""
+    if predicted == "ready":
+        return ok
+    if predicted != "not-ready" or ok:
+        return False
+    return all(rule in fired for rule in expect)  # fired: error-severity failures carry no ~ or ? mark
+
+
+def migrate_truth(lab: Lab, sc: Scenario, guests: list[str]) -> tuple[bool, str]:
+    """Run the real migrations (sc.repeat times): (all fine, the first error)."""
     for attempt in range(sc.repeat):
         if attempt:  # put the guests back on host1 in the faulty state
             lab.reset()
@@ -189,13 +209,47 @@ def test_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario) -> None:
         outcomes = lab.migrate(guests, sc.flags, sc.dest_uri, timeout=sc.timeout)
         failed = [o for o in outcomes if not o.ok]
         if failed:
-            ok, first_error = False, f"{len(failed)}/{len(outcomes)} failed: {failed[0].first_error_line}"
-            break
+            return False, f"{len(failed)}/{len(outcomes)} failed: {failed[0].first_error_line}"
         if not intact:
-            ok, first_error = False, "migrated, but the guest now runs on a different disk file"
-            break
+            return False, "migrated, but the guest now runs on a different disk file"
+    return True, ""
+
+
+def run_scenario(lab: Lab, sc: Scenario) -> None:
+    """Fault, predict, migrate for real; append the table row and assert agreement."""
+    drop_bridges(lab)
+    guests = setup_guests(lab, sc)
+    sc.fault(lab)
+    report = predict(lab, sc, guests)
+    predicted = report["verdict"]
+    rules = failing_rules(report)
+    ok, first_error = migrate_truth(lab, sc, guests)
     outcome = "all migrations succeeded" if ok else first_error
-    agree = (predicted == "ready") == ok
-    ROWS.append(Row(sc.name, predicted, " ".join(rules), outcome, agree))
-    assert agree, f"preflight said {predicted} ({rules}) but: {outcome}\n" + "\n".join(
-        f"{f['rule']} {f['status']} {f['message']}" for f in report["findings"] if f["status"] != "pass")
+    agree = agrees(predicted, ok, rules, sc.expect)
+    ROWS.append(Row(sc.name, predicted, " ".join(rules), outcome, agree, " ".join(sc.expect)))
+    missing = [r for r in sc.expect if r not in rules]
+    assert agree, (f"preflight said {predicted} ({rules}; expected {list(sc.expect)}, missing {missing}) "
+                   f"but: {outcome}\n" + "\n".join(
+                       f"{f['rule']} {f['status']} {f['message']}" for f in report["findings"]
+                       if f["status"] != "pass"))
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario) -> None:
+    run_scenario(lab, sc)
+
+
+@pytest.mark.parametrize(("predicted", "ok", "fired", "expect", "want"), [
+    ("ready", True, [], (), True),
+    ("ready", False, [], (), False),
+    ("not-ready", False, ["NET001"], ("NET001",), True),
+    ("not-ready", False, ["NET002"], ("NET001",), False),  # right verdict, wrong reason
+    ("not-ready", False, ["~NET001"], ("NET001",), False),  # a warning is not the error expected
+    ("not-ready", False, ["?NET001"], ("NET001",), False),
+    ("not-ready", True, ["NET001"], ("NET001",), False),
+    ("unknown", False, ["?DMN001"], (), False),  # UNKNOWN never counts as agreement
+    ("unknown", True, [], (), False),
+])
+def test_agreement_definition(predicted: str, ok: bool, fired: list[str], expect: tuple[str, ...],
+                              want: bool) -> None:
+    assert agrees(predicted, ok, fired, expect) is want
