@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._disks import label, planned_disks
-
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rules._disks import label, planned_disks
 from preflight.view.storage import filesystem_of, shared
 
 ID = "STO001"

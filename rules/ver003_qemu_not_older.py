@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from preflight.rules._versions import not_older
-
 from preflight.model.findings import Severity
 from preflight.rulekit import Context, Outcome
+from preflight.rules._versions import not_older
 
 ID = "VER003"
 NAME = "qemu-not-older"

@@ -140,7 +140,8 @@ def _limits(fc: FixContext, host: HostView, d: JudgedDaemon, conf: LibvirtConf) 
     if not mc_default or eff("max_clients") < target:
         out.append(_setting(defaults, conf, "max_clients", target,
                             f"{why_size}; >= max_anonymous_clients ({eff('max_anonymous_clients')})"))
-    out.append(_setting(defaults, conf, "max_workers", target, "equal to max_clients, as the RHEL guide recommends (one "
+    out.append(_setting(defaults, conf, "max_workers", target,
+                        "equal to max_clients, as the RHEL guide recommends (one "
                         f"worker per client call; min_workers {eff('min_workers')} <= it)"))
     return out
 

@@ -6,14 +6,13 @@ import re
 import time
 from pathlib import Path
 
-from preflight.rules import select
-
 from preflight.access import LocalAccess
 from preflight.gather.image import gather_image
 from preflight.gather.plan import probes_for
 from preflight.gather.script import expected_keys, gather_args, gather_script, run_gather
 from preflight.model import probes as pk
 from preflight.model.facts import Availability
+from preflight.rules import select
 
 
 def test_every_section_of_the_table_is_a_section_of_the_script() -> None:

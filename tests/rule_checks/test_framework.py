@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preflight.rules import ALL_RULES, find_rule, select
-
 from preflight.access import kexdrop
 from preflight.engine import evaluate
 from preflight.gather.plan import destination_names
@@ -18,6 +16,7 @@ from preflight.model.facts import Availability, LibvirtFacts, Probe
 from preflight.model.findings import Status
 from preflight.model.plan import MigrationPlan
 from preflight.rulekit import Applicability, Rule
+from preflight.rules import ALL_RULES, find_rule, select
 from tests.rule_checks.factory import baseline
 
 TOP = Path(__file__).resolve().parents[2]

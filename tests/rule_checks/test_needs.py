@@ -11,13 +11,13 @@ import copy
 from collections.abc import Callable
 
 import pytest
-from preflight.rules import ALL_RULES
 
 from preflight.engine import evaluate
 from preflight.gather.plan import probes_for
 from preflight.model import probes as P
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
+from preflight.rules import ALL_RULES
 from preflight.view.needs import FACTS, probe_keys
 from tests.rule_checks.factory import DST_ADDR, HostBuilder, baseline, file_disk, guest, modular, path_stat
 

@@ -7,6 +7,7 @@ import importlib
 import re
 
 import pytest
+
 from preflight.rules import ALL_RULES
 
 ID_RE = re.compile(r"^(INS|NET|OS|VER|DMN|GST|STO|LIM|SSH)\d{3}$")
