@@ -19,6 +19,7 @@ class MigrationPlan:
     migrate_uri: str | None = None
     all_running: bool = False
     concurrency: int | None = None  # None: number of guests
+    tls: bool = False  # --tls: QEMU's own TLS for the migration stream (certs under qemu.conf's dir)
 
     @property
     def dest_host(self) -> str | None:
