@@ -53,7 +53,7 @@ from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen,
 from preflight.rules._daemons import admin, facts, judged, said
 from preflight.sizing import client_slots_needed, seed_slots_needed
 from preflight.view import HostView, JudgedDaemon
-from preflight.view.daemons import advised_limit
+from preflight.view.daemons import advised_limit, client_count
 
 ID = "LIM001"
 NAME = "client-slots"
@@ -76,7 +76,8 @@ def _judge(host: HostView, scope: Scope, d: JudgedDaemon, n: int) -> Outcome:
     if not fact.ok:
         return not_seen(scope, f"{d.name} max_clients", fact, subject=d.name, evidence=facts(d))
     mc = fact.get()
-    current = (host.virt_admin_of(d.name).value or {}).get("nclients", 0)
+    count = client_count(host, d)  # never count ourselves
+    current = count.others
     need, seed_need = client_slots_needed(n, current), seed_slots_needed(n)
     rec = advised_limit(host, d, n)  # the T the limits fix writes (>= recommended_max_clients)
     defaults = host.defaults_for(d.name)
@@ -84,12 +85,13 @@ def _judge(host: HostView, scope: Scope, d: JudgedDaemon, n: int) -> Outcome:
     fix = (f"Set max_clients = {rec} (and max_workers = {rec}) in {d.path} and restart "
            f"{d.name}, or live: {admin(d)} srv-clients-set {d.name} --max-clients {rec}")
     ev = {"max_clients": mc.value, "origin": mc.origin, "concurrent": n, "connected_now": current,
+          "virt_admin_nclients": count.reported, "own_connections_not_counted": count.own,
           "needed": need, "needed_by_seed": seed_need, "release_behaviour": behaviour,
           "defaults": defaults.label, **facts(d)}
     where = {"file": mc.file or d.path, "line": mc.line, "evidence": ev, "subject": d.name}
-    counted = f"{need} needed ({n} migrations + {current} connected)"
+    counted = f"{need} needed ({n} migrations + {current} connected{count.note()})"
     if current and current >= mc.value:
-        return failed(scope, f"{mc.describe()}: all slots are held by {current} connected clients; a new "
+        return failed(scope, f"{mc.describe()}: all slots are held by {current} connected clients{count.note()}; a new "
                       "migration connection hangs until one leaves" + said(d), fix, **where)
     if need > mc.value and behaviour != "queue":
         why = "this release drops connections over the limit" if behaviour == "drop" else \

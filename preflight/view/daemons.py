@@ -152,9 +152,51 @@ def limits_target(n: int, connected: int, explicit: Mapping[str, int], defaults:
     return LimitsTarget(target, rec, why)
 
 
+@dataclass(frozen=True)
+class ClientCount:
+    """virt-admin's live client count of a daemon, less preflight's own connection."""
+
+    reported: int  # nclients as virt-admin printed it
+    own: int  # of those, preflight's own read-only libvirt connection (0 or 1)
+
+    @property
+    def others(self) -> int:
+        return max(0, self.reported - self.own)
+
+    def note(self) -> str:
+        """Says so when a count had our own connection taken out."""
+        if not self.own:
+            return ""
+        return (f" (virt-admin counted {self.reported}, less preflight's own read-only libvirt "
+                "connection, open beside the gather)")
+
+
+def own_connections(host: HostView, daemon: JudgedDaemon) -> int:
+    """How many of the daemon's clients may be preflight's own while virt-admin counted them.
+
+    Never count yourself: the gather holds one read-only libvirt connection per host. On the
+    destination it runs beside the gather script (preflight.gather.pair), so virt-admin may count
+    it; it ends in libvirtd, or virtqemud on a modular host (virt-ssh-helper connects to
+    virtqemud's socket). The source's connection is closed before its script starts, and a
+    connection that never opened (a daemon whose slots are all held queues it unanswered) was
+    never counted: neither is subtracted.
+    """
+    lv = host.libvirt
+    if host.role != "destination" or lv is None or not lv.ok or host.libvirt_is_test_driver:
+        return 0
+    ends_in = "virtqemud" if any(d.name == "virtqemud" for d in host.judged_daemons()) else "libvirtd"
+    return 1 if daemon.name == ends_in else 0
+
+
+def client_count(host: HostView, daemon: JudgedDaemon) -> ClientCount:
+    """Clients connected to the daemon now (virt-admin; 0 when not seen), with our own set apart."""
+    reported = int((host.virt_admin_of(daemon.name).value or {}).get("nclients", 0))
+    return ClientCount(reported, min(reported, own_connections(host, daemon)))
+
+
 def connected_clients(host: HostView, daemon: JudgedDaemon) -> int:
-    """Clients connected to the daemon now (virt-admin), 0 when not seen."""
-    return int((host.virt_admin_of(daemon.name).value or {}).get("nclients", 0))
+    """Other clients connected to the daemon now (virt-admin, less preflight's own), 0 when not seen."""
+    return client_count(host, daemon).others
 
 
 def limits_target_of(host: HostView, daemon: JudgedDaemon, n: int) -> Known[LimitsTarget]:

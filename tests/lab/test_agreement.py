@@ -146,6 +146,8 @@ SCENARIOS = [
     Scenario("dest MaxStartups 1, 3 concurrent ssh migrations", max_startups_1, guests=3, repeat=3,
              expect=("SSH001",)),
     Scenario("dest max_clients 1, 3 overlapping migrations", max_clients_1, guests=3),
+    # issue 7 item 2: the only client virt-admin counts may be preflight's own libvirt connection
+    Scenario("dest max_clients 1, 2 concurrent migrations, no other client", max_clients_1, guests=2),
     Scenario("dest max_clients 1 held by a long-lived client", max_clients_held, timeout=20, check_timeout=3,
              expect=("LIM001",)),
 ]

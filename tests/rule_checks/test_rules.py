@@ -284,6 +284,7 @@ def test_lim001_old_release_drops() -> None:
 
 def test_lim001_long_lived_clients_hold_all_slots() -> None:
     src, dst = baseline()
+    dst.libvirt_ok = False  # the held slot queues preflight's own connection: it never answered
     dst.cmds[P.virt_admin_key("libvirtd")] = (
         "nclients_max          : 1\nnclients              : 1\nnclients_unauth_max   : 1\nnclients_unauth       : 0\n"
     )
