@@ -44,6 +44,7 @@ RULE_MODULES = (
     "lim003_clients_equal_workers",
     "ssh001_max_startups",
     "ssh002_per_source_max_startups",
+    "ssh003_control_connection",
 )
 
 ALL_RULES: list[Rule] = [Rule(importlib.import_module(f"preflight.rules.{name}")) for name in RULE_MODULES]
@@ -78,7 +79,7 @@ def select(select: list[str], ignore: list[str] | None = None) -> list[Rule]:
     cannot silently turn a CI gate off.
 
     >>> [r.ID for r in select(["SSH"])]
-    ['SSH001', 'SSH002']
+    ['SSH001', 'SSH002', 'SSH003']
     >>> len(select([], ["LIM003"])) == len(ALL_RULES) - 1
     True
     >>> [r.ID for r in select(["INS001"])]

@@ -3,7 +3,10 @@
 What it checks
     That the host's transport (ssh, or the local machine) answered, so its
     facts could be gathered. It is judged whatever rules are selected: an
-    unreachable host hides every other fact.
+    unreachable host hides every other fact. When preflight ran on the source
+    as the migration's own ssh identity, a destination it could not reach is
+    SSH003's certain failure (with its cause), not an unknown: INS001 leaves it
+    to SSH003.
 
 Why it breaks a migration
     A host preflight cannot reach over ssh is one ``virsh migrate`` cannot
@@ -21,6 +24,7 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity, Status
 from preflight.rulekit import Context, Outcome
+from preflight.view.sshconn import control_path
 
 ID = "INS001"
 NAME = "host-reachable"
@@ -32,9 +36,17 @@ REMEDIATION = ("Check that the host is up, that SSH reaches it with key authenti
        "(BatchMode) and that its host key is in known_hosts; then run again.")
 
 
+def _ssh003_judges(ctx: Context) -> bool:
+    """The destination's failed connection was the migration's own: SSH003 FAILs it with its cause."""
+    if not ctx.plan.uses_ssh:
+        return False
+    path = control_path(ctx.plan, ctx.source, ctx.dest)
+    return path.ok and path.get().same and not path.get().conn.ok
+
+
 def check(ctx: Context) -> Iterator[Outcome]:
     for view in (ctx.source, ctx.dest):
         snap = view.snap
-        if not snap.reachable:
+        if not snap.reachable and not (view is ctx.dest and _ssh003_judges(ctx)):
             yield Outcome(Status.UNKNOWN, Scope(snap.role), f"could not inspect {snap.spec}: "
                           f"{snap.unreachable_reason}", remediation=REMEDIATION)

@@ -33,11 +33,16 @@ class AccessOptions:
 
 
 class HostUnreachable(Exception):
-    """The transport itself failed; ``reason`` is the transport's own words (ssh's stderr line)."""
+    """The transport itself failed; ``reason`` is the transport's own words (ssh's stderr line).
 
-    def __init__(self, reason: str) -> None:
+    ``cause``: ssh's failure classified (preflight.access.ssh_errors.SshCause's value), "" when
+    the transport is not ssh or never ran.
+    """
+
+    def __init__(self, reason: str, cause: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.cause = cause
 
 
 class HostAccess(ABC):

@@ -25,6 +25,7 @@ from preflight.access import cleanup, kexdrop
 from preflight.access.base import AccessOptions, CommandResult, HostAccess, HostUnreachable, decode, sh_command
 from preflight.access.run import run_argv
 from preflight.access.spec import HostSpec
+from preflight.access.ssh_errors import SshCause, classify
 
 SSH_FAILED_RC = 255  # ssh's own failure; the gather script itself always exits 0
 EXIT_TIMEOUT = 5.0  # bound of `ssh -O exit` (a local socket round trip)
@@ -147,7 +148,7 @@ class SshAccess(HostAccess):
         rc, stderr = kexdrop.retry(lambda: self._start_master(log),
                                    lambda r: not up(r) and kexdrop.dropped(r[1]), count_drop)
         if not up((rc, stderr)):
-            raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"))
+            raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed (exit {rc})"), classify(stderr).value)
         self.connections_opened += 1
 
     def _start_master(self, log: str) -> tuple[int, str]:
@@ -172,7 +173,8 @@ class SshAccess(HostAccess):
                 rc = proc.wait(timeout=self.options.timeout + 5)
             except subprocess.TimeoutExpired:
                 self._kill_starter()
-                raise HostUnreachable(f"ssh to {self.spec} timed out after {self.options.timeout:g} s") from None
+                raise HostUnreachable(f"ssh to {self.spec} timed out after {self.options.timeout:g} s",
+                                      SshCause.TIMEOUT.value) from None
             finally:
                 with self._lock:
                     if self._starter is proc:
@@ -186,7 +188,8 @@ class SshAccess(HostAccess):
         out = run_argv([*self.ssh_argv("-o", "ControlMaster=no"), sh_command(script, args, self.options.sudo)],
                        timeout)
         if out.rc == SSH_FAILED_RC:
-            raise HostUnreachable(ssh_reason(decode(out.stderr), f"ssh to {self.spec} failed"))
+            stderr = decode(out.stderr)
+            raise HostUnreachable(ssh_reason(stderr, f"ssh to {self.spec} failed"), classify(stderr).value)
         return CommandResult(out.rc, decode(out.stdout), decode(out.stderr))
 
     # --- teardown -------------------------------------------------------------------------

@@ -18,6 +18,8 @@ nothing here raises for an unreachable host.
 
 from __future__ import annotations
 
+import os
+import pwd
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -117,11 +119,21 @@ class _Host:
         try:
             self.access.open()
         except HostUnreachable as exc:
-            self.unreachable(exc.reason)
+            self.unreachable(exc.reason, exc.cause)
+        else:
+            self.record_connection("ok", "", "")
 
-    def unreachable(self, reason: str) -> None:
+    def unreachable(self, reason: str, cause: str = "") -> None:
         self.snap.reachable = False
         self.snap.unreachable_reason = reason
+        self.record_connection("failed", cause, reason)
+
+    def record_connection(self, result: str, cause: str, reason: str) -> None:
+        """Our ssh connection's result and identity (probes.SSH_CONNECT): the migration's path, when
+        preflight runs on the source as the migration's user (rules/ssh003)."""
+        if self.spec.kind == "ssh":
+            self.snap.add(Probe(pk.SSH_CONNECT, "preflight's ssh connection", Availability.OK,
+                                text=connection_text(self.spec, self.options, result, cause, reason)))
 
     # phase 2 / 3
     def gather(self, names: Iterable[str], paths: Iterable[str], names_only: bool = False) -> None:
@@ -149,7 +161,7 @@ class _Host:
                 only=self.only,
             )
         except HostUnreachable as exc:
-            self.unreachable(exc.reason)
+            self.unreachable(exc.reason, exc.cause)
             self._fill_unreachable(names, paths, names_only)
             return
         self.snap.probes.update(found)
@@ -172,6 +184,22 @@ class _Host:
         progress.event(self.snap.role, self.snap.spec, "done" if self.snap.reachable else "failed",
                        "" if self.snap.reachable else self.snap.unreachable_reason or "")
         return self.snap
+
+
+def connection_text(spec: HostSpec, options: AccessOptions, result: str, cause: str, reason: str) -> str:
+    """probes.SSH_CONNECT's "field<TAB>value" lines (a value never holds a tab or newline)."""
+    uid = os.geteuid()
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = ""
+    fields = {
+        "result": result, "cause": cause, "reason": reason, "user": user, "uid": str(uid),
+        "login": spec.user or "", "host": spec.host or "", "port": str(spec.port or ""),
+        "ssh_config": options.ssh_config or "", "sudo": "1" if options.sudo else "0",
+        "strict": options.strict_host_key_checking,
+    }
+    return "".join(f"{k}\t{' '.join(v.split())}\n" for k, v in fields.items())
 
 
 def _after(first: Future[None], then: Callable[[], None]) -> None:

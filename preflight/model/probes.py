@@ -50,6 +50,13 @@ SSHD_FILES = "sshd-files"
 # (MaxStartups) before one got through: text is the count.
 SSH_DROPPED = "ssh-dropped"
 
+# Our own ssh connection to the host, as the gatherer made it (the migration's control path when
+# preflight runs on the source): "field<TAB>value" lines, written by preflight.gather.pair:
+# result (ok | failed), cause (preflight.access.ssh_errors.SshCause), reason (ssh's words),
+# user and uid (who ran ssh), login/host/port (the target), ssh_config (-F FILE or ""),
+# sudo (0/1), strict (StrictHostKeyChecking).
+SSH_CONNECT = "ssh-connect"
+
 HOSTNAME = "cmd:hostname"  # `hostname`
 HOSTNAME_F = "cmd:hostname-f"  # `hostname -f`
 # `ip -o addr show` (fallback: `hostname -I`); parse_addresses() takes either.
@@ -134,6 +141,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(file_key("/"), FILE, "sshd-files", READ, per="path"),  # each Include target SSHD_FILES lists
     # Written by the gatherer itself, not the script: our own connections sshd dropped.
     Spec(SSH_DROPPED, COMMAND, "ssh", UNAVAILABLE),
+    Spec(SSH_CONNECT, COMMAND, "ssh", UNAVAILABLE),
 )
 
 # The keys every full script run produces (per-item ones aside), in the table's order.

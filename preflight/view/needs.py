@@ -35,6 +35,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "sshd_version": (P.SSHD_VERSION,),
     "sshd_value": (*_SSHD_FILES, P.SSHD_T),
     "ssh_dropped": (P.SSH_DROPPED,),
+    "ssh_connect": (P.SSH_CONNECT,),
     "mounts": (P.MOUNTINFO,),
     "netdevs": (P.NETDEVS,),
     "path_stat": (P.PATH_PREFIX,),
