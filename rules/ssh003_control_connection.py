@@ -28,12 +28,12 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity, Status
 from preflight.rulekit import Context, Outcome, failed, passed, skipped
-from preflight.view.sshconn import ControlPath, SshCause, SshConnection, control_path
+from preflight.view.sshconn import ControlPath, RootTrust, SshCause, SshConnection, control_path, root_trust
 
 ID = "SSH003"
 NAME = "migration-ssh-connection"
 SEVERITY = Severity.ERROR
-NEEDS = ("ssh_connect",)  # view facts read (preflight.view.needs)
+NEEDS = ("ssh_connect", "known_hosts")  # view facts read (preflight.view.needs)
 SEED = "A qemu+ssh migration opens ssh from the source to the destination first (libvirt's remote transport)."
 
 DST = Scope.DESTINATION
@@ -70,7 +70,7 @@ def remedy(conn: SshConnection, p2p: bool) -> str:
     }[conn.failure]
 
 
-def _judge(path: ControlPath, p2p: bool) -> Iterator[Outcome]:
+def _judge(path: ControlPath, p2p: bool, trust: RootTrust | None) -> Iterator[Outcome]:
     conn = path.conn
     ev: dict[str, object] = {"identity": conn.identity, "cause": conn.cause or None, "ssh": conn.reason or None}
     if path.same:
@@ -83,10 +83,28 @@ def _judge(path: ControlPath, p2p: bool) -> Iterator[Outcome]:
         return
     proven = f"{conn.identity} {'works' if conn.ok else 'fails (' + conn.reason + ')'}"
     ev["not_proven"] = list(path.differences)
-    # The migration's own identity was not tried: UNKNOWN, at warning severity (see README: the
-    # verdict stays with the facts that were seen; this says what to try by hand).
+    files = ""
+    if trust is not None:
+        ev["root_known_hosts"] = dict(trust.known_hosts)
+        ev["root_identity_files"] = dict(trust.identities)
+        files = "; root's files on the source: " + (
+            f"{trust.name}'s host key is in {', '.join(trust.found_in)}" if trust.found_in
+            else f"no known_hosts file of root's holds {trust.name}'s host key") + (
+            f", identity files {', '.join(trust.keys)}" if trust.keys else ", no identity file in /root/.ssh") + (
+            f" ({', '.join(trust.unreadable)} unreadable)" if trust.unreadable else "")
+        if p2p and not trust.found_in and not any(f for f, st in trust.known_hosts if st == "unreadable"):
+            # libvirtd's ssh (root's) will not know the key: a failure unless root's ssh_config accepts
+            # new keys, which these files cannot show: a warning-level failure, not a certainty
+            yield Outcome(Status.FAIL, DST, f"--p2p: root's ssh on the source (libvirtd's) does not know "
+                          f"{trust.name}'s host key{files}; proven only: {proven}",
+                          remediation=f"As root on the source, after verifying the fingerprint out of band: "
+                          f"`ssh-keyscan -t ed25519 {trust.name} >> /root/.ssh/known_hosts`.",
+                          evidence=ev, severity=Severity.WARNING)
+            return
+    # The migration's own identity was not tried: UNKNOWN, at warning severity (the verdict stays with
+    # the facts that were seen; this says what was and was not proven, and what to try by hand).
     yield Outcome(Status.UNKNOWN, DST, f"proven: {proven}; not proven: the migration's own connection "
-                  f"({path.migration_identity}), because {'; '.join(path.differences)}",
+                  f"({path.migration_identity}), because {'; '.join(path.differences)}{files}",
                   remediation="Run preflight on the source as the user that runs the migration (root for --p2p), "
                   "without --ssh-config, or try `ssh -o BatchMode=yes USER@HOST true` as that user on the source.",
                   evidence=ev, severity=Severity.WARNING)
@@ -102,4 +120,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
         # preflight): nothing was tried, so nothing is claimed; INS001 speaks for an unreachable host.
         yield skipped(DST, f"the migration's ssh connection was not tried by preflight ({path.reason})")
         return
-    yield from _judge(path.get(), ctx.plan.p2p)
+    trust = None
+    if not path.get().same and ctx.plan.dest_host:
+        seen = root_trust(ctx.source, ctx.plan.dest_host)
+        trust = seen.get() if seen.ok else None
+    yield from _judge(path.get(), ctx.plan.p2p, trust)

@@ -472,9 +472,34 @@ daemons_job() {
     daemons_section
     virt_admin_sections
 }
+seen_absent() {  # seen_absent FILE: FILE's absence is seen (its directory searchable, or seen absent)
+    d=${1%/*}
+    [ -x "$d" ] || { [ -x "${d%/*}" ] && [ ! -e "$d" ]; }
+}
+known_host_section() {
+    begin "cmd:known-host:$1" "ssh-keygen -F $1 -f FILE (root's and the global known_hosts)"
+    case $1 in -*) echo "refusing a name that looks like an option" >"$ERR"; end 2 error; return ;; esac
+    if ! have ssh-keygen; then echo "ssh-keygen: command not found" >"$ERR"; end 127 missing; return; fi
+    for f in /root/.ssh/known_hosts /root/.ssh/known_hosts2 /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2; do
+        if [ ! -e "$f" ] && seen_absent "$f"; then st=missing
+        elif [ ! -r "$f" ] || [ ! -f "$f" ]; then st=unreadable
+        elif tmo ssh-keygen -F "$1" -f "$f" </dev/null >/dev/null 2>>"$ERR"; then st=found
+        else st=absent
+        fi
+        printf 'known_hosts\t%s\t%s\n' "$f" "$st"
+    done
+    for f in /root/.ssh/id_ed25519 /root/.ssh/id_ecdsa /root/.ssh/id_rsa; do
+        if [ -e "$f" ]; then st=present
+        elif seen_absent "$f"; then st=missing
+        else st=unreadable
+        fi
+        printf 'identity\t%s\t%s\n' "$f" "$st"
+    done
+    end 0 ok
+}
 names_job() {
     for a in "$@"; do
-        case $a in n:*) getent_section "${a#n:}" ;; esac
+        case $a in n:*) getent_section "${a#n:}"; known_host_section "${a#n:}" ;; esac
     done
 }
 paths_job() {

@@ -80,6 +80,10 @@ NETDEVS = "cmd:netdevs"  # `ls /sys/class/net`: every network device (bridges, N
 VIRT_ADMIN_PREFIX = "cmd:virt-admin:"
 # `getent ahosts NAME` on the source; key suffix is the name.
 GETENT_PREFIX = "cmd:getent:"
+# Beside each getent: whether root's ssh on the source knows NAME's host key (`ssh-keygen -F NAME -f
+# FILE` over root's and the global known_hosts) and which of root's identity files exist:
+# "known_hosts<TAB>FILE<TAB>found|absent|missing|unreadable", "identity<TAB>FILE<TAB>present|missing|unreadable".
+KNOWN_HOST_PREFIX = "cmd:known-host:"
 # Per guest disk path: "realpath<TAB>dev<TAB>inode<TAB>size<TAB>mtime<TAB>ctime<TAB>sha256-of-first-64KiB"
 # one line; status MISSING when the path does not exist.
 PATH_PREFIX = "cmd:path:"
@@ -91,6 +95,10 @@ def virt_admin_key(daemon: str) -> str:
 
 def getent_key(name: str) -> str:
     return GETENT_PREFIX + name
+
+
+def known_host_key(name: str) -> str:
+    return KNOWN_HOST_PREFIX + name
 
 
 def path_key(path: str) -> str:
@@ -137,6 +145,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(FIREWALLD, COMMAND, "firewall", UNAVAILABLE),
     Spec(VIRT_ADMIN_PREFIX, COMMAND, "daemons", UNAVAILABLE, per="daemon"),  # running daemons only
     Spec(GETENT_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
+    Spec(KNOWN_HOST_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
     Spec(PATH_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),
     Spec(file_key("/"), FILE, "sshd-files", READ, per="path"),  # each Include target SSHD_FILES lists
     # Written by the gatherer itself, not the script: our own connections sshd dropped.

@@ -36,6 +36,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "sshd_value": (*_SSHD_FILES, P.SSHD_T),
     "ssh_dropped": (P.SSH_DROPPED,),
     "ssh_connect": (P.SSH_CONNECT,),
+    "known_hosts": (P.KNOWN_HOST_PREFIX, P.GETENT_PREFIX),  # asked beside getent, for the same names
     "mounts": (P.MOUNTINFO,),
     "netdevs": (P.NETDEVS,),
     "path_stat": (P.PATH_PREFIX,),

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["ControlPath", "SshCause", "SshConnection", "connection", "control_path", "parse_connection"]
+__all__ = ["ControlPath", "RootTrust", "SshCause", "SshConnection", "connection", "control_path", "parse_connection",
+           "root_trust"]
 
 from preflight.access.spec import HostSpecError
 from preflight.access.ssh_errors import DESCRIPTION, SshCause
@@ -133,3 +134,40 @@ def control_path(plan: MigrationPlan, source: HostView, dest: HostView) -> Known
     if conn.strict != "yes":
         diffs.append(f"preflight's StrictHostKeyChecking was {conn.strict!r}")
     return known(ControlPath(conn, _migration_user(plan, conn), not diffs, tuple(diffs)), rec.source)
+
+
+@dataclass(frozen=True)
+class RootTrust:
+    """probes.KNOWN_HOST_PREFIX parsed: root's ssh files on the source for one destination name."""
+
+    name: str
+    known_hosts: tuple[tuple[str, str], ...]  # (file, found | absent | missing | unreadable)
+    identities: tuple[tuple[str, str], ...]  # (file, present | missing | unreadable)
+
+    @property
+    def found_in(self) -> list[str]:
+        return [f for f, st in self.known_hosts if st == "found"]
+
+    @property
+    def unreadable(self) -> list[str]:
+        return [f for f, st in self.known_hosts + self.identities if st == "unreadable"]
+
+    @property
+    def keys(self) -> list[str]:
+        return [f for f, st in self.identities if st == "present"]
+
+
+def root_trust(source: HostView, name: str) -> Known[RootTrust]:
+    """What root's known_hosts and identity files on the source say of ``name`` (the DESTURI host)."""
+    text = source.text(P.KNOWN_HOST_PREFIX + name)
+    if not text.ok:
+        return unknown(text.reason, text.not_applicable)
+    kh: list[tuple[str, str]] = []
+    ids: list[tuple[str, str]] = []
+    for line in text.get().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0] in ("known_hosts", "identity"):
+            (kh if parts[0] == "known_hosts" else ids).append((parts[1], parts[2]))
+    if not kh:
+        return unknown(f"no known_hosts answer for {name}")
+    return known(RootTrust(name, tuple(kh), tuple(ids)), text.source)

@@ -118,3 +118,26 @@ def test_no_record_is_a_skip_and_tls_is_not_judged() -> None:
     src, dst = _pair()
     tls = MigrationPlan(guests=["g1"], dest_uri="qemu+tls://host2.example.com/system", live=True)
     assert [f.status for f in of(_run(src, dst, tls), "SSH003")] == [Status.SKIP]
+
+
+def _root_files(state: str, ids: str = "present") -> str:
+    return (f"known_hosts\t/root/.ssh/known_hosts\t{state}\nknown_hosts\t/etc/ssh/ssh_known_hosts\tmissing\n"
+            f"identity\t/root/.ssh/id_ed25519\t{ids}\n")
+
+
+def test_p2p_not_root_reads_roots_known_hosts() -> None:
+    """--p2p run by a user: the user's ssh is proven, root's is judged from root's files on the source."""
+    plan = MigrationPlan(guests=["g1"], dest_uri=URI, live=True, p2p=True)
+    src, dst = _pair(uid=1000)
+    src.cmds[P.known_host_key("host2.example.com")] = _root_files("absent")
+    report = _run(src, dst, plan)
+    f = of(report, "SSH003")[0]
+    assert f.status is Status.FAIL and f.severity is Severity.WARNING
+    assert "alice's ssh to host2.example.com works" in f.message and "does not know" in f.message
+    assert "/root/.ssh/known_hosts" in (f.remediation or "")
+    src.cmds[P.known_host_key("host2.example.com")] = _root_files("found")
+    f = of(_run(src, dst, plan), "SSH003")[0]
+    assert f.status is Status.UNKNOWN and "host key is in /root/.ssh/known_hosts" in f.message
+    src.cmds[P.known_host_key("host2.example.com")] = _root_files("unreadable")
+    f = of(_run(src, dst, plan), "SSH003")[0]
+    assert f.status is Status.UNKNOWN and "unreadable" in f.message
