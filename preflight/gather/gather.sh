@@ -476,6 +476,9 @@ seen_absent() {  # seen_absent FILE: FILE's absence is seen (its directory searc
     d=${1%/*}
     [ -x "$d" ] || { [ -x "${d%/*}" ] && [ ! -e "$d" ]; }
 }
+# known_host_section NAME: does root's ssh on this host (libvirtd's, for --p2p; sudo virsh's) know
+# NAME's host key, and which identity files has it? Lines "known_hosts<TAB>FILE<TAB>state" (found |
+# absent | missing | unreadable) and "identity<TAB>FILE<TAB>state" (present | missing | unreadable).
 known_host_section() {
     begin "cmd:known-host:$1" "ssh-keygen -F $1 -f FILE (root's and the global known_hosts)"
     case $1 in -*) echo "refusing a name that looks like an option" >"$ERR"; end 2 error; return ;; esac
