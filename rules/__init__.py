@@ -24,6 +24,10 @@ RULE_MODULES = (
     "net003_distinct_host_uuids",
     "net004_guest_networks_on_dest",
     "net005_migration_ports_open",
+    "net006_migration_port_range_fits",
+    "tls001_transport_listening",
+    "tls002_tls_certificates",
+    "tls003_qemu_tls_certificates",
     "os001_same_os_release",
     "ver001_same_hypervisor",
     "ver002_libvirt_not_older",
@@ -45,6 +49,7 @@ RULE_MODULES = (
     "ssh001_max_startups",
     "ssh002_per_source_max_startups",
     "ssh003_control_connection",
+    "sec001_tcp_without_auth",
 )
 
 ALL_RULES: list[Rule] = [Rule(importlib.import_module(f"preflight.rules.{name}")) for name in RULE_MODULES]

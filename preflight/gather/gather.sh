@@ -468,6 +468,34 @@ firewall_job() {
     printf '%s\n' "$(daemon_state firewalld)"
     end 0 ok
 }
+pki_job() {
+    begin cmd:listening "ss -Hltn (netstat -ltn)"
+    if have ss; then
+        tmo ss -Hltn </dev/null 2>"$ERR"
+        rc=$?
+    elif have netstat; then
+        tmo netstat -ltn </dev/null 2>"$ERR"
+        rc=$?
+    else
+        echo "ss: command not found" >"$ERR"
+        rc=127
+    fi
+    case $rc in 0) end 0 ok ;; 127) end 127 missing ;; *) end "$rc" error ;; esac
+    # private keys: mode and owner only, never the content; "-" absent, "?" its directory not searchable
+    begin cmd:pki-keys "stat -L -c of the TLS private keys"
+    for k in /etc/pki/libvirt/private/clientkey.pem /etc/pki/libvirt/private/serverkey.pem \
+        /etc/pki/qemu/server-key.pem /etc/pki/qemu/client-key.pem; do
+        if [ -e "$k" ]; then
+            st=$(tmo stat -L -c '%a %U %G' -- "$k" 2>>"$ERR") || st='?'
+        elif [ -x "${k%/*}" ] || [ ! -e "${k%/*}" ]; then
+            st=-
+        else
+            st='?'
+        fi
+        printf '%s\t%s\n' "$k" "$st"
+    done
+    end 0 ok
+}
 daemons_job() {
     daemons_section
     virt_admin_sections
@@ -517,10 +545,11 @@ if [ -z "$ONLY_NAMES" ]; then
     if want daemons; then job 4 daemons_job; fi
     job 6 paths_job "$@"
     if want firewall; then job 7 firewall_job; fi
+    if want pki; then job 8 pki_job; fi
 fi
 job 5 names_job "$@"
 wait
-for n in 1 2 3 4 5 6 7; do
+for n in 1 2 3 4 5 6 7 8; do
     if [ -f "$W/job.$n" ]; then cat "$W/job.$n"; fi
 done
 printf '\n--%s DONE\n' "$TOK"

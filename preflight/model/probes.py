@@ -21,6 +21,20 @@ VIRTQEMUD_CONF = "/etc/libvirt/virtqemud.conf"
 VIRTPROXYD_CONF = "/etc/libvirt/virtproxyd.conf"
 QEMU_CONF = "/etc/libvirt/qemu.conf"
 SSHD_CONFIG = "/etc/ssh/sshd_config"
+# TLS certificates (public, gathered as files): libvirt's (virt-pki-validate's paths) and QEMU's
+# default migration TLS dir. Private keys are never read: only their mode/owner (PKI_KEYS).
+CA_CERT = "/etc/pki/CA/cacert.pem"
+CLIENT_CERT = "/etc/pki/libvirt/clientcert.pem"
+SERVER_CERT = "/etc/pki/libvirt/servercert.pem"
+CLIENT_KEY = "/etc/pki/libvirt/private/clientkey.pem"
+SERVER_KEY = "/etc/pki/libvirt/private/serverkey.pem"
+QEMU_PKI = "/etc/pki/qemu"
+QEMU_CA_CERT = QEMU_PKI + "/ca-cert.pem"
+QEMU_SERVER_CERT = QEMU_PKI + "/server-cert.pem"
+QEMU_CLIENT_CERT = QEMU_PKI + "/client-cert.pem"
+QEMU_SERVER_KEY = QEMU_PKI + "/server-key.pem"
+QEMU_CLIENT_KEY = QEMU_PKI + "/client-key.pem"
+PKI_KEY_FILES = (CLIENT_KEY, SERVER_KEY, QEMU_SERVER_KEY, QEMU_CLIENT_KEY)
 
 # Files always collected (sshd_config's Include targets are added as found).
 FILES = (
@@ -34,6 +48,12 @@ FILES = (
     VIRTPROXYD_CONF,
     QEMU_CONF,
     SSHD_CONFIG,
+    CA_CERT,
+    CLIENT_CERT,
+    SERVER_CERT,
+    QEMU_CA_CERT,
+    QEMU_SERVER_CERT,
+    QEMU_CLIENT_CERT,
 )
 
 
@@ -75,6 +95,12 @@ IPTABLES = "cmd:iptables-save"  # `iptables-save -t filter` (needs root)
 NFT = "cmd:nft-ruleset"  # `nft list ruleset` (needs root); MISSING where nft is not installed
 FIREWALLD = "cmd:firewalld"  # "state<TAB>how" of firewalld, as in DAEMONS
 NETDEVS = "cmd:netdevs"  # `ls /sys/class/net`: every network device (bridges, NICs), one per line
+# TCP ports listened on: `ss -Hltn` (fallback `netstat -ltn`); the local address is the 4th column.
+LISTENING = "cmd:listening"
+# The private keys' metadata, never their content: one "path<TAB>octal-mode owner group" line per key
+# of PKI_KEY_FILES (`stat -L -c '%a %U %G'`); "path<TAB>-" absent, "path<TAB>?" not seen (its
+# directory not searchable by the gathering user).
+PKI_KEYS = "cmd:pki-keys"
 # `virt-admin -c <daemon uri> srv-clients-info <srv>` + `srv-threadpool-info <srv>`,
 # output concatenated; key suffix is the daemon name (libvirtd / virtqemud / virtproxyd).
 VIRT_ADMIN_PREFIX = "cmd:virt-admin:"
@@ -143,6 +169,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(IPTABLES, COMMAND, "firewall", UNAVAILABLE),
     Spec(NFT, COMMAND, "firewall", UNAVAILABLE),
     Spec(FIREWALLD, COMMAND, "firewall", UNAVAILABLE),
+    Spec(LISTENING, COMMAND, "pki", UNAVAILABLE),
+    Spec(PKI_KEYS, COMMAND, "pki", UNAVAILABLE),
     Spec(VIRT_ADMIN_PREFIX, COMMAND, "daemons", UNAVAILABLE, per="daemon"),  # running daemons only
     Spec(GETENT_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
     Spec(KNOWN_HOST_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
@@ -159,7 +187,7 @@ COMMAND_KEYS = tuple(s.key for s in SPECS if s.kind == COMMAND and not s.per and
 
 # gather.sh's selectable sections, in the order it prints them ("ssh" is the transport's own).
 SECTIONS = ("files", "sshd-files", "hostname", "mountinfo", "netdevs", "sshd", "packages", "daemons",
-            "names", "paths", "firewall")
+            "names", "paths", "firewall", "pki")
 
 
 def spec_of(key: str) -> Spec | None:

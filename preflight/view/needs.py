@@ -41,6 +41,10 @@ FACTS: dict[str, tuple[str, ...]] = {
     "netdevs": (P.NETDEVS,),
     "path_stat": (P.PATH_PREFIX,),
     "firewall": (P.FIREWALLD, P.NFT, P.IPTABLES, _F(P.QEMU_CONF)),
+    "listening": (P.LISTENING,),  # TCP ports in LISTEN (ss)
+    "pki": (_F(P.CA_CERT), _F(P.CLIENT_CERT), _F(P.SERVER_CERT), P.PKI_KEYS),  # libvirt's TLS
+    "qemu_pki": (_F(P.QEMU_CA_CERT), _F(P.QEMU_SERVER_CERT), _F(P.QEMU_CLIENT_CERT), P.PKI_KEYS,
+                 _F(P.QEMU_CONF)),  # QEMU's migration TLS (--tls)
 }
 
 

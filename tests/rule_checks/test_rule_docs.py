@@ -10,7 +10,7 @@ import pytest
 
 from preflight.rules import ALL_RULES
 
-ID_RE = re.compile(r"^(INS|NET|OS|VER|DMN|GST|STO|LIM|SSH)\d{3}$")
+ID_RE = re.compile(r"^(INS|NET|OS|VER|DMN|GST|STO|LIM|SSH|TLS|SEC)\d{3}$")
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.ID)
