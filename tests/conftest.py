@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.libvirtd_server import Libvirtd, start_libvirtd
+from tests.support.skips import pytest_runtest_makereport  # noqa: F401 - hook: under CI=true a skip fails
 from tests.support.sshd_server import Sshd, start_sshd
 
 

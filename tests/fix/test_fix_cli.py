@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.skips import requires
+
 TOP = Path(__file__).resolve().parents[2]
 EXAMPLES = TOP / "examples"
 URI = "qemu+ssh://host2.example.com/system"
@@ -46,8 +48,8 @@ def privsep_dir() -> None:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
 
 
-needs_sshd = pytest.mark.skipif(not os.path.exists("/usr/sbin/sshd") or os.geteuid() != 0,
-                                reason="--write validates with sshd -t: needs /usr/sbin/sshd and root")
+needs_sshd = requires(os.path.exists("/usr/sbin/sshd") and os.geteuid() == 0,
+                      "--write validates with sshd -t: needs /usr/sbin/sshd and root")
 
 
 @needs_sshd

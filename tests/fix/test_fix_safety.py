@@ -28,6 +28,7 @@ from preflight.model.facts import Availability, HostSnapshot, Probe
 from preflight.model.findings import ParseError
 from preflight.parsers.augeas_util import edit_text
 from preflight.sizing import recommended_max_clients
+from tests.support.skips import requires
 
 from .conftest import Case
 
@@ -79,8 +80,8 @@ def privsep_dir() -> None:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
 
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd"),
-                                reason="needs root (bind mounts, sshd -t, setting security.* xattrs) and sshd")
+needs_root = requires(os.geteuid() == 0 and os.path.exists("/usr/sbin/sshd"),
+                      "needs root (bind mounts, sshd -t, setting security.* xattrs) and sshd")
 
 
 # --- case 1: --output-dir never writes outside the directory the user named -------------------------------

@@ -18,6 +18,7 @@ import pytest
 
 from preflight.model import probes as P
 from preflight.model.facts import Availability, HostSnapshot, Probe
+from tests.support.skips import requires
 
 TOP = Path(__file__).resolve().parents[2]
 EXAMPLES = TOP / "examples"
@@ -54,8 +55,8 @@ def privsep_dir() -> None:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
 
 
-needs_sshd = pytest.mark.skipif(not os.path.exists("/usr/sbin/sshd") or os.geteuid() != 0,
-                                reason="--write validates with sshd -t: needs /usr/sbin/sshd and root")
+needs_sshd = requires(os.path.exists("/usr/sbin/sshd") and os.geteuid() == 0,
+                      "--write validates with sshd -t: needs /usr/sbin/sshd and root")
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:

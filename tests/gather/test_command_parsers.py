@@ -21,6 +21,7 @@ from preflight.parsers.commands import (
     parse_path_stat,
     parse_sshd_version,
 )
+from tests.support.skips import skip_or_fail
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ def test_doctests(module: object) -> None:
 
 def test_addresses_from_ip_and_hostname_agree() -> None:
     if not shutil.which("ip"):
-        pytest.skip("no ip")
+        skip_or_fail("no ip")
     ip = parse_addresses(subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True).stdout)
     hostname_i = parse_addresses(subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout)
     assert "127.0.0.1" in ip

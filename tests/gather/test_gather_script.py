@@ -27,6 +27,7 @@ from preflight.parsers.commands import (
     parse_path_stat,
     parse_sshd_version,
 )
+from tests.support.skips import skip_or_fail
 
 ODD = ["a b.qcow2", "it's.img", "$(touch PWNED).img", 'q"uote`id`.raw', "tab\there;ls.img", "-n.img"]
 
@@ -161,7 +162,7 @@ def test_sshd_includes_shell_and_image_agree(tmp_path: Path) -> None:
     _tree(root, SSHD_TREE)
     assert gather_image(str(root))[pk.SSHD_FILES].text == "".join(p + "\n" for p in SSHD_ORDER)
     if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("binding a tree over /etc/ssh needs root and unshare")
+        skip_or_fail("binding a tree over /etc/ssh needs root and unshare")
     token = "c" * 32
     inner = f'mount --bind {root}/etc/ssh /etc/ssh && exec sh -c "$0" g "$@"'
     res = subprocess.run(

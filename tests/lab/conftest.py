@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.skips import skip_or_fail
+
 from .lab import Lab, missing_prerequisites
 
 TEST_DIR = Path(os.environ.get("PREFLIGHT_LAB_TEST_DIR", "/run/preflight-lab-test"))
 TIMINGS: dict[str, list[float]] = {}
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 def require_lab() -> None:
@@ -25,9 +23,7 @@ def require_lab() -> None:
     why = missing_prerequisites()
     if why:
         msg = "the two-host lab cannot be built here: " + "; ".join(why)
-        if in_ci():
-            pytest.fail(msg + " (CI=true: the lab must run)", pytrace=False)
-        pytest.skip(msg)
+        skip_or_fail(msg + " (the lab must run in CI)")
 
 
 def note(name: str, seconds: float) -> None:

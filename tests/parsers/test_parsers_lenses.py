@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from preflight.parsers.augeas_util import LENS_DIR
+from tests.support.skips import requires
 
 TESTS = sorted(Path(__file__).with_name("lenses").glob("test_*.aug"))
 
 
-@pytest.mark.skipif(shutil.which("augparse") is None, reason="augparse (augeas-tools) not installed")
+@requires(shutil.which("augparse") is not None, "augparse (augeas-tools) not installed")
 @pytest.mark.parametrize("test_file", TESTS, ids=[t.name for t in TESTS])
 def test_augparse(test_file: Path) -> None:
     run = subprocess.run(

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.lab.files import QEMU_CONF  # the lab's qemu.conf: root, no security driver, no virtlogd
+from tests.support.skips import skip_or_fail
 
 HOST_UUID = "5e1f0c2a-7b7d-4c0e-9d8a-0123456789ab"
 GUEST_XML = """<domain type='qemu'>
@@ -77,7 +78,7 @@ def _destroy_guests(uri: str) -> None:
 @contextmanager
 def start_libvirtd(d: Path) -> Iterator[Libvirtd]:
     if os.geteuid() != 0 or not shutil.which("libvirtd") or not shutil.which("unshare"):
-        pytest.skip("needs root, libvirtd and unshare")
+        skip_or_fail("needs root, libvirtd and unshare")
     (d / "sock").mkdir()
     etc = d / "etc"
     shutil.copytree("/etc/libvirt", etc, symlinks=True, ignore=shutil.ignore_patterns("*.xml", "autostart"))

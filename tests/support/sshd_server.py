@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.skips import skip_or_fail
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
@@ -56,7 +58,7 @@ class Sshd:
 def start_sshd(d: Path) -> Iterator[Sshd]:
     """sshd -D as our child on 127.0.0.1:<free port>; stopped by its PID."""
     if os.geteuid() != 0 or not os.path.exists(SSHD):
-        pytest.skip("needs root and the sshd binary")
+        skip_or_fail("needs root and the sshd binary")
     os.chmod(d, 0o700)
     host_pub = keygen(d / "host_key.key")
     client_pub = keygen(d / "client_key.key")
