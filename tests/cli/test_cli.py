@@ -140,7 +140,7 @@ def test_text_hides_skips_unless_verbose() -> None:
 
 def test_select_and_ignore_rules() -> None:
     only_ssh = json.loads(preflight(*example_args(), "--format", "json", "--select", "SSH").stdout)
-    assert {f["rule"] for f in only_ssh["findings"]} == {"SSH001", "SSH002"}
+    assert {f["rule"] for f in only_ssh["findings"]} == {"SSH001", "SSH002", "SSH003"}
     out = preflight(*example_args(), "--ignore", "SSH001,NET001")
     assert out.returncode == 0 and out.stdout.splitlines()[-1].startswith("READY")  # only warnings left
     typo = preflight(*example_args(), "--select", "NETT")

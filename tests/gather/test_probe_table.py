@@ -52,7 +52,8 @@ def test_image_reader_follows_the_table(tmp_path: Path) -> None:
 def test_select_ssh_runs_only_the_sshd_sections() -> None:
     only = probes_for(n for r in select(["SSH"]) for n in r.NEEDS)
     args = gather_args("tok", 5, [], [], only=only)
-    assert {a for a in args if a.startswith("s:")} == {"s:sshd-files", "s:sshd"}
+    # SSH003 reads root's known_hosts for DESTURI's host on the source, asked beside getent (names)
+    assert {a for a in args if a.startswith("s:")} == {"s:sshd-files", "s:sshd", "s:names"}
     assert [a for a in args if a.startswith("f:")] == [f"f:{pk.SSHD_CONFIG}"]
     full = gather_args("tok", 5, [], [])
     assert not any(a.startswith("s:") for a in full) and len([a for a in full if a.startswith("f:")]) == len(pk.FILES)
