@@ -79,7 +79,10 @@ def dest_spec_from_uri(uri: str) -> str:
     return from_uri(uri)
 
 
-def build_plan(args: list[str], **flags: object) -> MigrationPlan:
+def build_plan(args: list[str], source_libvirt: str | None = None, **flags: object) -> MigrationPlan:
+    """The plan from virsh-style words, checked as virsh and libvirt would (preflight.plan_checks)."""
+    from preflight.plan_checks import check_plan
+
     if not args:
         raise ValueError("missing DESTURI (e.g. qemu+ssh://host2.example.com/system)")
     *guests, dest_uri = args
@@ -90,7 +93,9 @@ def build_plan(args: list[str], **flags: object) -> MigrationPlan:
     conc = flags.get("concurrency")
     if conc is not None and int(conc) < 1:  # type: ignore[call-overload]
         raise ValueError("--concurrency must be at least 1")
-    return MigrationPlan(guests=list(guests), dest_uri=dest_uri, **flags)  # type: ignore[arg-type]
+    plan = MigrationPlan(guests=list(guests), dest_uri=dest_uri, **flags)  # type: ignore[arg-type]
+    check_plan(plan, source_libvirt)
+    return plan
 
 
 def libvirt_arg(uri: str | None, option: str) -> str | None:
@@ -146,9 +151,7 @@ def plan_and_snapshots(
     from preflight.inspect import InspectError, inspect_pair
 
     try:
-        plan = build_plan(args, **flags)
-        if plan.tunnelled and not plan.p2p:
-            raise ValueError("--tunnelled needs --p2p (as in virsh migrate)")
+        plan = build_plan(args, source_libvirt=source_libvirt, **flags)
         dest_spec = dest or dest_spec_from_uri(plan.dest_uri)
         source_libvirt = libvirt_arg(source_libvirt, "--source-libvirt")
         dest_libvirt = libvirt_arg(dest_libvirt, "--dest-libvirt")
@@ -228,6 +231,7 @@ def check(
     live: opt.Live = False,
     p2p: opt.P2p = False,
     tunnelled: opt.Tunnelled = False,
+    tls: opt.Tls = False,
     copy_storage_all: opt.CopyStorageAll = False,
     unsafe: opt.Unsafe = False,
     offline: opt.Offline = False,
@@ -275,7 +279,7 @@ def check(
     # a selection gathers only what its rules declare they need (NEEDS); no selection: every fact
     only = probes_for(n for r in chosen for n in r.NEEDS) if _split(select) or _split(ignore) else None
     plan, src_snap, dst_snap = plan_and_snapshots(
-        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
+        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout, only,
         quiet)
@@ -292,6 +296,7 @@ def fix(
     live: opt.Live = False,
     p2p: opt.P2p = False,
     tunnelled: opt.Tunnelled = False,
+    tls: opt.Tls = False,
     copy_storage_all: opt.CopyStorageAll = False,
     unsafe: opt.Unsafe = False,
     offline: opt.Offline = False,
@@ -335,7 +340,7 @@ def fix(
         raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
     chosen = chosen_rules(select, ignore)
     plan, src_snap, dst_snap = plan_and_snapshots(
-        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, copy_storage_all=copy_storage_all, unsafe=unsafe,
+        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout,
         quiet=quiet)

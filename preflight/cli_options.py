@@ -23,6 +23,8 @@ P2p = Annotated[bool, typer.Option("--p2p", help="Peer-to-peer: the source daemo
                                    rich_help_panel=PLAN)]
 Tunnelled = Annotated[bool, typer.Option("--tunnelled", help="Data over the libvirt connection (with --p2p).",
                                          rich_help_panel=PLAN)]
+Tls = Annotated[bool, typer.Option("--tls", help="QEMU's own TLS for the migration stream (certificates in "
+                                                  "qemu.conf's migrate_tls_x509_cert_dir).", rich_help_panel=PLAN)]
 CopyStorageAll = Annotated[
     bool, typer.Option("--copy-storage-all", help="Disks are copied: no shared storage needed.", rich_help_panel=PLAN)
 ]

@@ -9,6 +9,7 @@ a fixed set of parameters, each value percent-encoded. So no spec can add ``comm
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
 from preflight.access.spec import HostSpec, HostSpecError, parse_authority
@@ -37,6 +38,38 @@ def libvirt_uri(spec: HostSpec, *, verify_host_key: bool = True, command: str | 
     if command is not None:
         params.append(("command", command))
     return f"qemu+ssh://{spec.authority}/system?{urlencode(params, quote_via=quote, safe='/')}"
+
+
+class UriParts(NamedTuple):
+    """A libvirt URI's parts as typed: scheme (driver[+transport]), authority, path, the rest (?query#...)."""
+
+    scheme: str
+    authority: str
+    path: str
+    rest: str
+
+    @property
+    def driver(self) -> str:
+        return self.scheme.split("+", 1)[0].lower()
+
+    @property
+    def transport(self) -> str | None:
+        """The transport named after '+' (lower case, as libvirt compares it), None when none is."""
+        return self.scheme.split("+", 1)[1].lower() if "+" in self.scheme else None
+
+    def with_(self, scheme: str | None = None, path: str | None = None) -> str:
+        """The URI with a corrected scheme or path (for a did-you-mean)."""
+        return f"{scheme or self.scheme}://{self.authority}{self.path if path is None else path}{self.rest}"
+
+
+def split_uri(uri: str) -> UriParts | None:
+    """``uri`` split as libvirt reads it, None when it is not scheme://... at all."""
+    match = _URI.fullmatch(uri)
+    if match is None:
+        return None
+    rest = match["rest"]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return UriParts(match["scheme"], match["authority"], rest[:cut], rest[cut:])
 
 
 def dest_host_spec(desturi: str) -> HostSpec:

@@ -29,7 +29,7 @@ class MigrationPlan:
     @property
     def dest_transport(self) -> str:
         """"ssh", "tls", "tcp", "unix", "libssh", "ext" ... from qemu+ssh:// etc.; "unix" when none."""
-        scheme = urlsplit(self.dest_uri).scheme
+        scheme = urlsplit(self.dest_uri).scheme.lower()  # libvirt compares the transport case-blind
         if "+" in scheme:
             return scheme.split("+", 1)[1]
         return "tls" if urlsplit(self.dest_uri).hostname else "unix"
