@@ -41,7 +41,7 @@ def _ssh003_judges(ctx: Context) -> bool:
     if not ctx.plan.uses_ssh:
         return False
     path = control_path(ctx.plan, ctx.source, ctx.dest)
-    return path.ok and path.get().same and not path.get().conn.ok
+    return path.ok and path.get().certain_failure
 
 
 def check(ctx: Context) -> Iterator[Outcome]:

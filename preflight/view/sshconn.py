@@ -98,6 +98,13 @@ class ControlPath:
     same: bool  # preflight's attempt was the migration's own connection
     differences: tuple[str, ...]  # why not, each in words
 
+    @property
+    def certain_failure(self) -> bool:
+        """The migration's own connection failed for a cause ssh named: the migration fails the same way.
+
+        An unclassified failure may be our own (the master's socket, a mux error): not claimed."""
+        return self.same and not self.conn.ok and self.conn.failure is not SshCause.OTHER
+
 
 def _migration_user(plan: MigrationPlan, conn: SshConnection) -> str:
     if plan.p2p:

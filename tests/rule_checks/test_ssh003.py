@@ -141,3 +141,12 @@ def test_p2p_not_root_reads_roots_known_hosts() -> None:
     src.cmds[P.known_host_key("host2.example.com")] = _root_files("unreadable")
     f = of(_run(src, dst, plan), "SSH003")[0]
     assert f.status is Status.UNKNOWN and "unreadable" in f.message
+
+
+def test_unrecognised_failure_is_not_claimed() -> None:
+    """ssh's words name no known cause (it may be preflight's own master): INS001's UNKNOWN, not a FAIL."""
+    src, dst = _pair("failed", SshCause.OTHER.value, "mux_client_request_session: read from master failed")
+    report = _run(src, dst, reachable=False, reason="mux_client_request_session: read from master failed")
+    assert [(f.status, f.severity) for f in of(report, "SSH003")] == [(Status.UNKNOWN, Severity.WARNING)]
+    assert [f.status for f in of(report, "INS001")] == [Status.UNKNOWN]
+    assert report.verdict == Verdict.UNKNOWN
