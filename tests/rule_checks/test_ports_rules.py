@@ -26,9 +26,10 @@ def plan(n: int, **kw: object) -> MigrationPlan:
     ("", 65, False, False),
     ("", 32, True, True),  # two ports each with --copy-storage-all (NBD from the same range)
     ("", 33, True, False),
-    ("migration_port_min = 49152\nmigration_port_max = 49152\n", 1, False, True),
-    ("migration_port_min = 49152\nmigration_port_max = 49152\n", 2, False, False),
-    ("migration_port_min = 49152\nmigration_port_max = 49152\n", 1, True, False),
+    ("migration_port_min = 49152\nmigration_port_max = 49153\n", 2, False, True),  # inclusive: 2 ports
+    ("migration_port_min = 49152\nmigration_port_max = 49153\n", 3, False, False),  # measured in the lab
+    ("migration_port_min = 49152\nmigration_port_max = 49153\n", 1, True, True),
+    ("migration_port_min = 49152\nmigration_port_max = 49153\n", 2, True, False),  # measured: both fail
     ("migration_port_min = 50000\nmigration_port_max = 50003\n", 4, False, True),
 ])
 def test_net006_range_holds_n(conf: str, n: int, storage: bool, ok: bool) -> None:
@@ -40,6 +41,17 @@ def test_net006_range_holds_n(conf: str, n: int, storage: bool, ok: bool) -> Non
     if not ok:
         assert report.verdict == Verdict.NOT_READY
         assert "migration_port_max" in (range_findings[0].remediation or "")
+
+
+@pytest.mark.parametrize("conf", ["migration_port_min = 49152\nmigration_port_max = 49152\n",
+                                  "migration_port_min = 49300\n"])  # above the default max
+def test_net006_range_libvirt_refuses_fails(conf: str) -> None:
+    """libvirt: 'start port 49152 must be less than end port 49152', the QEMU driver does not start (measured)."""
+    src, dst = baseline()
+    dst.files[P.QEMU_CONF] = conf
+    [bad] = of(run(src, dst, plan(1)), "NET006")
+    assert bad.status is Status.FAIL and "must be less than end port" in bad.message
+    assert "migration_port_max" in (bad.remediation or "")
 
 
 def test_net006_reads_only_the_destinations_range() -> None:
