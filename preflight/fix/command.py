@@ -89,10 +89,13 @@ def target_for(role: str, spec: str, from_facts: bool) -> Target:
 
 
 def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = None, *,
-        out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+        out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Show (and save or write) the fix; return the exit code: 0 nothing left to change, 1 changes remain
     or fix needs an answer it will not guess (--dest-address), 2 usage (output directory, --diff without
     --host for two hosts), 3 a host unseen."""
+    # the streams are looked up per call, not bound at import (a test runner swaps sys.stdout)
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     opts = opts or FixOptions()
     if (problem := usage_problem(opts)) is not None:
         err.write(f"preflight: error: {problem}\n")
