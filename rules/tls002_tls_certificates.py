@@ -11,6 +11,9 @@ What it checks
     by issuer name only, said in the evidence); the server certificate names
     DESTURI's host (subjectAltName DNS/IP, else CN); a key exists and is not
     world-readable. Key contents are never read, only their mode.
+    Certificates moved elsewhere (the server's ``ca_file``, ``cert_file``,
+    ``key_file`` settings; the client's ``?pkipath=`` in DESTURI) are not
+    gathered: UNKNOWN, said so.
 
 Why it breaks a migration
     The TLS handshake fails before any migration starts: ``The server
@@ -28,11 +31,12 @@ How to fix it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 from preflight.known import Known
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from preflight.view.tls import LIBVIRT_CLIENT, LIBVIRT_SERVER, judge_pki
+from preflight.view.tls import LIBVIRT_CLIENT, LIBVIRT_SERVER, judge_pki, moved_server_pki
 
 ID = "TLS002"
 NAME = "tls-certificates"
@@ -54,8 +58,16 @@ def check(ctx: Context) -> Iterator[Outcome]:
         (Scope.SOURCE, ctx.source, LIBVIRT_CLIENT, ctx.dest, "the destination", None),
         (Scope.DESTINATION, ctx.dest, LIBVIRT_SERVER, ctx.source, "the source", host),
     )
+    moved = {Scope.SOURCE: [f"DESTURI's pkipath={p}" for p in parse_qs(urlsplit(ctx.plan.dest_uri).query)
+                            .get("pkipath", [])],
+             Scope.DESTINATION: moved_server_pki(ctx.dest)}
     for scope, view, pki, peer_view, peer, name in sides:
         role = pki.role
+        if moved[scope]:
+            yield not_seen(scope, f"the {role} certificate set", Known(
+                None, f"{'; '.join(moved[scope])}: files outside the default paths are not gathered; run "
+                      "virt-pki-validate there"))
+            continue
         j = judge_pki(view, pki, peer_view, peer, name)
         ev = {"certificate": pki.cert, "key": pki.key, "ca": pki.ca, "notes": j.notes, "unseen": j.unseen}
         if j.problems:

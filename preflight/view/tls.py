@@ -249,3 +249,18 @@ def migration_port_range(host: HostView) -> Known[tuple[int, int]]:
         entry = conf.get().get(key)
         got.append(entry.value if entry is not None and isinstance(entry.value, int) else default)
     return known((got[0], got[1]), conf.get().path)
+
+
+# libvirtd.conf / virtproxyd.conf keys that move the server's PKI away from the default paths
+PKI_CONF_KEYS = {"ca_file": P.CA_CERT, "cert_file": P.SERVER_CERT, "key_file": P.SERVER_KEY}
+
+
+def moved_server_pki(host: HostView) -> list[str]:
+    """``ca_file``/``cert_file``/``key_file`` settings naming other paths than the default ones (not gathered)."""
+    out = []
+    for daemon in listener_daemons(host, "tls"):
+        for key, default in PKI_CONF_KEYS.items():
+            value = conf_value(host, daemon, key).value
+            if isinstance(value, str) and value and value != default:
+                out.append(f"{daemon.path}: {key} = \"{value}\"")
+    return out

@@ -302,3 +302,14 @@ def test_sec001_sasl_passes() -> None:
     dst.files[P.LIBVIRTD_CONF] = 'listen_tcp = 1\nauth_tcp = "sasl"\n'
     dst.cmds[P.LISTENING] = "LISTEN 0 50 0.0.0.0:16509 0.0.0.0:*\n"
     assert statuses(run_at(src, dst), "SEC001") == {Status.PASS}
+
+
+def test_tls002_certificates_moved_elsewhere_are_unknown_not_judged_at_the_default_paths() -> None:
+    src, dst = tls_pair()
+    dst.files[P.SERVER_CERT] = None  # the default path is empty: judging it would be a false FAIL
+    dst.files[P.LIBVIRTD_CONF] = 'cert_file = "/srv/pki/server.pem"\n'
+    plan = MigrationPlan(guests=["g1"], dest_uri=TLS_URI + "?pkipath=/home/op/pki", live=True)
+    report = run_at(src, dst, plan)
+    assert statuses(report, "TLS002") == {Status.UNKNOWN}
+    assert 'cert_file = "/srv/pki/server.pem"' in messages(report, "TLS002")
+    assert "pkipath=/home/op/pki" in messages(report, "TLS002")
