@@ -20,6 +20,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # config files are kilobytes; a 100k-line /etc/hosts is ~3 MB
 MAX_SYMLINKS = 40  # the kernel's own limit (ELOOP)
@@ -149,21 +150,27 @@ def read_bounded(path: str, limit: int = MAX_FILE_BYTES, follow: bool = True) ->
         os.close(fd)
 
 
-def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
+def atomic_write(
+    path: str, data: bytes, mode: int = 0o644, *, prepare: Callable[[str], None] | None = None, suffix: str = ".tmp"
+) -> None:
     """Replace ``path`` with ``data``: O_EXCL temp file in the same directory, fsync, rename.
 
     The temporary is created by mkstemp (never a predictable name), so a planted
     symlink is never followed; ``path`` itself, if it is a symlink, is replaced,
-    not written through. On any error the temporary is removed.
+    not written through. On any error the temporary is removed. ``prepare(tmp)``, when
+    given, sets the temporary's attributes (owner, mode, xattrs) instead of ``mode``.
     """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        if prepare is None:
+            os.chmod(tmp, mode)
+        else:
+            prepare(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:

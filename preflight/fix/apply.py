@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -316,18 +315,10 @@ def _replace(path: str, data: bytes, reference: str | None, root: str | None) ->
         fsutil.make_dirs(directory, base=root)
     elif not os.path.isdir(directory):
         os.makedirs(directory, mode=0o755)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".preflight-tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        notes = _copy_attributes(reference or directory, tmp, new=reference is None)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
+    notes: list[str] = []
+    fsutil.atomic_write(path, data, suffix=".preflight-tmp",
+                        prepare=lambda tmp: notes.extend(_copy_attributes(reference or directory, tmp,
+                                                                          new=reference is None)))
     return [f"{path}: {note}" for note in notes]
 
 
