@@ -37,6 +37,14 @@ Which daemon, which file
     An unreadable config file is UNKNOWN (with the file and the reason); an
     absent one means the compiled defaults.
 
+Live vs file
+    The verdict uses the live value (what a migration meets now). When it
+    differs from what the daemon reads at its next start (the file, else
+    the release default), the finding says so: a file already big enough
+    needs only a restart (or the same value live); a live value raised with
+    virt-admin over a small file passes now but is a warning, because a
+    restart brings the file's value back.
+
 How to fix it
     Raise ``max_clients`` (and ``max_workers`` with it) in that daemon's
     config and restart it, or apply it live:
@@ -52,8 +60,8 @@ from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Applicability, Context, Outcome, failed, not_seen, passed
 from preflight.rules._daemons import admin, facts, judged, said
 from preflight.sizing import client_slots_needed, seed_slots_needed
-from preflight.view import HostView, JudgedDaemon
-from preflight.view.daemons import advised_limit, client_count
+from preflight.view import HostView, JudgedDaemon, Setting
+from preflight.view.daemons import advised_limit, client_count, live_vs_file
 
 ID = "LIM001"
 NAME = "client-slots"
@@ -82,27 +90,53 @@ def _judge(host: HostView, scope: Scope, d: JudgedDaemon, n: int) -> Outcome:
     rec = advised_limit(host, d, n)  # the T the limits fix writes (>= recommended_max_clients)
     defaults = host.defaults_for(d.name)
     behaviour = defaults.over_limit
+    drift = live_vs_file(host, d, "max_clients")  # the daemon runs with other limits than its file says
+    live_fix = f"{admin(d)} srv-clients-set {d.name} --max-clients"
     fix = (f"Set max_clients = {rec} (and max_workers = {rec}) in {d.path} and restart "
-           f"{d.name}, or live: {admin(d)} srv-clients-set {d.name} --max-clients {rec}")
+           f"{d.name}, or live: {live_fix} {rec}")
+    if drift is not None and drift.after_restart.value >= rec:  # the file already holds enough
+        fix = (f"{drift.after_restart.describe()} already: restart {d.name} to apply it, or live: "
+               f"{live_fix} {drift.after_restart.value}")
     ev = {"max_clients": mc.value, "origin": mc.origin, "concurrent": n, "connected_now": current,
           "virt_admin_nclients": count.reported, "own_connections_not_counted": count.own,
           "needed": need, "needed_by_seed": seed_need, "release_behaviour": behaviour,
-          "defaults": defaults.label, **facts(d)}
+          "defaults": defaults.label, **(drift.evidence() if drift else {}), **facts(d)}
     where = {"file": mc.file or d.path, "line": mc.line, "evidence": ev, "subject": d.name}
-    counted = f"{need} needed ({n} migrations + {current} connected{count.note()})"
+    clients = f"{current} connected{count.note()}"
+    now = _verdict(mc, n, current, clients, behaviour)
+    note = drift.note() if drift else ""
+    if now is not None:
+        severity, why = now
+        return failed(scope, why + note + said(d), fix, severity=severity, **where)
+    if drift is not None:
+        later = _verdict(drift.after_restart, n, current, clients, behaviour)
+        if later is not None:  # fine now, but a restart brings the file's value back
+            where.update(file=drift.after_restart.file or d.path, line=drift.after_restart.line)
+            return failed(scope, f"{mc.describe()} is enough now, but {drift.after_restart.describe()} takes "
+                          f"effect when {d.name} restarts, and then: {later[1]}" + said(d),
+                          f"Set max_clients = {rec} (and max_workers = {rec}) in {d.path} so the live value "
+                          "survives a restart", severity=Severity.WARNING, **where)
+    counted = f"{need} needed ({n} migrations + {clients})"
+    return passed(scope, f"{mc.describe()} >= {counted} (the RHEL guide's count: {seed_need})" + note + said(d),
+                  **where)
+
+
+def _verdict(mc: Setting, n: int, current: int, clients: str, behaviour: str) -> tuple[Severity, str] | None:
+    """(severity, why) when ``mc`` is too small for N migrations beside ``current`` clients, else None."""
+    need, seed_need = client_slots_needed(n, current), seed_slots_needed(n)
+    counted = f"{need} needed ({n} migrations + {clients})"
     if current and current >= mc.value:
-        return failed(scope, f"{mc.describe()}: all slots are held by {current} connected clients{count.note()}; a new "
-                      "migration connection hangs until one leaves" + said(d), fix, **where)
+        return Severity.ERROR, (f"{mc.describe()}: all slots are held by {clients} clients; a new migration "
+                                "connection hangs until one leaves")
     if need > mc.value and behaviour != "queue":
         why = "this release drops connections over the limit" if behaviour == "drop" else \
             "over the limit older releases drop connections and newer ones queue them"
-        return failed(scope, f"{mc.describe()} < {counted}: {why}" + said(d), fix, **where)
+        return Severity.ERROR, f"{mc.describe()} < {counted}: {why}"
     if need > mc.value:
-        return failed(scope, f"{mc.describe()} < {counted}: only {mc.value - current} run at once, the rest "
-                      "queue (slower maintenance window)" + said(d), fix, severity=Severity.WARNING, **where)
+        return Severity.WARNING, (f"{mc.describe()} < {counted}: only {mc.value - current} run at once, the rest "
+                                  "queue (slower maintenance window)")
     if seed_need > mc.value:
-        return failed(scope, f"{mc.describe()}: by the RHEL guide's count (2 slots per migration) only "
-                      f"{mc.value // 2} of {n} fit; measured libvirt uses one slot per side, so this bites "
-                      "when this host also sends or receives migrations in the same window" + said(d), fix,
-                      severity=Severity.WARNING, **where)
-    return passed(scope, f"{mc.describe()} >= {counted} (the RHEL guide's count: {seed_need})" + said(d), **where)
+        return Severity.WARNING, (f"{mc.describe()}: by the RHEL guide's count (2 slots per migration) only "
+                                  f"{mc.value // 2} of {n} fit; measured libvirt uses one slot per side, so this "
+                                  "bites when this host also sends or receives migrations in the same window")
+    return None

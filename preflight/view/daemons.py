@@ -18,7 +18,7 @@ from preflight.sizing import explain_max_clients, recommended_max_clients
 
 if TYPE_CHECKING:
     from preflight.parsers.libvirtconf import LibvirtConf
-    from preflight.view.host import HostView
+    from preflight.view.host import HostView, Setting
 
 QEMU_CONF = P.QEMU_CONF  # the QEMU driver's file (migration_host, ports), read by the daemon that runs QEMU
 CONFS = {"libvirtd": P.LIBVIRTD_CONF, "virtqemud": P.VIRTQEMUD_CONF, "virtproxyd": P.VIRTPROXYD_CONF}
@@ -212,3 +212,32 @@ def advised_limit(host: HostView, daemon: JudgedDaemon, n: int) -> int:
     """The size a limits rule advises: T when the daemon's file reads, else what the plan needs."""
     target = limits_target_of(host, daemon, n)
     return target.get().value if target.ok else recommended_max_clients(n, connected_clients(host, daemon))
+
+
+@dataclass(frozen=True)
+class LiveVsFile:
+    """A limit whose live value (virt-admin) differs from what the daemon reads when it restarts."""
+
+    daemon: str
+    live: Setting
+    after_restart: Setting  # the file's value, else the release default
+
+    def note(self) -> str:
+        """Which value the verdict used, and that the other one waits for a restart."""
+        return (f"; the verdict used the live value: {self.after_restart.describe()} takes effect only "
+                f"when {self.daemon} restarts")
+
+    def evidence(self) -> dict[str, Any]:
+        return {"live_value": self.live.value, "after_restart": self.after_restart.value,
+                "after_restart_origin": self.after_restart.origin}
+
+
+def live_vs_file(host: HostView, daemon: JudgedDaemon, key: str) -> LiveVsFile | None:
+    """The live and after-restart values of ``key`` when they differ (None when equal or not both seen)."""
+    live = host.setting(key, daemon)
+    if not live.ok or live.get().origin != "live":
+        return None
+    saved = host.setting(key, daemon, live_first=False)
+    if not saved.ok or saved.get().value == live.get().value:
+        return None
+    return LiveVsFile(daemon.name, live.get(), saved.get())

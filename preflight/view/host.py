@@ -267,15 +267,16 @@ class HostView:
     def virt_admin_of(self, daemon: str) -> Known[dict[str, int]]:
         return self.text(P.virt_admin_key(daemon)).map(commands.parse_virt_admin)
 
-    def setting(self, key: str, daemon: JudgedDaemon | None = None) -> Known[Setting]:
+    def setting(self, key: str, daemon: JudgedDaemon | None = None, live_first: bool = True) -> Known[Setting]:
         """Effective value of a daemon limit: live (virt-admin), else file, else release default.
 
-        ``daemon`` defaults to the first judged daemon (:attr:`daemon_name`).
+        ``daemon`` defaults to the first judged daemon (:attr:`daemon_name`). ``live_first=False``:
+        what the daemon reads when it next starts (file, else default), whatever runs now.
         """
         d = daemon or self.judged_daemons()[0]
         live = self.virt_admin_of(d.name)
         field = LIVE_FIELDS.get(key)
-        if live.ok and field is not None and field in live.get():
+        if live_first and live.ok and field is not None and field in live.get():
             return known(Setting(key, live.get()[field], "live"), "virt-admin")
         conf = self.conf_file(d.path)
         if not conf.ok:
