@@ -94,13 +94,16 @@ def evaluate(
     dest: HostSnapshot,
     rules: Iterable[Rule] | None = None,
 ) -> Report:
-    from preflight.rules import ALL_RULES, REACHABILITY
+    from preflight.rules import ALL_RULES, REACHABILITY, find_rule
 
     ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
     findings: list[Finding] = []
-    chosen = list(rules) if rules is not None else ALL_RULES
+    chosen = list(rules if rules is not None else ALL_RULES)
     if REACHABILITY not in chosen:  # never hidden by a selection: an unreachable host hides everything
         chosen.insert(0, REACHABILITY)
+    control = find_rule("SSH003")  # INS001 defers to it for the migration's own ssh connection
+    if control is not None and control not in chosen and not (source.reachable and dest.reachable):
+        chosen.insert(1, control)
     for rule in chosen:
         try:
             for outcome in rule.check(ctx):

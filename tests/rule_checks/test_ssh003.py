@@ -150,3 +150,17 @@ def test_unrecognised_failure_is_not_claimed() -> None:
     assert [(f.status, f.severity) for f in of(report, "SSH003")] == [(Status.UNKNOWN, Severity.WARNING)]
     assert [f.status for f in of(report, "INS001")] == [Status.UNKNOWN]
     assert report.verdict == Verdict.UNKNOWN
+
+
+def test_selection_never_hides_the_cause_of_an_unreachable_destination() -> None:
+    # --select NET against a destination whose sshd refuses: SSH003 is judged anyway (INS001 defers to it)
+    from preflight.engine import evaluate
+    from preflight.rules import select
+
+    words = "ssh: connect to host host2.example.com port 22: Connection refused"
+    src, dst = _pair("failed", SshCause.REFUSED.value, words)
+    s, d = src.build(), dst.build()
+    d.reachable, d.unreachable_reason = False, words
+    report = evaluate(MigrationPlan(guests=["g1"], dest_uri=URI, live=True), s, d, select(["NET"], []))
+    fired = [f for f in report.findings if f.rule == "SSH003" and f.status is Status.FAIL]
+    assert fired and report.exit_code == ExitCode.NOT_READY
