@@ -79,11 +79,11 @@ def _judge(path: ControlPath, p2p: bool, trust: RootTrust | None) -> Iterator[Ou
                          f"({path.migration_identity}) authenticated with strict host key checking", evidence=ev)
         elif not path.certain_failure:  # ssh's words name no known cause: INS001 reports the host
             yield Outcome(Status.UNKNOWN, DST, f"{conn.identity} failed for a cause preflight does not "
-                          f"recognise (ssh: {conn.reason})", remediation=remedy(conn, p2p), evidence=ev,
+                          f"recognise (ssh said: {conn.reason})", remediation=remedy(conn, p2p), evidence=ev,
                           severity=Severity.WARNING)
         else:
             yield failed(DST, f"the migration's control connection fails: {conn.identity}: {conn.explained} "
-                         f"(ssh: {conn.reason})", remedy(conn, p2p), evidence=ev)
+                         f"(ssh said: {conn.reason})", remedy(conn, p2p), evidence=ev)
         return
     proven = f"{conn.identity} {'works' if conn.ok else 'fails (' + conn.reason + ')'}"
     ev["not_proven"] = list(path.differences)
