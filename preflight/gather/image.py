@@ -144,6 +144,23 @@ def _includes(root: str) -> list[str] | OSError:
         return OSError(f"{pk.SSHD_CONFIG} Include targets: {exc}")
 
 
+def pki_keys_probe(root: str) -> Probe:
+    """The TLS private keys' mode and owner under ``root`` (as gather.sh's cmd:pki-keys; never their content).
+
+    Owner and group are numeric (the image's names are not looked up)."""
+    lines = []
+    for path in pk.PKI_KEY_FILES:
+        try:
+            st = os.stat(resolve_in_root(root, path))
+            lines.append(f"{path}\t{st.st_mode & 0o7777:o} {st.st_uid} {st.st_gid}\n")
+        except FileNotFoundError:
+            lines.append(f"{path}\t-\n")
+        except OSError:
+            lines.append(f"{path}\t?\n")
+    return Probe(pk.PKI_KEYS, f"stat of the TLS private keys under image root {root}", Availability.OK,
+                 text="".join(lines), rc=0)
+
+
 def gather_image(
     root: str, names: Iterable[str] = (), paths: Iterable[str] = (), timeout: float = READ_TIMEOUT
 ) -> dict[str, Probe]:
@@ -174,7 +191,8 @@ def gather_image(
         files = [p for p in included if not p.startswith(NOTE)]  # notes are the index's, not files
         probes.update(_collect(_read_all(root, files), time.monotonic() + timeout, timeout))
     probes[pk.SSHD_FILES] = index
-    keys = [k for k in FIXED_COMMAND_KEYS if k != pk.SSHD_FILES]
+    probes[pk.PKI_KEYS] = pki_keys_probe(root)
+    keys = [k for k in FIXED_COMMAND_KEYS if k not in (pk.SSHD_FILES, pk.PKI_KEYS)]
     keys += [pk.virt_admin_key(d) for d in DAEMONS]
     keys += [pk.getent_key(n) for n in names] + [pk.path_key(p) for p in paths]
     for key in keys:

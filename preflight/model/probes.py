@@ -170,7 +170,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(NFT, COMMAND, "firewall", UNAVAILABLE),
     Spec(FIREWALLD, COMMAND, "firewall", UNAVAILABLE),
     Spec(LISTENING, COMMAND, "pki", UNAVAILABLE),
-    Spec(PKI_KEYS, COMMAND, "pki", UNAVAILABLE),
+    Spec(PKI_KEYS, COMMAND, "pki", READ),  # image: os.stat under the root
     Spec(VIRT_ADMIN_PREFIX, COMMAND, "daemons", UNAVAILABLE, per="daemon"),  # running daemons only
     Spec(GETENT_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
     Spec(KNOWN_HOST_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),

@@ -313,3 +313,23 @@ def test_tls002_certificates_moved_elsewhere_are_unknown_not_judged_at_the_defau
     assert statuses(report, "TLS002") == {Status.UNKNOWN}
     assert 'cert_file = "/srv/pki/server.pem"' in messages(report, "TLS002")
     assert "pkipath=/home/op/pki" in messages(report, "TLS002")
+
+
+def test_image_root_keys_judged_by_mode_only(tmp_path: Path) -> None:
+    """Image mode: the keys' mode comes from stat under the root (gather.image.pki_keys_probe), never a read:
+    a FIFO as the key would hang any reader."""
+    import os
+
+    from preflight.gather.image import pki_keys_probe
+    private = tmp_path / P.SERVER_KEY.lstrip("/")
+    private.parent.mkdir(parents=True)
+    os.mkfifo(private, 0o644)
+    os.chmod(private, 0o644)
+    probe = pki_keys_probe(str(tmp_path))
+    assert f"{P.SERVER_KEY}\t644 " in (probe.text or "") and f"{P.CLIENT_KEY}\t-" in (probe.text or "")
+    src, dst = tls_pair()
+    dst.cmds[P.PKI_KEYS] = probe.text
+    assert "is world-readable (mode 644)" in messages(run_at(src, dst), "TLS002")
+    os.chmod(private, 0o600)
+    dst.cmds[P.PKI_KEYS] = pki_keys_probe(str(tmp_path)).text
+    assert [f.status for f in of(run_at(src, dst), "TLS002") if f.host.value == "destination"] == [Status.PASS]
