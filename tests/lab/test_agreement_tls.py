@@ -138,3 +138,27 @@ TLS_SCENARIOS = [
 @pytest.mark.parametrize("sc", TLS_SCENARIOS, ids=[s.name for s in TLS_SCENARIOS])
 def test_tls_prediction_agrees_with_real_migration(lab: Lab, pki: dict[str, str], sc: Scenario) -> None:
     run_scenario(lab, sc)
+
+
+# --- SEC001: its claim checked against the real daemon (not an agreement row: migration works) ---
+
+def test_tcp_without_auth_is_flagged_and_really_open(lab: Lab) -> None:
+    """listen_tcp = 1 + auth_tcp = "none" on host2: SEC001 fails at error severity (NOT READY), and the
+    finding is true: from host1, an unauthenticated qemu+tcp connection lists host2's guests."""
+    import json
+    import shlex
+
+    conf = lab.read_file("host2", "/etc/libvirt/libvirtd.conf")
+    lab.write_file("host2", "/etc/libvirt/libvirtd.conf", conf + 'listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\n')
+    lab.exec("host2", "kill $(cat /run/libvirtd.pid); i=0; while [ -e /run/libvirtd.pid ] && [ $i -lt 100 ]; "
+                      "do i=$((i+1)); sleep 0.05; done; libvirtd -d --listen -p /run/libvirtd.pid && "
+                      "until virsh -q -c qemu:///system version >/dev/null 2>&1; do sleep 0.05; done",
+             check=True, timeout=30)
+    lab.define_guest("host1", "g1", disk=("shared", "g1.qcow2"))
+    out = lab.exec("host1", shlex.join(["preflight", "check", "--live", "g1", "qemu+ssh://host2/system",
+                                        "--format", "json", "--timeout", "5"]), timeout=120)
+    report = json.loads(out.stdout)
+    sec = [f for f in report["findings"] if f["rule"] == "SEC001" and f["status"] == "fail"]
+    assert sec and sec[0]["severity"] == "error" and report["verdict"] == "not-ready", out.stdout[-2000:]
+    opened = lab.exec("host1", "virsh -c qemu+tcp://host2/system hostname", timeout=30)
+    assert opened.returncode == 0 and "host2" in opened.stdout, opened.stderr
