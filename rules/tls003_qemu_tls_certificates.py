@@ -9,8 +9,9 @@ What it checks
     (QEMU verifies the client by default, ``migrate_tls_x509_verify``). The
     certificates are valid, signed by both hosts' CAs, the server certificate
     names the host the migration stream connects to (``--migrateuri``'s
-    host, else qemu.conf ``migration_host``, else the destination's
-    hostname), and the keys are not world-readable. A directory other than
+    host; else both DESTURI's host, the name QEMU checked in the lab, and
+    qemu.conf ``migration_host`` or the destination's hostname), and the
+    keys are not world-readable. A directory other than
     /etc/pki/qemu is not gathered: UNKNOWN, said so.
 
 Why it breaks a migration
@@ -32,7 +33,15 @@ from collections.abc import Iterator
 from preflight.known import Known
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from preflight.view.tls import QEMU_CLIENT, QEMU_DEFAULT_DIR, QEMU_SERVER, judge_pki, qemu_tls_dir
+from preflight.view.tls import (
+    QEMU_CLIENT,
+    QEMU_DEFAULT_DIR,
+    QEMU_SERVER,
+    cert_file,
+    judge_pki,
+    name_problem,
+    qemu_tls_dir,
+)
 
 ID = "TLS003"
 NAME = "qemu-tls-certificates"
@@ -46,24 +55,28 @@ FIX = ("Install ca-cert.pem, server-cert.pem/server-key.pem (destination) and cl
        "(root:qemu, keys 640)")
 
 
-def _stream_host(ctx: Context) -> str | None:
+def _stream_hosts(ctx: Context) -> list[str] | None:
+    """The names QEMU's TLS client may check: --migrateuri's host when given; else DESTURI's host (measured:
+    'Certificate does not match the hostname host2' for qemu+ssh://host2) and the destination's migration
+    host name (qemu.conf migration_host, else its hostname): both, so a certificate naming one is not READY."""
     if ctx.plan.migrate_host:
-        return ctx.plan.migrate_host
+        return [ctx.plan.migrate_host]
     conf = ctx.dest.qemu_conf
     entry = conf.get().get("migration_host") if conf.ok else None
-    if entry is not None and isinstance(entry.value, str) and entry.value:
-        return entry.value
-    return ctx.dest.hostname.value
+    own = entry.value if entry is not None and isinstance(entry.value, str) and entry.value else ctx.dest.hostname.value
+    if own is None:
+        return None
+    return list(dict.fromkeys(n for n in (ctx.plan.dest_host, own) if n))
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
     if not ctx.plan.tls:
         yield skipped(Scope.SOURCE, "no --tls: the migration stream is not QEMU-TLS encrypted")
         return
-    host = _stream_host(ctx)
+    hosts = _stream_hosts(ctx)
     sides = (
         (Scope.SOURCE, ctx.source, QEMU_CLIENT, ctx.dest, "the destination", None),
-        (Scope.DESTINATION, ctx.dest, QEMU_SERVER, ctx.source, "the source", host),
+        (Scope.DESTINATION, ctx.dest, QEMU_SERVER, ctx.source, "the source", hosts),
     )
     for scope, view, pki, peer_view, peer, name in sides:
         role = pki.role
@@ -76,7 +89,10 @@ def check(ctx: Context) -> Iterator[Outcome]:
                 None, f"{where.get()} ({where.source}) is not gathered; run virt-pki-validate or check "
                       f"{where.get()} by hand"))
             continue
-        j = judge_pki(view, pki, peer_view, peer, name)
+        j = judge_pki(view, pki, peer_view, peer, name[0] if name else None)
+        for extra in (name or [])[1:]:
+            if (p := name_problem(cert_file(view, pki.cert), extra)) and p not in j.problems:
+                j.problems.append(p)
         if name is None and role == "server":
             j.unseen.append("the destination's migration host name is unknown")
         ev = {"directory": where.get(), "certificate": pki.cert, "key": pki.key, "notes": j.notes, "unseen": j.unseen}
@@ -87,6 +103,6 @@ def check(ctx: Context) -> Iterator[Outcome]:
             yield not_seen(scope, f"QEMU's {role} certificate set",
                            Known(None, "; ".join(j.unseen), j.not_applicable), evidence=ev)
         else:
-            named = f", names {name}" if name else ""
+            named = f", names {' and '.join(name)}" if name else ""
             yield passed(scope, f"QEMU's {role} certificate is valid, signed by both CAs{named}; key not "
                          "world-readable", evidence=ev)

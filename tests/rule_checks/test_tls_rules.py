@@ -333,3 +333,13 @@ def test_image_root_keys_judged_by_mode_only(tmp_path: Path) -> None:
     os.chmod(private, 0o600)
     dst.cmds[P.PKI_KEYS] = pki_keys_probe(str(tmp_path)).text
     assert [f.status for f in of(run_at(src, dst), "TLS002") if f.host.value == "destination"] == [Status.PASS]
+
+
+def test_tls003_server_certificate_must_name_desturis_host_too() -> None:
+    """QEMU checked DESTURI's host in the lab ('Certificate does not match the hostname host2'): a certificate
+    naming only the destination's hostname is not enough when DESTURI uses another name."""
+    src, dst = tls_pair()
+    plan = MigrationPlan(guests=["g1"], dest_uri="qemu+ssh://h2alias/system", live=True, tls=True)
+    report = run_at(src, dst, plan)
+    [bad] = [f for f in of(report, "TLS003") if f.status is Status.FAIL]
+    assert "does not name h2alias" in bad.message and "does not name host2.example.com" not in bad.message
