@@ -17,13 +17,13 @@ if command -v apt-get >/dev/null 2>&1; then
         python3 python3-venv python3-dev gcc pkg-config \
         libvirt-dev libaugeas-dev augeas-lenses augeas-tools \
         libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils \
-        openssh-server openssh-client iproute2 iptables bindfs fuse3 procps util-linux patch >/dev/null
+        openssh-server openssh-client iproute2 iptables bindfs fuse3 procps util-linux patch openssl >/dev/null
 elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
     PM=$(command -v dnf || command -v yum)
     $SUDO "$PM" install -y -q python3 python3-devel gcc pkgconf-pkg-config \
         libvirt-devel augeas-devel augeas augeas-libs \
         libvirt-daemon libvirt-daemon-driver-qemu libvirt-client qemu-kvm qemu-img \
-        openssh-server openssh-clients iproute iptables fuse3 procps-ng util-linux patch
+        openssh-server openssh-clients iproute iptables fuse3 procps-ng util-linux patch openssl
     # bindfs (lab shared storage) is in EPEL on RHEL; the lab skips without it outside CI.
     $SUDO "$PM" install -y -q bindfs 2>/dev/null || echo "setup: bindfs not available (EPEL); lab tests will skip"
 else
