@@ -54,7 +54,10 @@ def check(ctx: Context) -> Iterator[Outcome]:
     start, rate, full = max_startups(v)
     shown = f"MaxStartups {start}:{rate}:{full} ({v.where()})"
     where = {"file": v.file or "/etc/ssh/sshd_config", "line": v.line}
-    ev = {"start": start, "rate": rate, "full": full, "origin": v.origin, "concurrent": n}
+    ev = {"start": start, "rate": rate, "full": full, "origin": v.origin, "concurrent": n,
+          # never count ourselves: our master is authenticated before sshd -T runs
+          "own_connection": "not counted: preflight's ssh master is authenticated, not among MaxStartups' "
+                            "unauthenticated connections"}
     dropped = dropped_at_kex(ctx.dest)
     if dropped.ok:
         ev["inspection_connections_dropped"] = dropped.get()
