@@ -46,42 +46,10 @@ def to_json(report: Report) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-
-
 def to_sarif(report: Report) -> str:
-    from preflight.rules import ALL_RULES
+    from preflight.report import sarif
 
-    rules = [
-        {
-            "id": r.ID,
-            "name": r.NAME,
-            "shortDescription": {"text": (r.__doc__ or "").strip().splitlines()[0]},
-            "fullDescription": {"text": (r.__doc__ or "").strip()},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[r.SEVERITY]},
-        }
-        for r in ALL_RULES
-    ]
-    results = []
-    for f in map(safe.finding, report.findings):
-        if f.status is not Status.FAIL:
-            continue
-        res: dict[str, Any] = {
-            "ruleId": f.rule,
-            "level": _SARIF_LEVEL[f.severity],
-            "message": {"text": f"[{f.host.value}] {f.message}" + (f" Fix: {f.remediation}" if f.remediation else "")},
-        }
-        if f.file:
-            region = {"startLine": f.line} if f.line else {}
-            res["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}]
-        results.append(res)
-    doc = {
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": "migration-preflight", "version": __version__, "rules": rules}},
-                  "results": results}],
-    }
-    return json.dumps(doc, indent=2) + "\n"
+    return sarif.to_sarif(report)
 
 
 def to_junit(report: Report) -> str:
