@@ -40,6 +40,8 @@ RULE_MODULES = (
     "gst003_dest_name_free",
     "gst004_no_host_devices",
     "gst005_machine_type_on_dest",
+    "gst006_emulator_on_dest",
+    "gst007_kvm_on_dest",
     "sto001_disk_shared_on_source",
     "sto002_disk_shared_on_dest",
     "sto003_disk_same_file",

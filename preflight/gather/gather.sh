@@ -2,7 +2,7 @@
 # No python on the host. Run as:  sh -c "$SCRIPT" preflight-gather TOKEN ARG...
 # ARG: t:SECONDS (per-command timeout)  c:BYTES (largest file read, digits only)
 #      x:names-only (a follow-up run: only the n: lookups)  f:FILE (a file probe)  n:NAME (getent ahosts NAME)
-#      p:PATH (stat + sha256 of a guest disk path)
+#      p:PATH (stat + sha256 of a guest disk path)  e:PATH (first line of a guest emulator's `PATH -version`)
 #      s:SECTION (run only the named sections; none given: all). Sections and their probe keys are
 #      declared in preflight/model/probes.py SPECS (tests/gather/test_probe_table.py checks both agree).
 # Output: framed sections, parsed by preflight/gather/frames.py. Every marker is
@@ -422,6 +422,41 @@ path_section() {
     end 0 ok
 }
 
+# emulator_section PATH: does the guest's emulator exist here and run? `-version` has no side effects.
+emulator_section() {
+    begin "cmd:emulator:$1" "$1 -version (first line)"
+    case $1 in /*) ;; *) echo "refusing an emulator path that is not absolute" >"$ERR"; end 2 error; return ;; esac
+    if [ ! -e "$1" ]; then
+        printf '%s: No such file or directory\n' "$1" >"$ERR"
+        end 1 missing
+        return
+    fi
+    if [ ! -f "$1" ] || [ ! -x "$1" ]; then
+        printf '%s: not an executable file\n' "$1" >"$ERR"
+        end 126 error
+        return
+    fi
+    tmo "$1" -version </dev/null >"$OUT" 2>>"$ERR"
+    rc=$?
+    if [ "$rc" = 0 ]; then
+        head -n 1 <"$OUT"
+        end 0 ok
+    else
+        end "$rc" error
+    fi
+}
+
+# kvm_section: /dev/kvm a character device, the kvm module loaded, /dev/kvm's mode and owner.
+kvm_section() {
+    begin cmd:kvm "test -c /dev/kvm, /sys/module/kvm, stat -L -c '%a %U %G' /dev/kvm"
+    if [ -c /dev/kvm ]; then d=char; elif [ -e /dev/kvm ]; then d=other; else d=absent; fi
+    if [ -d /sys/module/kvm ]; then m=present; else m=absent; fi
+    st=-
+    if [ -e /dev/kvm ]; then st=$(tmo stat -L -c '%a %U %G' -- /dev/kvm 2>>"$ERR") || st=-; fi
+    printf 'dev\t%s\nmodule\t%s\nmode\t%s\n' "$d" "$m" "$st"
+    end 0 ok
+}
+
 # --- main: the order of sections is the order of the catalogue ---
 ONLY_NAMES=
 SECTIONS=
@@ -535,7 +570,7 @@ names_job() {
 }
 paths_job() {
     for a in "$@"; do
-        case $a in p:*) path_section "${a#p:}" ;; esac
+        case $a in p:*) path_section "${a#p:}" ;; e:*) emulator_section "${a#e:}" ;; esac
     done
 }
 if [ -z "$ONLY_NAMES" ]; then
@@ -546,10 +581,11 @@ if [ -z "$ONLY_NAMES" ]; then
     job 6 paths_job "$@"
     if want firewall; then job 7 firewall_job; fi
     if want pki; then job 8 pki_job; fi
+    if want kvm; then job 9 kvm_section; fi
 fi
 job 5 names_job "$@"
 wait
-for n in 1 2 3 4 5 6 7 8; do
+for n in 1 2 3 4 5 6 7 8 9; do
     if [ -f "$W/job.$n" ]; then cat "$W/job.$n"; fi
 done
 printf '\n--%s DONE\n' "$TOK"

@@ -30,7 +30,14 @@ from preflight import progress
 from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, SshAccess, open_access
 from preflight.gather.image import gather_image
 from preflight.gather.libvirt_facts import gather_libvirt
-from preflight.gather.plan import destination_names, guest_disk_paths, wants_names, wants_paths
+from preflight.gather.plan import (
+    destination_names,
+    guest_disk_paths,
+    guest_emulators,
+    wants_emulators,
+    wants_names,
+    wants_paths,
+)
 from preflight.gather.script import expected_keys, run_gather
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
@@ -136,7 +143,8 @@ class _Host:
                                 text=connection_text(self.spec, self.options, result, cause, reason)))
 
     # phase 2 / 3
-    def gather(self, names: Iterable[str], paths: Iterable[str], names_only: bool = False) -> None:
+    def gather(self, names: Iterable[str], paths: Iterable[str], names_only: bool = False,
+               emulators: Iterable[str] = ()) -> None:
         names, paths = list(names), list(paths)
         if self.snap.reachable:
             state = "reading files" if self.spec.kind == "image" else "gathering"
@@ -159,6 +167,7 @@ class _Host:
                 total_timeout=self.options.timeout * SCRIPT_STEPS + SCRIPT_OVERHEAD_S,
                 names_only=names_only,
                 only=self.only,
+                emulators=emulators,
             )
         except HostUnreachable as exc:
             self.unreachable(exc.reason, exc.cause)
@@ -243,7 +252,8 @@ def gather_pair(
 
             def dest_script() -> None:
                 src_lv.result(), dst_up.result()
-                dst.gather((), guest_disk_paths(src.snap.libvirt, plan) if paths_wanted else [])
+                dst.gather((), guest_disk_paths(src.snap.libvirt, plan) if paths_wanted else [],
+                           emulators=guest_emulators(src.snap.libvirt, plan) if wants_emulators(only) else ())
 
             def libvirt_names() -> list[str]:
                 # the name libvirt on the destination will put in the migration URI: resolve it on

@@ -11,6 +11,7 @@ from preflight.model import probes as P
 from preflight.model.facts import HostMode, HostSnapshot, LibvirtFacts
 from preflight.model.plan import MigrationPlan
 from preflight.view import HostView
+from preflight.view.guests import emulator_of
 from preflight.view.names import names_to_gather
 from preflight.view.needs import probe_keys
 
@@ -23,6 +24,20 @@ def guest_disk_paths(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[st
     guests += [g for g in (facts.guest(n) for n in plan.guests) if g is not None]
     paths = [d.source for g in guests for d in g.disks if d.type in ("file", "block", "dir") and d.source]
     return list(dict.fromkeys(paths))
+
+
+def guest_emulators(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[str]:
+    """The planned guests' ``<emulator>`` paths (from their XML): the destination must have and run each."""
+    if facts is None or not facts.ok:
+        return []
+    guests = [g for g in facts.guests if g.state == "running"] if plan.all_running else []
+    guests += [g for g in (facts.guest(n) for n in plan.guests) if g is not None]
+    found = (emulator_of(g).value for g in guests)
+    return list(dict.fromkeys(e for e in found if e and e.startswith("/")))
+
+
+def wants_emulators(only: Iterable[str] | None) -> bool:
+    return only is None or P.EMULATOR_PREFIX in set(only)
 
 
 def destination_names(plan: MigrationPlan, dest: HostSnapshot | None, asked: Iterable[str] = ()) -> list[str]:

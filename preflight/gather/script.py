@@ -24,7 +24,7 @@ def gather_script() -> str:
 
 def gather_args(
     token: str, command_timeout: float, names: Iterable[str], paths: Iterable[str], names_only: bool = False,
-    only: Iterable[str] | None = None,
+    only: Iterable[str] | None = None, emulators: Iterable[str] = (),
 ) -> list[str]:
     """The script's arguments; each becomes one quoted shell word, so any byte in a name is data.
 
@@ -43,13 +43,15 @@ def gather_args(
             args += [f"s:{s}" for s in pk.SECTIONS if s != "files" and s in pk.sections_of(wanted)] or ["s:none"]
     args += [f"n:{n}" for n in names]
     args += [f"p:{p}" for p in paths]
+    args += [f"e:{e}" for e in emulators]
     return args
 
 
 def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool = False,
-                  only: Iterable[str] | None = None) -> list[str]:
+                  only: Iterable[str] | None = None, emulators: Iterable[str] = ()) -> list[str]:
     keys = [] if names_only else [k for k in pk.SCRIPT_KEYS if pk.gathered(k, only)]
     keys += [pk.getent_key(n) for n in names] + [pk.path_key(p) for p in paths]
+    keys += [pk.emulator_key(e) for e in emulators]
     return keys
 
 
@@ -61,21 +63,23 @@ def run_gather(
     total_timeout: float = 60.0,
     names_only: bool = False,
     only: Iterable[str] | None = None,
+    emulators: Iterable[str] = (),
 ) -> dict[str, Probe]:
     """One script run: every catalogue key, each OK or saying why not. Raises HostUnreachable.
 
     ``names_only`` is the follow-up run for names learned from the other host's answers.
     """
     names, paths = list(dict.fromkeys(names)), list(dict.fromkeys(paths))
+    emulators = list(dict.fromkeys(emulators))
     token = secrets.token_hex(16)
     only = None if only is None else list(only)
-    args = gather_args(token, command_timeout, names, paths, names_only, only)
+    args = gather_args(token, command_timeout, names, paths, names_only, only, emulators)
     result = access.run_script(gather_script(), total_timeout, args)
     found, done = parse_frames(result.stdout, token)
     if not done:
         last = [ln for ln in result.stderr.splitlines() if ln.strip()]
         why = last[-1].strip() if last else f"gather script exited {result.rc} before the end"
-        for key in expected_keys(names, paths, names_only, only):
+        for key in expected_keys(names, paths, names_only, only, emulators):
             if key not in found:
                 found[key] = Probe(key, key, Availability.ERROR, rc=result.rc, error=why)
     return found

@@ -113,6 +113,13 @@ KNOWN_HOST_PREFIX = "cmd:known-host:"
 # Per guest disk path: "realpath<TAB>dev<TAB>inode<TAB>size<TAB>mtime<TAB>ctime<TAB>sha256-of-first-64KiB"
 # one line; status MISSING when the path does not exist.
 PATH_PREFIX = "cmd:path:"
+# Per guest emulator path (from the source's guest XML), on the destination: the first line of
+# `PATH -version` (stdin /dev/null, under the per-command timeout); status MISSING when PATH does not
+# exist, ERROR (rc, stderr) when it does not run. `-version` has no side effects.
+EMULATOR_PREFIX = "cmd:emulator:"
+# KVM on the host: "dev<TAB>char|absent|other" (/dev/kvm), "module<TAB>present|absent" (/sys/module/kvm),
+# "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent).
+KVM = "cmd:kvm"
 
 
 def virt_admin_key(daemon: str) -> str:
@@ -129,6 +136,10 @@ def known_host_key(name: str) -> str:
 
 def path_key(path: str) -> str:
     return PATH_PREFIX + path
+
+
+def emulator_key(path: str) -> str:
+    return EMULATOR_PREFIX + path
 
 
 # --- the declared probes ---------------------------------------------------------------
@@ -175,6 +186,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(GETENT_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
     Spec(KNOWN_HOST_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
     Spec(PATH_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),
+    Spec(EMULATOR_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),  # e: words, like p:
+    Spec(KVM, COMMAND, "kvm", UNAVAILABLE),
     Spec(file_key("/"), FILE, "sshd-files", READ, per="path"),  # each Include target SSHD_FILES lists
     # Written by the gatherer itself, not the script: our own connections sshd dropped.
     Spec(SSH_DROPPED, COMMAND, "ssh", UNAVAILABLE),
@@ -187,7 +200,7 @@ COMMAND_KEYS = tuple(s.key for s in SPECS if s.kind == COMMAND and not s.per and
 
 # gather.sh's selectable sections, in the order it prints them ("ssh" is the transport's own).
 SECTIONS = ("files", "sshd-files", "hostname", "mountinfo", "netdevs", "sshd", "packages", "daemons",
-            "names", "paths", "firewall", "pki")
+            "names", "paths", "firewall", "pki", "kvm")
 
 
 def spec_of(key: str) -> Spec | None:

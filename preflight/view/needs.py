@@ -40,6 +40,8 @@ FACTS: dict[str, tuple[str, ...]] = {
     "mounts": (P.MOUNTINFO,),
     "netdevs": (P.NETDEVS,),
     "path_stat": (P.PATH_PREFIX,),
+    "emulator_run": (P.EMULATOR_PREFIX,),  # `EMULATOR -version` per guest emulator path
+    "kvm": (P.KVM,),
     "firewall": (P.FIREWALLD, P.NFT, P.IPTABLES, _F(P.QEMU_CONF)),
     "listening": (P.LISTENING,),  # TCP ports in LISTEN (ss)
     "pki": (_F(P.CA_CERT), _F(P.CLIENT_CERT), _F(P.SERVER_CERT), P.PKI_KEYS),  # libvirt's TLS

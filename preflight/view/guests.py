@@ -1,0 +1,93 @@
+"""What a guest asks of the host that runs it: its emulator and virt type (from its XML), and whether
+the destination has them (the gather script's own probes: `EMULATOR -version`, /dev/kvm).
+
+The judging path is the binary itself, not libvirt's capabilities: a read-only connection cannot
+ask for domain capabilities and libvirt caches its capabilities, so a binary that stopped running
+still looks offered there (issue 8).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from preflight.known import Known, known, unknown
+from preflight.model import probes as P
+from preflight.model.facts import Availability, GuestFact
+from preflight.textsafe import escape_control
+from preflight.view.host import HostView
+
+GUEST_XML = "the guest's XML"
+
+
+def _root(guest: GuestFact) -> Known[ET.Element]:
+    if not guest.xml:
+        return unknown(f"{guest.name}: no guest XML")
+    try:
+        return known(ET.fromstring(guest.xml), GUEST_XML)
+    except ET.ParseError as exc:
+        return unknown(f"{guest.name}: guest XML does not parse: {exc}")
+
+
+def emulator_of(guest: GuestFact) -> Known[str]:
+    """The guest's ``<devices><emulator>`` path, as the source's libvirt reports it."""
+    root = _root(guest)
+    el = root.value.find("devices/emulator") if root.value is not None else None
+    if el is None or not (el.text or "").strip():
+        return unknown(root.reason or f"{guest.name}: the guest XML names no emulator")
+    return known((el.text or "").strip(), GUEST_XML)
+
+
+def virt_type_of(guest: GuestFact) -> Known[str]:
+    """The domain type (``<domain type='kvm'>``: kvm, qemu, ...)."""
+    root = _root(guest)
+    if root.value is None:
+        return unknown(root.reason)
+    dtype = root.value.get("type")
+    return known(dtype, GUEST_XML) if dtype else unknown(f"{guest.name}: the guest XML has no domain type")
+
+
+@dataclass(frozen=True)
+class EmulatorRun:
+    path: str
+    state: str  # runs | missing | fails
+    line: str  # `-version`'s first line, or the reason it did not run (stderr's last line)
+    rc: int | None = None
+
+
+def emulator_run(host: HostView, path: str) -> Known[EmulatorRun]:
+    """Whether ``path`` exists on this host and ``path -version`` ran, as the gather script saw it."""
+    probe = host.snap.probe(P.emulator_key(path))
+    if probe.status is Availability.OK:
+        line = (probe.text or "").strip().splitlines()
+        return known(EmulatorRun(path, "runs", escape_control(line[0] if line else "")), probe.how)
+    if probe.status is Availability.MISSING:
+        return known(EmulatorRun(path, "missing", f"{path}: No such file or directory", probe.rc), probe.how)
+    if probe.status is Availability.ERROR and probe.rc not in (None, 124):  # ran (or refused) and failed
+        errs = [ln.strip() for ln in (probe.error or "").splitlines() if ln.strip()]
+        return known(EmulatorRun(path, "fails", escape_control(errs[-1] if errs else f"exit {probe.rc}"), probe.rc),
+                     probe.how)
+    na = probe.status is Availability.NOT_AVAILABLE and probe.error != "not gathered"
+    return unknown(probe.reason(), not_applicable=na)
+
+
+@dataclass(frozen=True)
+class Kvm:
+    dev: str  # char | absent | other (/dev/kvm)
+    module: str  # present | absent (/sys/module/kvm)
+    mode: str  # "660 root kvm", or "-"
+
+    @property
+    def usable(self) -> bool:
+        return self.dev == "char" and self.module == "present"
+
+
+def kvm(host: HostView) -> Known[Kvm]:
+    """/dev/kvm and the kvm module on this host (cmd:kvm)."""
+    def parse(text: str) -> Kvm | None:
+        fields = dict(ln.split("\t", 1) for ln in text.splitlines() if "\t" in ln)
+        if "dev" not in fields or "module" not in fields:
+            return None
+        return Kvm(fields["dev"].strip(), fields["module"].strip(), escape_control(fields.get("mode", "-").strip()))
+
+    return host.text(P.KVM).map(parse, f"{P.KVM}: output not understood")

@@ -1,0 +1,84 @@
+"""GST007 kvm-on-dest — a ``type='kvm'`` guest needs KVM on the destination.
+
+What it checks
+    For each planned guest whose domain type (``<domain type='kvm'>`` in
+    its XML from the source's libvirt) is ``kvm``: the destination has
+    /dev/kvm as a character device and the kvm module loaded
+    (/sys/module/kvm), as the gather script sees them (judged from the
+    host itself, not from libvirt's cached capabilities; the finding says
+    so). /dev/kvm's mode and owner are shown as evidence: whether the
+    user QEMU runs as (qemu.conf ``user``) may open it is not judged yet.
+
+Why it breaks a migration
+    Without KVM the destination's QEMU cannot accelerate the guest and
+    libvirt refuses it: ``unsupported configuration: Emulator
+    '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'``
+    (measured).
+
+How to fix it
+    On the destination enable virtualization in the firmware, load the
+    module (``modprobe kvm_intel`` or ``kvm_amd``), and check that
+    /dev/kvm exists (``ls -l /dev/kvm``, group kvm, mode 660); a nested
+    host needs nested virtualization enabled on its own host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from preflight.known import Known
+from preflight.model.findings import Scope, Severity
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.view.guests import Kvm, emulator_of, kvm, virt_type_of
+
+ID = "GST007"
+NAME = "kvm-on-dest"
+SEVERITY = Severity.ERROR
+NEEDS = ("libvirt", "kvm")
+SEED = "Beyond the RHEL guide (issue 8): a type='kvm' guest needs a usable /dev/kvm on the destination."
+
+DST = Scope.DESTINATION
+JUDGED = "judged from /dev/kvm and /sys/module/kvm on the destination"
+
+
+def check(ctx: Context) -> Iterator[Outcome]:
+    src = ctx.source.libvirt
+    if src is None:
+        yield not_seen(DST, "guest virt types", ctx.source.libvirt_reason())
+        return
+    if ctx.dest.libvirt_is_test_driver:
+        yield skipped(DST, "the libvirt test driver does not use KVM")
+        return
+    if ctx.dest.image_mode:
+        yield skipped(DST, "an image root has no /dev/kvm to look at")
+        return
+    dest: Known[Kvm] | None = None
+    for name in ctx.guests:
+        guest = src.guest(name)
+        if guest is None:
+            continue
+        vtype = virt_type_of(guest)
+        if not vtype.ok:
+            yield skipped(DST, f"{name}: no virt type to check ({vtype.reason})", subject=name)
+            continue
+        if vtype.get() != "kvm":
+            yield skipped(DST, f"{name}: virt type {vtype.get()!r} needs no KVM", subject=name)
+            continue
+        dest = dest if dest is not None else kvm(ctx.dest)
+        if not dest.ok:
+            yield not_seen(DST, f"{name}: KVM on the destination", dest, subject=name)
+            continue
+        k = dest.get()
+        ev = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode, "judged_by": "/dev/kvm, /sys/module/kvm"}
+        if k.usable:
+            yield passed(DST, f"{name}: the destination has KVM (/dev/kvm {k.mode}); {JUDGED}", subject=name,
+                         evidence=ev)
+            continue
+        emu = emulator_of(guest).value or "the emulator"
+        why = {"absent": "no /dev/kvm", "other": "/dev/kvm is not a character device"}.get(k.dev, "")
+        why = why or "the kvm module is not loaded (no /sys/module/kvm)"
+        yield failed(DST, f"{name}: a type='kvm' guest and {why} on the destination: libvirt will say "
+                     f"'unsupported configuration: Emulator '{emu}' does not support virt type 'kvm''; {JUDGED}",
+                     "On the destination enable virtualization in the firmware and load the module (modprobe "
+                     "kvm_intel or kvm_amd) so /dev/kvm appears; a nested host needs nested virtualization",
+                     subject=name, evidence=ev)
