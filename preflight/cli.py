@@ -218,6 +218,10 @@ def render(report: Report, fmt: str, output: Path | None, verbose: bool, color: 
         out = machine.to_sarif(report)
     elif fmt == "junit":
         out = machine.to_junit(report)
+    elif fmt == "github":
+        from preflight.report import github
+
+        out = github.to_github(report)
     else:
         stream = sys.stdout if output is None else None
         out = (text.verdict_line(report, text.use_colour(stream, color)) + "\n" if quiet

@@ -162,9 +162,11 @@ DestAddress = Annotated[Optional[str], typer.Option(
 
 
 # --- `check`'s output and selection (and --color/--quiet for both) ------------------------------------------
-FORMATS = ("text", "json", "sarif", "junit")
+FORMATS = ("text", "json", "sarif", "junit", "github")
 Format = Annotated[str, typer.Option("--format", click_type=click.Choice(FORMATS), rich_help_panel=OUTPUT,
-                                     help="Report format (json: the CI contract in README).")]
+                                     metavar="FORMAT",
+                                     help="Report format: text, json (the CI contract in README), sarif, "
+                                          "junit or github (GitHub Actions annotations).")]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help=OUTPUT_HELP,
                                                rich_help_panel=OUTPUT)]
 SaveFacts = Annotated[Optional[str], typer.Option("--save-facts", metavar="DIR", help=SAVE_FACTS_HELP,

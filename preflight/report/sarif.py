@@ -77,13 +77,22 @@ def fingerprint(f: Finding) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
+def repo_path(snapshot: HostSnapshot | None, path: str) -> str | None:
+    """For an image root under the current directory: the image root's path + ``path``, relative
+    to it ('/'-separated), i.e. where the file is in the repository; None otherwise."""
+    if snapshot is None or snapshot.mode is not HostMode.IMAGE:
+        return None
+    rel = os.path.relpath(os.path.join(os.path.abspath(snapshot.spec), path.lstrip("/")))
+    return None if rel == ".." or rel.startswith(".." + os.sep) else rel.replace(os.sep, "/")
+
+
 def artifact(snapshot: HostSnapshot | None, path: str) -> dict[str, Any]:
     """Where ``path`` (a path on the host) is, as a SARIF artifactLocation."""
     if snapshot is not None and snapshot.mode is HostMode.IMAGE:
+        rel = repo_path(snapshot, path)
+        if rel is not None:
+            return {"uri": quote(rel, errors="surrogateescape"), "uriBaseId": SRCROOT}
         on_disk = os.path.join(os.path.abspath(snapshot.spec), path.lstrip("/"))
-        rel = os.path.relpath(on_disk)
-        if not rel.startswith(".."):
-            return {"uri": quote(rel.replace(os.sep, "/"), errors="surrogateescape"), "uriBaseId": SRCROOT}
         return {"uri": "file://" + quote(on_disk, errors="surrogateescape")}
     host = ""
     if snapshot is not None and snapshot.mode is HostMode.SSH:
