@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, List, Optional  # noqa: UP035 - typer reads these annotations at run time
+from typing import Annotated, Any, List, Optional  # noqa: UP035 - typer reads these annotations at run time
 
 import click
 import typer
@@ -65,6 +65,22 @@ app = _App(
 )
 
 FORMATS = opt.FORMATS
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from preflight import __version__
+
+        print(f"preflight (migration-preflight) {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Will `virsh migrate --live GUEST DESTURI` work? Inspects both hosts, says why not, writes the fix."""
 
 
 def fail_usage(message: str) -> typer.Exit:
@@ -259,6 +275,7 @@ def check(
     quiet: opt.Quiet = False,
     select: opt.Select = [],  # noqa: B006 - typer copies list defaults
     ignore: opt.Ignore = [],  # noqa: B006
+    exit_zero: opt.ExitZero = False,
 ) -> None:
     """Inspect the source and destination and judge the planned migration.
 
@@ -291,7 +308,7 @@ def check(
         save_snapshots(facts_dir, src_snap, dst_snap)
     report = evaluate(plan, src_snap, dst_snap, chosen)
     render(report, fmt, out_path, verbose, color, quiet)
-    raise typer.Exit(int(report.exit_code))
+    raise typer.Exit(0 if exit_zero else int(report.exit_code))
 
 
 @app.command()

@@ -181,6 +181,9 @@ Ignore = Annotated[List[str], typer.Option("--ignore", rich_help_panel=SELECTION
 COLOR_MODES = ("auto", "always", "never")
 Color = Annotated[str, typer.Option("--color", "--colour", click_type=click.Choice(COLOR_MODES), rich_help_panel=OUTPUT,
                                     help="Colour the text report: auto = on a terminal unless NO_COLOR is set.")]
+ExitZero = Annotated[bool, typer.Option("--exit-zero", rich_help_panel=OUTPUT,
+                                        help="Exit 0 whatever the verdict (still printed); usage errors stay 2, "
+                                             "internal errors 4.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=OUTPUT,
                                      help="No progress on the terminal while gathering; text: only the verdict line "
                                           "(the exit code and -o are unchanged).")]
