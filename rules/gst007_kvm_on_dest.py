@@ -6,8 +6,10 @@ What it checks
     /dev/kvm as a character device and the kvm module loaded
     (/sys/module/kvm), as the gather script sees them (judged from the
     host itself, not from libvirt's cached capabilities; the finding says
-    so). /dev/kvm's mode and owner are shown as evidence: whether the
-    user QEMU runs as (qemu.conf ``user``) may open it is not judged yet.
+    so). A warning when /dev/kvm's mode lets neither the user QEMU runs as
+    (qemu.conf ``user``; unset: the build's non-root default) nor a
+    non-root group read and write it (QEMU's own groups are not gathered:
+    a group with read-write, the usual ``660 root kvm``, is taken as usable).
 
 Why it breaks a migration
     Without KVM the destination's QEMU cannot accelerate the guest and
@@ -29,12 +31,12 @@ from collections.abc import Iterator
 from preflight.known import Known
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from preflight.view.guests import Kvm, emulator_of, kvm, virt_type_of
+from preflight.view.guests import Kvm, emulator_of, kvm, kvm_closed_to, qemu_user, virt_type_of
 
 ID = "GST007"
 NAME = "kvm-on-dest"
 SEVERITY = Severity.ERROR
-NEEDS = ("libvirt", "kvm")
+NEEDS = ("libvirt", "kvm", "qemu_conf")
 SEED = "Beyond the RHEL guide (issue 8): a type='kvm' guest needs a usable /dev/kvm on the destination."
 
 DST = Scope.DESTINATION
@@ -70,6 +72,15 @@ def check(ctx: Context) -> Iterator[Outcome]:
             continue
         k = dest.get()
         ev = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode, "judged_by": "/dev/kvm, /sys/module/kvm"}
+        user = qemu_user(ctx.dest)
+        closed = kvm_closed_to(k, user.get()) if k.usable and user.ok else ""
+        if closed:
+            yield failed(DST, f"{name}: {closed} ('Could not access KVM kernel module: Permission denied'); {JUDGED}",
+                         "On the destination give /dev/kvm to the kvm group, mode 660 (the udev rule of the qemu "
+                         "packages), with QEMU's user in that group, or set qemu.conf's user accordingly",
+                         subject=name, severity=Severity.WARNING, file=user.source,
+                         evidence={**ev, "qemu_user": user.get() or "(default)"})
+            continue
         if k.usable:
             yield passed(DST, f"{name}: the destination has KVM (/dev/kvm {k.mode}); {JUDGED}", subject=name,
                          evidence=ev)

@@ -91,3 +91,28 @@ def kvm(host: HostView) -> Known[Kvm]:
         return Kvm(fields["dev"].strip(), fields["module"].strip(), escape_control(fields.get("mode", "-").strip()))
 
     return host.text(P.KVM).map(parse, f"{P.KVM}: output not understood")
+
+
+def qemu_user(host: HostView) -> Known[str]:
+    """qemu.conf's ``user`` (whom QEMU runs as); "" when unset (the build's default, non-root on RHEL and Debian)."""
+    conf = host.qemu_conf
+    if not conf.ok:
+        return unknown(conf.reason, conf.not_applicable)
+    entry = conf.get().get("user")
+    return known(str(entry.value) if entry is not None else "", conf.get().path)
+
+
+def kvm_closed_to(k: Kvm, user: str) -> str:
+    """Why QEMU running as ``user`` cannot open /dev/kvm by its mode, or "" (also when it cannot be told).
+
+    A group with read-write (the usual "660 root kvm") is taken as usable: the QEMU user's groups are not gathered.
+    """
+    parts = k.mode.split()
+    if len(parts) != 3 or not all(c in "01234567" for c in parts[0]):
+        return ""
+    perms, owner, group = int(parts[0], 8), parts[1], parts[2]
+    if user in ("root", "+0") or perms & 0o6 == 0o6 or (perms & 0o60 == 0o60 and group != "root"):
+        return ""
+    if perms & 0o600 == 0o600 and owner == user:
+        return ""
+    return f"/dev/kvm is {k.mode}: QEMU running as {user or 'the default non-root user'} cannot open it"

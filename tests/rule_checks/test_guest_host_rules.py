@@ -199,3 +199,23 @@ def test_local_gather_kvm_matches_this_machine() -> None:
         assert k.mode.split()[0] == format(stat.S_IMODE(os.stat("/dev/kvm").st_mode), "o")
     else:
         assert k.mode == "-"
+
+
+@pytest.mark.parametrize("mode,conf,warns", [
+    ("600 root root", "", True),  # this machine's /dev/kvm, QEMU as the default non-root user
+    ("600 root root", 'user = "root"\n', False),
+    ("660 root kvm", "", False),  # the udev rule's mode: the kvm group
+    ("666 root root", 'user = "qemu"\n', False),
+    ("600 qemu qemu", 'user = "qemu"\n', False),
+    ("660 root root", 'user = "libvirt-qemu"\n', True),
+])
+def test_gst007_dev_kvm_closed_to_qemus_user_warns(mode: str, conf: str, warns: bool) -> None:
+    s, d = hosts(domain_xml("kvm"), runs(), kvm_text=f"dev\tchar\nmodule\tpresent\nmode\t{mode}\n")
+    d.probes[P.file_key(P.QEMU_CONF)] = Probe(P.file_key(P.QEMU_CONF), "cat", Availability.OK, text=conf, rc=0)
+    r = report(s, d)
+    [f] = of(r, "GST007")
+    if warns:
+        assert f.status is Status.FAIL and f.severity == "warning" and "cannot open it" in f.message
+        assert r.verdict == Verdict.READY  # a warning: libvirt's own ACLs/udev may differ from what was seen
+    else:
+        assert f.status is Status.PASS
