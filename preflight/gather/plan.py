@@ -11,7 +11,7 @@ from preflight.model import probes as P
 from preflight.model.facts import HostMode, HostSnapshot, LibvirtFacts
 from preflight.model.plan import MigrationPlan
 from preflight.view import HostView
-from preflight.view.guests import emulator_of
+from preflight.view.guests import emulator_of, runnable_emulator
 from preflight.view.names import names_to_gather
 from preflight.view.needs import probe_keys
 
@@ -33,7 +33,7 @@ def guest_emulators(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[str
     guests = [g for g in facts.guests if g.state == "running"] if plan.all_running else []
     guests += [g for g in (facts.guest(n) for n in plan.guests) if g is not None]
     found = (emulator_of(g).value for g in guests)
-    return list(dict.fromkeys(e for e in found if e and e.startswith("/")))
+    return list(dict.fromkeys(e for e in found if e and runnable_emulator(e)))
 
 
 def wants_emulators(only: Iterable[str] | None) -> bool:

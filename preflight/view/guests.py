@@ -47,6 +47,13 @@ def virt_type_of(guest: GuestFact) -> Known[str]:
     return known(dtype, GUEST_XML) if dtype else unknown(f"{guest.name}: the guest XML has no domain type")
 
 
+def runnable_emulator(path: str) -> bool:
+    """Whether preflight may run ``path -version`` as the gathering user (root): the path comes from the
+    source's guest XML, hostile like everything inspected, so only an absolute path named like QEMU."""
+    base = path.rsplit("/", 1)[-1]
+    return path.startswith("/") and ".." not in path.split("/") and (base.startswith("qemu") or base == "kvm")
+
+
 @dataclass(frozen=True)
 class EmulatorRun:
     path: str
@@ -57,6 +64,8 @@ class EmulatorRun:
 
 def emulator_run(host: HostView, path: str) -> Known[EmulatorRun]:
     """Whether ``path`` exists on this host and ``path -version`` ran, as the gather script saw it."""
+    if not runnable_emulator(path):
+        return unknown(f"{escape_control(path)}: not run (preflight runs only an absolute path named qemu* or kvm)")
     probe = host.snap.probe(P.emulator_key(path))
     if probe.status is Availability.OK:
         line = (probe.text or "").strip().splitlines()

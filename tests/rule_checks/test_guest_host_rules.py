@@ -153,8 +153,11 @@ def test_view_reads_emulator_and_type_from_the_stored_xml() -> None:
 
 def test_plan_passes_the_guests_emulators_to_the_script() -> None:
     facts = LibvirtFacts(uri="qemu:///system", status=Availability.OK,
-                         guests=[guest(xml=domain_xml()), guest("g2", xml=domain_xml(emulator="relative/qemu"))])
-    assert guest_emulators(facts, MigrationPlan(guests=["g1", "g2"], dest_uri="x")) == [QEMU]
+                         guests=[guest(xml=domain_xml()), guest("g2", xml=domain_xml(emulator="relative/qemu")),
+                                 guest("g3", xml=domain_xml(emulator="/sbin/reboot")),
+                                 guest("g4", xml=domain_xml(emulator="/usr/libexec/qemu-kvm"))])
+    plan = MigrationPlan(guests=["g1", "g2", "g3", "g4"], dest_uri="x")
+    assert guest_emulators(facts, plan) == [QEMU, "/usr/libexec/qemu-kvm"]  # hostile XML: only QEMU-named paths
     assert f"e:{QEMU}" in gather_args("tok", 5, [], [], emulators=[QEMU])
     only = probes_for(n for r in select(["GST006", "GST007"]) for n in r.NEEDS)
     assert P.EMULATOR_PREFIX in only and P.KVM in only
@@ -173,20 +176,26 @@ def test_local_gather_probes_emulators_for_real(tmp_path: Path) -> None:
     good = _script(tmp_path / "qemu-good", 'echo "QEMU emulator version 9.9.9"\necho second line\n')
     bad = _script(tmp_path / "qemu-bad", 'echo "qemu-bad: cannot open shared object libfoo.so" >&2\nexit 127\n')
     reads_stdin = _script(tmp_path / "qemu-stdin", 'read x && echo "read $x"\necho "QEMU emulator version 1"\n')
-    plain = tmp_path / "not-exec"
+    plain = tmp_path / "qemu-not-exec"
     plain.write_text("x")
-    missing = str(tmp_path / "nowhere")
-    emus = [good, bad, reads_stdin, str(plain), missing, "relative/qemu"]
+    missing = str(tmp_path / "qemu-nowhere")
+    other = _script(tmp_path / "touch-me", f'touch "{tmp_path}/ran"\n')  # not named like QEMU: never run
+    emus = [good, bad, reads_stdin, str(plain), missing]
     probes = run_gather(LocalAccess(), [], [], command_timeout=5, only=[P.EMULATOR_PREFIX, P.KVM], emulators=emus)
     snap = HostSnapshot(role="destination", spec="local", mode=HostMode.LOCAL, probes=probes)
     view = HostView(snap)
     seen = {e: emulator_run(view, e).get() for e in emus}
+    refused = run_gather(LocalAccess(), [], [], command_timeout=5, only=[P.EMULATOR_PREFIX],
+                         emulators=[other, str(tmp_path / "qemu/../touch-me"), "relative/qemu"])
+    assert not (tmp_path / "ran").exists()  # the script itself refuses, whatever preflight passes
+    assert all("refusing" in (p.error or "") for p in refused.values()) and len(refused) == 3
     assert (seen[good].state, seen[good].line) == ("runs", "QEMU emulator version 9.9.9")
     assert seen[bad].state == "fails" and seen[bad].rc == 127 and "libfoo.so" in seen[bad].line
     assert seen[reads_stdin].line == "QEMU emulator version 1"  # stdin is /dev/null: never waits for input
     assert seen[str(plain)].state == "fails" and "not an executable" in seen[str(plain)].line
     assert seen[missing].state == "missing"
-    assert seen["relative/qemu"].state == "fails" and "not absolute" in seen["relative/qemu"].line
+    for path in (other, "relative/qemu"):  # the view never judges a path it would not run: UNKNOWN
+        assert not emulator_run(view, path).ok and "not run" in emulator_run(view, path).reason
 
 
 def test_local_gather_kvm_matches_this_machine() -> None:
@@ -219,3 +228,9 @@ def test_gst007_dev_kvm_closed_to_qemus_user_warns(mode: str, conf: str, warns: 
         assert r.verdict == Verdict.READY  # a warning: libvirt's own ACLs/udev may differ from what was seen
     else:
         assert f.status is Status.PASS
+
+
+def test_gst006_guest_naming_a_non_qemu_binary_is_unknown_not_run() -> None:
+    r = report(*hosts(domain_xml(emulator="/sbin/reboot")))
+    [f] = of(r, "GST006")
+    assert f.status is Status.UNKNOWN and "not run" in f.message and r.verdict != Verdict.READY
