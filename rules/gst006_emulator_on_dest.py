@@ -7,7 +7,9 @@ What it checks
     probes the binary itself (no side effects, stdin /dev/null, under the
     command timeout): a read-only libvirt connection cannot ask for domain
     capabilities, and libvirt caches its capabilities, so they can still
-    list a binary that no longer runs. The finding names this path.
+    list a binary that no longer runs. The finding names this path. Only
+    an absolute path named ``qemu*`` or ``kvm`` is run (the XML is the
+    source's, hostile like all input): any other is UNKNOWN.
 
 Why it breaks a migration
     The destination's libvirt starts the same emulator for the incoming

@@ -115,7 +115,8 @@ KNOWN_HOST_PREFIX = "cmd:known-host:"
 PATH_PREFIX = "cmd:path:"
 # Per guest emulator path (from the source's guest XML), on the destination: the first line of
 # `PATH -version` (stdin /dev/null, under the per-command timeout); status MISSING when PATH does not
-# exist, ERROR (rc, stderr) when it does not run. `-version` has no side effects.
+# exist, ERROR (rc, stderr) when it does not run. `-version` has no side effects. Only an absolute path
+# named qemu* or kvm is run (rc 2 "refusing ..." otherwise): the path comes from hostile guest XML.
 EMULATOR_PREFIX = "cmd:emulator:"
 # KVM on the host: "dev<TAB>char|absent|other" (/dev/kvm), "module<TAB>present|absent" (/sys/module/kvm),
 # "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent).
