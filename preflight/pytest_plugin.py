@@ -15,7 +15,7 @@ Fixtures:
   ``--preflight-facts DIR``, snapshots are read from ``DIR/<name>.json`` when present and saved
   there when gathered, so a suite gathers each host once across runs (delete the file to refresh).
 - ``preflight_host(spec, ...)`` -> ``HostView``: one host's parsed facts, for assertions about a
-  single host. A one-host judgement (which rules apply to one host alone) is issue 9's ``lint``;
+  single host. A one-host judgement (which rules apply to one host alone) needs a ``preflight lint`` command;
   until then there is no ``preflight_lint``.
 
 Loaded by pytest in every run where the package is installed, so this module imports nothing

@@ -36,7 +36,7 @@ ID = "GST006"
 NAME = "emulator-on-dest"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt", "emulator_run")
-SEED = "Beyond the RHEL guide (issue 8): the destination must be able to start the guest's QEMU binary."
+SEED = "Beyond the RHEL guide: the destination must be able to start the guest's QEMU binary."
 
 DST = Scope.DESTINATION
 JUDGED = "judged by running the binary on the destination (EMULATOR -version)"

@@ -37,7 +37,7 @@ ID = "GST007"
 NAME = "kvm-on-dest"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt", "kvm", "qemu_conf")
-SEED = "Beyond the RHEL guide (issue 8): a type='kvm' guest needs a usable /dev/kvm on the destination."
+SEED = "Beyond the RHEL guide: a type='kvm' guest needs a usable /dev/kvm on the destination."
 
 DST = Scope.DESTINATION
 JUDGED = "judged from /dev/kvm and /sys/module/kvm on the destination"
