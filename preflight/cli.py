@@ -425,7 +425,8 @@ def list_rules() -> None:
 
     for r in ALL_RULES:
         summary = (r.__doc__ or "").strip().splitlines()[0].split(" — ", 1)[-1]
-        typer.echo(f"{r.ID:<7} {r.NAME:<30} {r.SEVERITY.value:<8} {r.FIX.value:<12} {summary}")
+        severities = "/".join(sev.value for sev in r.SEVERITIES)
+        typer.echo(f"{r.ID:<7} {r.NAME:<30} {severities:<13} {r.FIX.value:<12} {summary}")
 
 
 @app.command()

@@ -86,6 +86,8 @@ class Rule:
         self.ID: str = module.ID
         self.NAME: str = module.NAME
         self.SEVERITY: Severity = module.SEVERITY
+        # every severity it can report (LIM001: error on old releases, warning where migrations queue)
+        self.SEVERITIES: tuple[Severity, ...] = tuple(getattr(module, "SEVERITIES", (module.SEVERITY,)))
         self.SEED: str | None = getattr(module, "SEED", None)
         self.NEEDS: tuple[str, ...] = tuple(module.NEEDS)
         self.TAGS: tuple[str, ...] = tuple(getattr(module, "TAGS", ()))

@@ -36,6 +36,7 @@ from preflight.view.daemons import QEMU_CONF
 ID = "DMN002"
 NAME = "daemon-config-valid"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("judged_daemons", "qemu_conf", "libvirt_version")  # view facts read (preflight.view.needs)
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Edit libvirtd.conf's Processing controls, save it and restart the service."

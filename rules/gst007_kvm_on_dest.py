@@ -36,6 +36,7 @@ from preflight.view.guests import Kvm, emulator_of, kvm, kvm_closed_to, qemu_use
 ID = "GST007"
 NAME = "kvm-on-dest"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("libvirt", "kvm", "qemu_conf")
 SEED = "Beyond the RHEL guide: a type='kvm' guest needs a usable /dev/kvm on the destination."
 

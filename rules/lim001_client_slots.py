@@ -66,6 +66,7 @@ from preflight.view.daemons import advised_limit, client_count, live_vs_file
 ID = "LIM001"
 NAME = "client-slots"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Each migration uses one max_clients slot on both sides; default max_clients 20 allows 10 migrations."

@@ -51,6 +51,7 @@ from preflight.view.names import ETC_HOSTS, dest_address, is_ip, is_loopback, mi
 ID = "NET001"
 NAME = "dest-name-resolves"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("migration_names", "addresses", "getent", "hosts_file")  # view facts read (preflight.view.needs)
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "The source's /etc/hosts must hold an entry for the destination (IP address and host name)."

@@ -33,6 +33,7 @@ from preflight.view.firewall import firewalld_state, iptables_filter, migration_
 ID = "NET005"
 NAME = "migration-ports-open"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("firewall", "addresses")  # view facts read (preflight.view.needs)
 SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the RHEL guide: the data port range)."
 

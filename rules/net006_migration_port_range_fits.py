@@ -38,6 +38,7 @@ from preflight.view.tls import migration_port_range
 ID = "NET006"
 NAME = "migration-port-range-fits"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("qemu_conf", "firewall", "addresses")
 SEED = ("qemu.conf migration_port_min/max: one port per incoming migration, plus one for NBD with storage copy "
         "(beyond the RHEL guide).")

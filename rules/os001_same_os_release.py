@@ -29,6 +29,7 @@ from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 ID = "OS001"
 NAME = "same-os-release"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("os_release",)  # view facts read (preflight.view.needs)
 SEED = "The destination must run the same version of Red Hat Enterprise Linux."
 

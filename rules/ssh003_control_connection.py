@@ -33,6 +33,7 @@ from preflight.view.sshconn import ControlPath, RootTrust, SshCause, SshConnecti
 ID = "SSH003"
 NAME = "migration-ssh-connection"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("ssh_connect", "known_hosts")  # view facts read (preflight.view.needs)
 SEED = "A qemu+ssh migration opens ssh from the source to the destination first (libvirt's remote transport)."
 

@@ -34,6 +34,7 @@ from preflight.view.tls import listener_daemons, listening, transport_port
 ID = "TLS001"
 NAME = "transport-listening"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("judged_daemons", "listening", "firewall", "addresses")
 SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the RHEL guide: the listener and its port)."
 

@@ -161,3 +161,17 @@ def test_needs_may_name_a_declared_probe_key() -> None:
     for bad in ("file:/etc/not-declared", "no-such-fact", P.GETENT_PREFIX + "x"):
         with pytest.raises(KeyError):
             probe_keys([bad])
+
+
+def test_declared_severities_cover_what_each_rule_can_report() -> None:
+    # `preflight rules` prints SEVERITIES: every severity a rule's source can put on a finding is declared
+    import re
+    from pathlib import Path
+
+    from preflight.rules import ALL_RULES
+
+    for rule in ALL_RULES:
+        source = Path(rule.module.__file__ or "").read_text(encoding="utf-8")
+        used = {m.lower() for m in re.findall(r"severity=Severity\.([A-Z]+)", source)}
+        declared = {s.value for s in rule.SEVERITIES}
+        assert rule.SEVERITY in rule.SEVERITIES and used <= declared, (rule.ID, used, declared)
