@@ -30,6 +30,7 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rules._guests import guests_on_runnable_dest
 from preflight.view.guests import emulator_of, emulator_run
 
 ID = "GST006"
@@ -43,20 +44,13 @@ JUDGED = "judged by running the binary on the destination (EMULATOR -version)"
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    src = ctx.source.libvirt
-    if src is None:
-        yield not_seen(DST, "guest emulators", ctx.source.libvirt_reason())
+    guests, stop = guests_on_runnable_dest(ctx, "guest emulators", "the libvirt test driver runs no emulator",
+                                           "an image root cannot run the destination's emulator")
+    if stop is not None:
+        yield stop
         return
-    if ctx.dest.libvirt_is_test_driver:
-        yield skipped(DST, "the libvirt test driver runs no emulator")
-        return
-    if ctx.dest.image_mode:
-        yield skipped(DST, "an image root cannot run the destination's emulator")
-        return
-    for name in ctx.guests:
-        guest = src.guest(name)
-        if guest is None:
-            continue
+    for guest in guests:
+        name = guest.name
         path = emulator_of(guest)
         if not path.ok:
             yield skipped(DST, f"{name}: no emulator to check ({path.reason})", subject=name)

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from preflight.known import Known
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rules._guests import guests_on_runnable_dest
 from preflight.view.guests import Kvm, emulator_of, kvm, kvm_closed_to, qemu_user, virt_type_of
 
 ID = "GST007"
@@ -45,21 +46,14 @@ JUDGED = "judged from /dev/kvm and /sys/module/kvm on the destination"
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    src = ctx.source.libvirt
-    if src is None:
-        yield not_seen(DST, "guest virt types", ctx.source.libvirt_reason())
-        return
-    if ctx.dest.libvirt_is_test_driver:
-        yield skipped(DST, "the libvirt test driver does not use KVM")
-        return
-    if ctx.dest.image_mode:
-        yield skipped(DST, "an image root has no /dev/kvm to look at")
+    guests, stop = guests_on_runnable_dest(ctx, "guest virt types", "the libvirt test driver does not use KVM",
+                                           "an image root has no /dev/kvm to look at")
+    if stop is not None:
+        yield stop
         return
     dest: Known[Kvm] | None = None
-    for name in ctx.guests:
-        guest = src.guest(name)
-        if guest is None:
-            continue
+    for guest in guests:
+        name = guest.name
         vtype = virt_type_of(guest)
         if not vtype.ok:
             yield skipped(DST, f"{name}: no virt type to check ({vtype.reason})", subject=name)
