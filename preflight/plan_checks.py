@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 
 from preflight.model.plan import MigrationPlan
-from preflight.uri import UriParts, split_uri
+from preflight.uri import UriParts, dest_host_spec, split_uri
 
 # libvirt's remote driver: "transport in URL not recognised (should be tls|unix|ssh|ext|tcp|libssh2|libssh)"
 TRANSPORTS = ("ssh", "libssh2", "libssh", "tls", "tcp", "unix", "ext")
@@ -100,4 +100,10 @@ def check_flags(plan: MigrationPlan) -> None:
 def check_plan(plan: MigrationPlan, source_libvirt: str | None = None) -> None:
     """Every usage check of the plan: DESTURI, then the flags."""
     check_dest_uri(plan.dest_uri, source_libvirt)
+    parts = split_uri(plan.dest_uri)
+    if parts is not None and parts.authority:  # whatever --dest says: the host virsh will reach is validated
+        try:
+            dest_host_spec(plan.dest_uri)
+        except ValueError as exc:
+            raise PlanError(str(exc)) from None
     check_flags(plan)

@@ -62,6 +62,9 @@ class Target:
         parent = os.path.realpath(os.path.dirname(real))
         if os.path.commonpath([root, parent]) != root or real == os.path.abspath(self.root):
             raise UnsafePath(path, f"resolves outside the image root {self.root}")
+        if os.path.lexists(os.path.join(self.root, path.lstrip("/"))) and not os.path.exists(real):
+            # a dangling symlink (hosts -> /etc/shadow): writing would create the file it names
+            raise UnsafePath(path, "is a symbolic link to a file that does not exist; refusing to create its target")
         return real
 
 

@@ -14,6 +14,7 @@ from collections import Counter
 
 import augeas
 
+from preflight.access.spec import HostSpecError, check_host
 from preflight.fix.context import FixContext
 from preflight.fix.model import FileChange, FixPlan, NotFixed
 from preflight.fix.textstyle import LineStyle
@@ -38,6 +39,14 @@ def fix(fc: FixContext, out: FixPlan) -> None:
     if not found:
         return
     names = list(dict.fromkeys(f.subject for f in found if f.subject))
+    # the names come from the hosts (a hostile /etc/hostname): only a valid host name is ever written
+    bad = [n for n in names if not _valid_name(n)]
+    if bad:
+        out.not_fixed += [NotFixed(f, f"{f.subject!r} is not a valid host name; not written to {P.ETC_HOSTS}")
+                          for f in found if f.subject in bad]
+        found, names = [f for f in found if f.subject not in bad], [n for n in names if n not in bad]
+        if not found:
+            return
     choice = dest_address(fc.ctx.plan, fc.ctx.source, fc.ctx.dest, fc.dest_address)
     if choice.address is None:
         out.not_fixed += [NotFixed(f, choice.why, needs=choice.needs) for f in found]
@@ -139,3 +148,11 @@ def _new_line(text: str, hosts: HostsFile, addr: str, names: list[str]) -> str:
     fitting = [c for c, _ in columns.most_common() if c > len(addr)]
     pad = fitting[0] - len(addr) if fitting else 2
     return addr + " " * pad + between.join(names)
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        check_host(name)
+    except HostSpecError:
+        return False
+    return ":" not in name  # an address is not a name to add

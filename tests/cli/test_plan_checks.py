@@ -91,3 +91,10 @@ def test_session_to_session_is_allowed() -> None:
 def test_flags_libvirt_refuses_together(flags: dict[str, bool], said: str) -> None:
     with pytest.raises(PlanError, match=said):
         build_plan(["g", "qemu+ssh://host2/system"], **flags)
+
+
+@pytest.mark.parametrize("host", ["-oProxyCommand=x", "host2:0", "host2:99999", "ho$st"])
+def test_desturi_host_is_validated_whatever_dest_is(host: str) -> None:
+    # --dest is an image root here: the host virsh will reach is still checked
+    out = preflight(*with_uri(f"qemu+ssh://{host}/system"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -545,3 +545,21 @@ def test_hosts_line_added_in_the_style_of_the_last_entry_despite_odd_separators(
     no_traceback(done)
     added = (out / "source/etc/hosts").read_bytes().split(b"\n")[2]
     assert added.startswith(b"10.0.0.20      host2.example.com"), added  # aligned like host1's line
+
+
+def test_dangling_symlink_in_image_root_is_refused_not_created(tmp_path: Path) -> None:
+    # image etc/hosts -> /etc/shadow (absent in the image): writing would create the image's etc/shadow
+    root = tmp_path / "img"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/hosts").symlink_to("/etc/shadow")
+    with pytest.raises((WriteError, UnsafePath)):
+        write_all([(Target("source", "image", str(root), str(root)),
+                    FileChange("source", "/etc/hosts", None, "10.0.0.20 host2\n", []))], stamp="1")
+    assert not (root / "etc/shadow").exists()
+
+
+def test_hostile_hostname_is_never_written_to_etc_hosts() -> None:
+    from preflight.fix.hosts import _valid_name
+
+    assert _valid_name("host2.example.com")
+    assert not _valid_name("host2\x1b[32m READY\x1b[0m") and not _valid_name("-oProxyCommand=x")
