@@ -253,6 +253,7 @@ def check(
     tunnelled: opt.Tunnelled = False,
     tls: opt.Tls = False,
     copy_storage_all: opt.CopyStorageAll = False,
+    copy_storage_inc: opt.CopyStorageInc = False,
     unsafe: opt.Unsafe = False,
     offline: opt.Offline = False,
     migrateuri: opt.MigrateUri = None,
@@ -300,7 +301,8 @@ def check(
     # a selection gathers only what its rules declare they need (NEEDS); no selection: every fact
     only = probes_for(n for r in chosen for n in r.NEEDS) if _split(select) or _split(ignore) else None
     plan, src_snap, dst_snap = plan_and_snapshots(
-        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all, unsafe=unsafe,
+        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all,
+                   copy_storage_inc=copy_storage_inc, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout, only,
         quiet)
@@ -319,6 +321,7 @@ def fix(
     tunnelled: opt.Tunnelled = False,
     tls: opt.Tls = False,
     copy_storage_all: opt.CopyStorageAll = False,
+    copy_storage_inc: opt.CopyStorageInc = False,
     unsafe: opt.Unsafe = False,
     offline: opt.Offline = False,
     migrateuri: opt.MigrateUri = None,
@@ -361,7 +364,8 @@ def fix(
         raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
     chosen = chosen_rules(select, ignore)
     plan, src_snap, dst_snap = plan_and_snapshots(
-        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all, unsafe=unsafe,
+        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all,
+                   copy_storage_inc=copy_storage_inc, unsafe=unsafe,
                    offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout,
         quiet=quiet)

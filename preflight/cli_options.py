@@ -28,6 +28,10 @@ Tls = Annotated[bool, typer.Option("--tls", help="QEMU's own TLS for the migrati
 CopyStorageAll = Annotated[
     bool, typer.Option("--copy-storage-all", help="Disks are copied: no shared storage needed.", rich_help_panel=PLAN)
 ]
+CopyStorageInc = Annotated[
+    bool, typer.Option("--copy-storage-inc", help="Disks are copied, their backing images must already be on the "
+                       "destination.", rich_help_panel=PLAN)
+]
 Unsafe = Annotated[bool, typer.Option("--unsafe", help="The migration will pass --unsafe (storage is still judged).",
                                       rich_help_panel=PLAN)]
 Offline = Annotated[bool, typer.Option("--offline", help="Offline migration of the definition only.",

@@ -92,9 +92,12 @@ def check_flags(plan: MigrationPlan) -> None:
     if plan.offline and plan.tunnelled:
         raise PlanError("--offline with --tunnelled: libvirt refuses it (tunnelled offline migration does not "
                         "make sense)")
-    if plan.offline and plan.copy_storage_all:
-        raise PlanError("--offline with --copy-storage-all: libvirt refuses it (offline migration cannot handle "
-                        "non-shared storage)")
+    for flag, on in (("--copy-storage-all", plan.copy_storage_all), ("--copy-storage-inc", plan.copy_storage_inc)):
+        if plan.offline and on:
+            raise PlanError(f"--offline with {flag}: libvirt refuses it (offline migration cannot handle "
+                            "non-shared storage)")
+    if plan.copy_storage_all and plan.copy_storage_inc:
+        raise PlanError("--copy-storage-all and --copy-storage-inc are mutually exclusive (libvirt refuses both)")
 
 
 def check_plan(plan: MigrationPlan, source_libvirt: str | None = None) -> None:

@@ -59,11 +59,11 @@ def check(ctx: Context) -> Iterator[Outcome]:
         yield failed(DST, f"qemu.conf's migration port range {low}-{high} is refused by libvirt ('start port {low} "
                      f"must be less than end port {high}'): the QEMU driver does not start",
                      f"In the destination's qemu.conf set migration_port_max above migration_port_min (at least "
-                     f"{low + max(2, ctx.plan.n_concurrent * (2 if ctx.plan.copy_storage_all else 1)) - 1} "
+                     f"{low + max(2, ctx.plan.n_concurrent * (2 if ctx.plan.copies_storage else 1)) - 1} "
                      f"here) and restart the daemon", file=rng.source, evidence={"range": f"{low}-{high}"})
         return
     n = ctx.plan.n_concurrent
-    per = 2 if ctx.plan.copy_storage_all else 1
+    per = 2 if ctx.plan.copies_storage else 1
     need, size = n * per, max(0, high - low + 1)
     ev = {"range": f"{low}-{high}", "size": size, "concurrent": n, "ports_per_migration": per, "needed": need}
     if need > size:

@@ -39,7 +39,7 @@ FIX = ("Move the disk to shared storage mounted at the same path on both hosts (
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    if ctx.plan.copy_storage_all:
+    if ctx.plan.copies_storage:
         yield skipped(SRC, "--copy-storage-all copies the disks: shared storage is not needed")
         return
     conn = ctx.source.libvirt_reason()

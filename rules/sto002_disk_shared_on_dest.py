@@ -35,7 +35,7 @@ FIX = "Mount the source's shared storage at the same path on the destination"
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    if ctx.plan.copy_storage_all:
+    if ctx.plan.copies_storage:
         yield skipped(DST, "--copy-storage-all creates the disks on the destination")
         return
     if ctx.source.libvirt is None:

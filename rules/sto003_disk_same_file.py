@@ -34,7 +34,7 @@ PAIR = Scope.PAIR
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    if ctx.plan.copy_storage_all:
+    if ctx.plan.copies_storage:
         yield skipped(PAIR, "--copy-storage-all copies the disks")
         return
     for guest, disk in planned_disks(ctx):

@@ -2,7 +2,8 @@
 # No python on the host. Run as:  sh -c "$SCRIPT" preflight-gather TOKEN ARG...
 # ARG: t:SECONDS (per-command timeout)  c:BYTES (largest file read, digits only)
 #      x:names-only (a follow-up run: only the n: lookups)  f:FILE (a file probe)  n:NAME (getent ahosts NAME)
-#      p:PATH (stat + sha256 of a guest disk path)  e:PATH (first line of a guest emulator's `PATH -version`)
+#      p:PATH (stat + sha256 + header of a guest disk path)  d:DIR (free space in DIR)
+#      e:PATH (first line of a guest emulator's `PATH -version`, then its -machine help and -accel help)
 #      s:SECTION (run only the named sections; none given: all). Sections and their probe keys are
 #      declared in preflight/model/probes.py SPECS (tests/gather/test_probe_table.py checks both agree).
 # Output: framed sections, parsed by preflight/gather/frames.py. Every marker is
@@ -412,13 +413,38 @@ path_section() {
     fi
     # via a file, not a pipe: a failed or timed-out read must give "-", not the hash of nothing
     sha=
+    hdr=
     if tmo head -c 65536 -- "$1" </dev/null >"$W/head" 2>>"$ERR"; then
         sha=$(sha256sum <"$W/head" 2>>"$ERR")
         sha=${sha%% *}
+        # the first 32 bytes in hex: an image's format (qcow2 magic) and virtual size
+        hdr=$(od -An -v -tx1 -N32 <"$W/head" 2>>"$ERR" | tr -d ' \n')
     fi
     # shellcheck disable=SC2086 # st is five numbers
     set -- $st
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rp" "$1" "$2" "$3" "$4" "$5" "${sha:--}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rp" "$1" "$2" "$3" "$4" "$5" "${sha:--}" "$hdr"
+    end 0 ok
+}
+
+# space_section DIR: free space where a copied disk would be created (--copy-storage-*): "avail<TAB>BYTES"
+# (`stat -f`: blocks available to non-root times the fundamental block size).
+space_section() {
+    begin "cmd:space:$1" "stat -f -c '%a %S' DIR"
+    if [ ! -d "$1" ]; then
+        if [ -e "$1" ]; then printf '%s: not a directory\n' "$1" >"$ERR"; else printf '%s: No such file or directory\n' "$1" >"$ERR"; fi
+        end 1 missing
+        return
+    fi
+    st=$(tmo stat -f -c '%a %S' -- "$1" 2>>"$ERR")
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        end "$rc" error
+        return
+    fi
+    case $st in *[!0-9\ ]* | '') echo "stat -f: unexpected output" >>"$ERR"; end 1 error; return ;; esac
+    # shellcheck disable=SC2086 # two numbers
+    set -- $st
+    printf 'avail\t%s\n' "$(($1 * $2))"
     end 0 ok
 }
 
@@ -443,6 +469,24 @@ emulator_section() {
     rc=$?
     if [ "$rc" = 0 ]; then
         head -n 1 <"$OUT"
+        end 0 ok
+    else
+        end "$rc" error
+        return
+    fi
+    # what this binary offers, asked of it rather than of libvirt's cache: machine types and accelerators
+    emulator_help "cmd:emulator-machines:$1" "$1" -machine help
+    emulator_help "cmd:emulator-accels:$1" "$1" -accel help
+}
+
+emulator_help() {  # emulator_help KEY PATH ARG...: the binary's own list, no side effects
+    k=$1
+    shift
+    begin "$k" "$*"
+    tmo "$@" </dev/null >"$OUT" 2>>"$ERR"
+    rc=$?
+    if [ "$rc" = 0 ]; then
+        head -c 262144 <"$OUT"
         end 0 ok
     else
         end "$rc" error
@@ -573,7 +617,7 @@ names_job() {
 }
 paths_job() {
     for a in "$@"; do
-        case $a in p:*) path_section "${a#p:}" ;; e:*) emulator_section "${a#e:}" ;; esac
+        case $a in p:*) path_section "${a#p:}" ;; d:*) space_section "${a#d:}" ;; e:*) emulator_section "${a#e:}" ;; esac
     done
 }
 if [ -z "$ONLY_NAMES" ]; then

@@ -15,7 +15,15 @@ from typing import Any, TypeVar
 import libvirt
 
 from preflight.access import kexdrop
-from preflight.model.facts import Availability, DiskFact, GuestFact, InterfaceFact, LibvirtFacts
+from preflight.model.facts import (
+    Availability,
+    DiskFact,
+    GuestFact,
+    InterfaceFact,
+    LibvirtFacts,
+    MemoryFact,
+    PoolFact,
+)
 from preflight.versions import from_libvirt_int
 
 T = TypeVar("T")
@@ -71,6 +79,8 @@ def _disk(el: ET.Element) -> DiskFact:
     target = el.find("target")
     driver = el.find("driver")
     return DiskFact(
+        format=driver.get("type") if driver is not None else None,
+        backing=_backing_chain(el),
         target=target.get("dev", "") if target is not None else "",
         device=el.get("device", "disk"),
         type=dtype,
@@ -80,6 +90,22 @@ def _disk(el: ET.Element) -> DiskFact:
         readonly=el.find("readonly") is not None,
         shareable=el.find("shareable") is not None,
     )
+
+
+def _backing_chain(disk: ET.Element) -> list[str]:
+    """The live XML's <backingStore> chain, nearest first (bounded: a crafted XML may nest deeply)."""
+    chain: list[str] = []
+    node = disk.find("backingStore")
+    while node is not None and len(chain) < 64:
+        src = node.find("source")
+        if src is None:
+            break
+        if node.get("type") == "network":
+            chain.append(f"{src.get('protocol', '')}:{src.get('name', '')}")
+        else:
+            chain.append(src.get("file") or src.get("dev") or src.get("dir") or "")
+        node = node.find("backingStore")
+    return chain
 
 
 def _interface(el: ET.Element) -> InterfaceFact:
@@ -143,8 +169,57 @@ def _guest(dom: Any, errors: dict[str, str]) -> GuestFact:
             lambda: guest_from_xml(name, dom.UUIDString(), state, persistent, xml),
         )
         if parsed is not None:
+            if state in ("running", "paused"):
+                _block_info(dom, parsed, errors)
             return parsed
     return GuestFact(name=name, uuid=dom.UUIDString(), state=state, persistent=persistent, xml=xml or "")
+
+
+def _block_info(dom: Any, guest: GuestFact, errors: dict[str, str]) -> None:
+    """Capacity and allocation of each local disk (virDomainGetBlockInfo: allowed read-only)."""
+    for disk in guest.disks:
+        if disk.type not in ("file", "block") or not disk.source or not disk.target:
+            continue
+        target = disk.target
+        info: list[int] | None = _try(errors, f"guest:{guest.name}:blockinfo:{target}",
+                                      lambda: dom.blockInfo(target))  # noqa: B023 - called at once
+        if info:
+            disk.capacity, disk.allocation = int(info[0]), int(info[1])
+
+
+def _pool(pool: Any, errors: dict[str, str]) -> PoolFact:
+    name = pool.name()
+    fact = PoolFact(name=name, type="", active=bool(_try(errors, f"pool:{name}:active", pool.isActive)))
+    xml = _try(errors, f"pool:{name}:xml", lambda: pool.XMLDesc(0))
+    if xml:
+        root = _try(errors, f"pool:{name}:xml", lambda: ET.fromstring(xml))
+        if root is not None:
+            fact.type = root.get("type", "")
+            fact.target = (root.findtext("target/path") or "").strip() or None
+    info = _try(errors, f"pool:{name}:info", pool.info) if fact.active else None
+    if info:
+        fact.capacity, fact.allocation, fact.available = (int(v) for v in info[1:4])
+    return fact
+
+
+def _memory(conn: Any, errors: dict[str, str], caps: str | None) -> MemoryFact:
+    mem = MemoryFact()
+    info = _try(errors, "memory:total", conn.getInfo)
+    mem.total = int(info[1]) * 1024 * 1024 if info else None  # MiB
+    free = _try(errors, "memory:free", conn.getFreeMemory)
+    mem.free = int(free) if free is not None else None
+    stats = _try(errors, "memory:stats", lambda: conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS))
+    if stats and "free" in stats:
+        mem.available = sum(int(stats.get(k, 0)) for k in ("free", "buffers", "cached")) * 1024  # KiB
+    sizes = sorted({int(p.get("size", "0")) for p in ET.fromstring(caps).iterfind("host/topology/cells/cell/pages")
+                    if p.get("unit", "KiB") == "KiB"} - {0, 4}) if caps else []
+    cells = len(ET.fromstring(caps).findall("host/topology/cells/cell")) if caps else 0
+    if sizes and cells:
+        pages = _try(errors, "memory:free_pages", lambda: conn.getFreePages(sizes, 0, cells))
+        for per_size in (pages or {}).values():
+            for size, count in per_size.items():
+                mem.free_pages[str(size)] = mem.free_pages.get(str(size), 0) + int(count)
+    return mem
 
 
 def machine_types(caps_xml: str) -> list[str]:
@@ -176,6 +251,7 @@ def _collect(uri: str) -> LibvirtFacts:
         facts.lib_version = from_libvirt_int(lib) if lib is not None else None
         facts.hostname = _try(errors, "hostname", conn.getHostname)
         caps = _try(errors, "host_uuid", conn.getCapabilities)
+        facts.capabilities = caps or None
         if caps:
             facts.host_uuid = _try(errors, "host_uuid", lambda: ET.fromstring(caps).findtext("host/uuid"))
             facts.machine_types = _try(errors, "machine_types", lambda: machine_types(caps))
@@ -185,6 +261,9 @@ def _collect(uri: str) -> LibvirtFacts:
         facts.guests = sorted((_guest(d, errors) for d in domains), key=lambda g: g.name)
         nets = _try(errors, "networks", lambda: conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE))
         facts.networks = sorted(n.name() for n in nets) if nets is not None else None
+        pools = _try(errors, "pools", lambda: conn.listAllStoragePools(0))
+        facts.pools = sorted((_pool(p, errors) for p in pools), key=lambda p: p.name) if pools is not None else None
+        facts.memory = _try(errors, "memory", lambda: _memory(conn, errors, caps))
         return facts
     finally:
         _try(errors, "close", conn.close)

@@ -43,14 +43,21 @@ def gather_args(
             args += [f"s:{s}" for s in pk.SECTIONS if s != "files" and s in pk.sections_of(wanted)] or ["s:none"]
     args += [f"n:{n}" for n in names]
     args += [f"p:{p}" for p in paths]
+    args += [f"d:{d}" for d in disk_dirs(paths)]
     args += [f"e:{e}" for e in emulators]
     return args
+
+
+def disk_dirs(paths: Iterable[str]) -> list[str]:
+    """Each disk path's directory, once: free space there is what a --copy-storage-* copy needs."""
+    return list(dict.fromkeys(pk.disk_dir(p) for p in paths if p.startswith("/")))
 
 
 def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool = False,
                   only: Iterable[str] | None = None, emulators: Iterable[str] = ()) -> list[str]:
     keys = [] if names_only else [k for k in pk.SCRIPT_KEYS if pk.gathered(k, only)]
     keys += [pk.getent_key(n) for n in names] + [pk.path_key(p) for p in paths]
+    keys += [pk.space_key(d) for d in disk_dirs(paths)]
     keys += [pk.emulator_key(e) for e in emulators]
     return keys
 

@@ -72,6 +72,13 @@ class DiskFact:
     cache: str | None = None
     readonly: bool = False
     shareable: bool = False
+    format: str | None = None  # <driver type=...>: qcow2 | raw | ...
+    # libvirt's virDomainGetBlockInfo on the source (bytes; running guests, file/block disks): the
+    # guest-visible size, and what the image really occupies (a sparse or qcow2 file's used part)
+    capacity: int | None = None
+    allocation: int | None = None
+    # the backing chain from the live XML (<backingStore>), nearest first: file paths or "protocol:name"
+    backing: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,6 +103,31 @@ class GuestFact:
 
 
 @dataclass
+class PoolFact:
+    """A storage pool as libvirt lists it (``pool.info()`` + its XML); sizes in bytes."""
+
+    name: str
+    type: str  # dir | fs | netfs | logical | ...
+    active: bool
+    target: str | None = None  # <target><path>
+    capacity: int | None = None
+    allocation: int | None = None
+    available: int | None = None
+
+
+@dataclass
+class MemoryFact:
+    """The host's memory as libvirt's node calls report it (bytes; None: that call failed)."""
+
+    total: int | None = None  # virNodeGetInfo's memory
+    free: int | None = None  # virNodeGetFreeMemory
+    # free + buffers + cached (virNodeGetMemoryStats): what the kernel can hand to a new guest
+    available: int | None = None
+    # free huge pages by page size in KiB ("2048", "1048576"), summed over NUMA cells (virNodeGetFreePages)
+    free_pages: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class LibvirtFacts:
     """What libvirt-python answered on a read-only connection."""
 
@@ -112,6 +144,12 @@ class LibvirtFacts:
     networks: list[str] | None = None
     # machine types the hypervisor offers (capabilities guest/arch/machine, with canonical names)
     machine_types: list[str] | None = None
+    # the raw capabilities XML (host CPU model/vendor/features, NUMA cells and their huge pages, the
+    # guest arches and domain types libvirt offers); None when getCapabilities failed
+    capabilities: str | None = None
+    # every storage pool (active or not); None when they could not be listed
+    pools: list[PoolFact] | None = None
+    memory: MemoryFact | None = None
     # per-field failures, e.g. {"hostname": "this function is not supported by the connection driver"}
     errors: dict[str, str] = field(default_factory=dict)
 

@@ -14,12 +14,18 @@ class MigrationPlan:
     p2p: bool = False
     tunnelled: bool = False
     copy_storage_all: bool = False
+    copy_storage_inc: bool = False  # --copy-storage-inc: disks copied, their backing chain shared
     unsafe: bool = False
     offline: bool = False
     migrate_uri: str | None = None
     all_running: bool = False
     concurrency: int | None = None  # None: number of guests
     tls: bool = False  # --tls: QEMU's own TLS for the migration stream (certs under qemu.conf's dir)
+
+    @property
+    def copies_storage(self) -> bool:
+        """--copy-storage-all or --copy-storage-inc: libvirt copies the non-shared disks (NBD)."""
+        return self.copy_storage_all or self.copy_storage_inc
 
     @property
     def dest_host(self) -> str | None:

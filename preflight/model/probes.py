@@ -118,6 +118,14 @@ PATH_PREFIX = "cmd:path:"
 # exist, ERROR (rc, stderr) when it does not run. `-version` has no side effects. Only an absolute path
 # named qemu* or kvm is run (rc 2 "refusing ..." otherwise): the path comes from hostile guest XML.
 EMULATOR_PREFIX = "cmd:emulator:"
+# After a successful `PATH -version`: the binary's own `PATH -machine help` / `PATH -accel help` output
+# (what it offers, asked of it: libvirt's capabilities are cached). Absent when -version failed.
+EMULATOR_MACHINES_PREFIX = "cmd:emulator-machines:"
+EMULATOR_ACCELS_PREFIX = "cmd:emulator-accels:"
+# Per directory of a guest disk path (d: words, from the p: paths): free space where a copied disk
+# would be created: "avail<TAB>BYTES" (`stat -f`, blocks available to non-root x block size);
+# status MISSING when the directory does not exist.
+SPACE_PREFIX = "cmd:space:"
 # KVM on the host: "dev<TAB>char|absent|other" (/dev/kvm), "module<TAB>present|absent" (/sys/module/kvm),
 # "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent).
 KVM = "cmd:kvm"
@@ -141,6 +149,24 @@ def path_key(path: str) -> str:
 
 def emulator_key(path: str) -> str:
     return EMULATOR_PREFIX + path
+
+
+def emulator_machines_key(path: str) -> str:
+    return EMULATOR_MACHINES_PREFIX + path
+
+
+def emulator_accels_key(path: str) -> str:
+    return EMULATOR_ACCELS_PREFIX + path
+
+
+def space_key(directory: str) -> str:
+    return SPACE_PREFIX + directory
+
+
+def disk_dir(path: str) -> str:
+    """The directory a disk path's file lives in (where a copy would be created): "/" for "/x"."""
+    head = path.rstrip("/").rsplit("/", 1)[0]
+    return head or "/"
 
 
 # --- the declared probes ---------------------------------------------------------------
@@ -188,6 +214,9 @@ SPECS: tuple[Spec, ...] = (
     Spec(KNOWN_HOST_PREFIX, COMMAND, "names", UNAVAILABLE, per="name"),
     Spec(PATH_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),
     Spec(EMULATOR_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),  # e: words, like p:
+    Spec(EMULATOR_MACHINES_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),  # with e:, once it ran
+    Spec(EMULATOR_ACCELS_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),
+    Spec(SPACE_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),  # d: words: each p: path's directory
     Spec(KVM, COMMAND, "kvm", UNAVAILABLE),
     Spec(file_key("/"), FILE, "sshd-files", READ, per="path"),  # each Include target SSHD_FILES lists
     # Written by the gatherer itself, not the script: our own connections sshd dropped.

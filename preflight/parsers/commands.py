@@ -141,16 +141,47 @@ class PathStat:
     mtime: int
     ctime: int
     head_sha256: str | None  # of the first 64 KiB; None when it could not be read
+    header: bytes | None = None  # the first 32 bytes (an image's format and virtual size); None: not seen
+
+    @property
+    def image_format(self) -> str | None:
+        """"qcow2" (QEMU's magic), "raw" (anything else), None when the header was not seen."""
+        if self.header is None:
+            return None
+        return "qcow2" if self.header[:4] == QCOW2_MAGIC else "raw"
+
+    @property
+    def virtual_size(self) -> int | None:
+        """The guest-visible size: qcow2's header field (bytes 24-31, big-endian), a raw file's size."""
+        fmt = self.image_format
+        if fmt == "qcow2":
+            return int.from_bytes(self.header[24:32], "big") if self.header and len(self.header) >= 32 else None
+        return self.size if fmt == "raw" else None
+
+
+QCOW2_MAGIC = b"QFI\xfb"
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+_SHA = re.compile(r"-|[0-9a-f]{64}")
 
 
 def parse_path_stat(text: str) -> PathStat:
     """The one PATH_PREFIX line; raises ValueError when the text is not that line.
 
+    Eight columns (the header's hex last); seven in snapshots from before it was gathered.
+
     >>> parse_path_stat("/srv/a b.img\\t64769\\t12\\t65536\\t1700000000\\t1700000001\\t-\\n").size
     65536
+    >>> parse_path_stat("/a\\t1\\t2\\t3\\t4\\t5\\t-\\t514649fb" + "00" * 20 + "0000000040000000").virtual_size
+    1073741824
     """
     line = text.rstrip("\n")
-    parts = line.rsplit("\t", 6)  # from the right: only the path may hold a tab
+    header: bytes | None = None
+    parts = line.rsplit("\t", 7)  # from the right: only the path may hold a tab
+    if len(parts) == 8 and _SHA.fullmatch(parts[6]) and _HEX.fullmatch(parts[7]):
+        header = bytes.fromhex(parts[7]) if parts[7] else None
+        parts = parts[:7]
+    else:
+        parts = line.rsplit("\t", 6)
     if len(parts) != 7:
         raise ValueError(f"not a path stat line: {line!r}")
     rp, dev, inode, size, mtime, ctime, sha = parts
@@ -159,7 +190,7 @@ def parse_path_stat(text: str) -> PathStat:
     except ValueError:
         raise ValueError(f"not a path stat line: {line!r}") from None
     dev_n, inode_n, size_n, mtime_n, ctime_n = nums
-    return PathStat(rp, dev_n, inode_n, size_n, mtime_n, ctime_n, None if sha in ("", "-") else sha)
+    return PathStat(rp, dev_n, inode_n, size_n, mtime_n, ctime_n, None if sha in ("", "-") else sha, header)
 
 
 def parse_sshd_version(text: str) -> str | None:
