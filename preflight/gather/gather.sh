@@ -68,39 +68,22 @@ cmd_section() {
 }
 
 # file_section PATH: regular files only (a FIFO or device would block or never end), at most MAXB
-# bytes, each step under tmo (a dead NFS mount hangs even stat). Over the cap is an error, not a cut.
+# bytes. The checks and the read run under one timeout (a dead NFS mount hangs even stat), as one
+# `timeout sh -c ... exec head` chain: three processes a file. The text goes straight out; one over
+# the cap (MAXB+1 bytes read) is turned into an error by preflight.gather.script (cap_files).
 file_section() {
     begin "file:$1" "cat $1"
-    tmo test -e "$1" </dev/null 2>"$ERR"
+    # shellcheck disable=SC2016 # $1/$2 are the inner shell's
+    tmo sh -c '[ -e "$1" ] || exit 3; [ -d "$1" ] && exit 4; [ -f "$1" ] || exit 5; exec head -c "$2" -- "$1"' \
+        - "$1" $((MAXB + 1)) </dev/null 2>"$ERR"
     rc=$?
-    if [ "$rc" = 1 ]; then
-        printf '%s: No such file or directory\n' "$1" >"$ERR"
-        end 1 missing
-        return
-    elif [ "$rc" != 0 ]; then
-        end "$rc" error
-        return
-    fi
-    if [ -d "$1" ]; then
-        printf '%s: is a directory\n' "$1" >"$ERR"
-        end 1 error
-        return
-    elif [ ! -f "$1" ]; then  # -f follows symlinks: the target must be a regular file
-        printf '%s: not a regular file\n' "$1" >"$ERR"
-        end 1 error
-        return
-    fi
-    tmo head -c $((MAXB + 1)) -- "$1" </dev/null >"$OUT" 2>"$ERR"
-    rc=$?
-    if [ "$rc" != 0 ]; then
-        end "$rc" error
-    elif [ $(($(wc -c <"$OUT"))) -gt "$MAXB" ]; then
-        printf '%s: larger than %s bytes; not read\n' "$1" "$MAXB" >"$ERR"
-        end 1 error
-    else
-        cat "$OUT"
-        end 0 ok
-    fi
+    case $rc in
+    0) end 0 ok ;;
+    3) printf '%s: No such file or directory\n' "$1" >"$ERR"; end 1 missing ;;
+    4) printf '%s: is a directory\n' "$1" >"$ERR"; end 1 error ;;
+    5) printf '%s: not a regular file\n' "$1" >"$ERR"; end 1 error ;;  # -f follows symlinks
+    *) end "$rc" error ;;
+    esac
 }
 
 # sshd_include_patterns FILE: the Include patterns of FILE, one a line, made absolute (relative ones are

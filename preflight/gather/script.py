@@ -62,6 +62,15 @@ def expected_keys(names: Iterable[str], paths: Iterable[str], names_only: bool =
     return keys
 
 
+def cap_files(found: dict[str, Probe], limit: int = MAX_FILE_BYTES) -> None:
+    """A file the script read past the cap (it reads limit+1 bytes) is an error, never a cut text."""
+    for key, probe in found.items():
+        if key.startswith("file:") and probe.status is Availability.OK and probe.text is not None:
+            if len(probe.text) > limit or len(probe.text.encode("utf-8", "surrogateescape")) > limit:
+                found[key] = Probe(key, probe.how, Availability.ERROR, rc=1,
+                                   error=f"{key[5:]}: larger than {limit} bytes; not read")
+
+
 def run_gather(
     access: HostAccess,
     names: Iterable[str] = (),
@@ -83,6 +92,7 @@ def run_gather(
     args = gather_args(token, command_timeout, names, paths, names_only, only, emulators)
     result = access.run_script(gather_script(), total_timeout, args)
     found, done = parse_frames(result.stdout, token)
+    cap_files(found)
     if not done:
         last = [ln for ln in result.stderr.splitlines() if ln.strip()]
         why = last[-1].strip() if last else f"gather script exited {result.rc} before the end"

@@ -23,7 +23,7 @@ from preflight.access import LocalAccess
 from preflight.fsutil import MAX_FILE_BYTES
 from preflight.gather.frames import parse_frames
 from preflight.gather.image import gather_image, path_in_root, read_file_probe
-from preflight.gather.script import gather_script
+from preflight.gather.script import cap_files, gather_script
 from preflight.model import probes as pk
 from preflight.model.facts import Availability, Probe
 
@@ -175,6 +175,7 @@ def test_script_reads_regular_files_only_bounded_and_never_hangs(tmp_path: Path)
     result = LocalAccess().run_script(gather_script(), 30, args)
     took = time.monotonic() - t0
     probes, done = parse_frames(result.stdout, token)
+    cap_files(probes, 1000)  # what run_gather does with the c: cap it passed
     assert done, result.stderr
     assert took < 10, took
 
@@ -198,7 +199,10 @@ def test_script_default_cap_is_fsutil_cap(tmp_path: Path) -> None:
     token = "e" * 32
     result = LocalAccess().run_script(gather_script(), 30, [token, "t:3", f"f:{big}"])
     probes, done = parse_frames(result.stdout, token)
-    assert done and probes[pk.file_key(str(big))].error == f"{big}: larger than {MAX_FILE_BYTES} bytes; not read"
+    # the script's own default reads one byte past fsutil's cap, never more
+    assert done and len(probes[pk.file_key(str(big))].text or "") == MAX_FILE_BYTES + 1
+    cap_files(probes)
+    assert probes[pk.file_key(str(big))].error == f"{big}: larger than {MAX_FILE_BYTES} bytes; not read"
 
 
 def test_script_args_carry_the_cap_and_a_finite_timeout() -> None:
