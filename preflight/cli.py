@@ -440,6 +440,7 @@ def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest
     Example: preflight explain SSH001"""
     import difflib
 
+    from preflight.report.ruledocs import plain_doc
     from preflight.report.words import GUIDE, human, reference
     from preflight.rules import ALL_RULES, find_rule
 
@@ -452,15 +453,6 @@ def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest
     typer.echo(f"\nSeverity: {found.SEVERITY.value}")
     if found.SEED:
         typer.echo(f"Comes from: {reference(found.SEED) or GUIDE}")
-
-
-def plain_doc(doc: str) -> str:
-    """A rule docstring as plain text: reST ``literals`` and ``::`` block markers dropped."""
-    import re
-
-    text = re.sub(r"``([^`]+)``", r"\1", doc)
-    text = re.sub(r"::$", ":", text, flags=re.M)
-    return re.sub(r" :$", "", text, flags=re.M)
 
 
 def _encodable_streams() -> None:
