@@ -4,9 +4,13 @@ What it checks
     For each planned guest whose domain type (``<domain type='kvm'>`` in
     its XML from the source's libvirt) is ``kvm``: the destination has
     /dev/kvm as a character device and the kvm module loaded
-    (/sys/module/kvm), as the gather script sees them (judged from the
-    host itself, not from libvirt's cached capabilities; the finding says
-    so). A warning when /dev/kvm's mode lets neither the user QEMU runs as
+    (/sys/module/kvm), as the gather script sees them, and the guest's own
+    emulator there lists ``kvm`` in ``EMULATOR -accel help`` (a QEMU built
+    without KVM lists only ``tcg``); judged from the host and the binary
+    themselves, not from libvirt's cached capabilities (the finding says
+    so). When the binary's answer could not be had (it does not run: see
+    GST006; a path preflight does not run) the result is UNKNOWN. A
+    warning when /dev/kvm's mode lets neither the user QEMU runs as
     (qemu.conf ``user``; unset: the build's non-root default) nor a
     non-root group read and write it (QEMU's own groups are not gathered:
     a group with read-write, the usual ``660 root kvm``, is taken as usable).
@@ -14,8 +18,9 @@ What it checks
 Why it breaks a migration
     Without KVM the destination's QEMU cannot accelerate the guest and
     libvirt refuses it: ``unsupported configuration: Emulator
-    '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'``
-    (measured).
+    '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'``, or,
+    when its libvirtd started while KVM was still there, ``Domain requires
+    KVM, but it is not available`` (both measured).
 
 How to fix it
     On the destination enable virtualization in the firmware, load the
@@ -29,20 +34,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.known import Known
+from preflight.model.facts import GuestFact
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
 from preflight.rules._guests import guests_on_runnable_dest
-from preflight.view.guests import Kvm, emulator_of, kvm, kvm_closed_to, qemu_user, virt_type_of
+from preflight.view.guests import (
+    Kvm,
+    emulator_accels,
+    emulator_of,
+    emulator_run,
+    kvm,
+    kvm_closed_to,
+    qemu_user,
+    virt_type_of,
+)
 
 ID = "GST007"
 NAME = "kvm-on-dest"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
-NEEDS = ("libvirt", "kvm", "qemu_conf")
+NEEDS = ("libvirt", "kvm", "qemu_conf", "emulator_run")  # -accel help comes with the e: words
 SEED = "Beyond the RHEL guide: a type='kvm' guest needs a usable /dev/kvm on the destination."
 
 DST = Scope.DESTINATION
 JUDGED = "judged from /dev/kvm and /sys/module/kvm on the destination"
+JUDGED_ALL = "judged from /dev/kvm, /sys/module/kvm and the emulator's own -accel help on the destination"
+
+
+def _accels(ctx: Context, guest: GuestFact) -> Known[tuple[str, ...]]:
+    """The accelerators the guest's emulator on the destination lists, or why that is not known."""
+    emu = emulator_of(guest)
+    if not emu.ok:
+        return Known(None, emu.reason)
+    run = emulator_run(ctx.dest, emu.get())
+    if run.ok and run.get().state != "runs":
+        return Known(None, f"the destination's {emu.get()} does not run ({run.get().line}; see GST006)")
+    return emulator_accels(ctx.dest, emu.get())
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
@@ -66,25 +93,40 @@ def check(ctx: Context) -> Iterator[Outcome]:
             yield not_seen(DST, f"{name}: KVM on the destination", dest, subject=name)
             continue
         k = dest.get()
-        ev = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode, "judged_by": "/dev/kvm, /sys/module/kvm"}
+        ev: dict[str, object] = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode,
+                                 "judged_by": "/dev/kvm, /sys/module/kvm"}
+        emu = emulator_of(guest).value or "the emulator"
+        says = f"libvirt will say 'unsupported configuration: Emulator '{emu}' does not support virt type 'kvm''"
+        if not k.usable:
+            why = {"absent": "no /dev/kvm", "other": "/dev/kvm is not a character device"}.get(k.dev, "")
+            why = why or "the kvm module is not loaded (no /sys/module/kvm)"
+            yield failed(DST, f"{name}: a type='kvm' guest and {why} on the destination: {says}; {JUDGED}",
+                         "On the destination enable virtualization in the firmware and load the module (modprobe "
+                         "kvm_intel or kvm_amd) so /dev/kvm appears; a nested host needs nested virtualization",
+                         subject=name, evidence=ev)
+            continue
+        accels = _accels(ctx, guest)
+        if not accels.ok:
+            yield not_seen(DST, f"{name}: /dev/kvm is fine on the destination, but whether {emu} there accepts "
+                           "-accel kvm", accels, subject=name, evidence=ev)
+            continue
+        ev = {**ev, "accelerators": list(accels.get()), "judged_by": "/dev/kvm, /sys/module/kvm, EMULATOR -accel help"}
+        if "kvm" not in accels.get():
+            listed = ", ".join(accels.get()) or "none"
+            yield failed(DST, f"{name}: a type='kvm' guest and the destination's {emu} has no KVM accelerator "
+                         f"(-accel help lists: {listed}): {says}; {JUDGED_ALL}",
+                         f"Install a QEMU built with KVM at {emu} on the destination (the distribution's qemu-kvm / "
+                         "qemu-system-x86 package)", subject=name, evidence=ev)
+            continue
         user = qemu_user(ctx.dest)
-        closed = kvm_closed_to(k, user.get()) if k.usable and user.ok else ""
+        closed = kvm_closed_to(k, user.get()) if user.ok else ""
         if closed:
-            yield failed(DST, f"{name}: {closed} ('Could not access KVM kernel module: Permission denied'); {JUDGED}",
+            yield failed(DST, f"{name}: {closed} ('Could not access KVM kernel module: Permission denied'); "
+                         f"{JUDGED_ALL}",
                          "On the destination give /dev/kvm to the kvm group, mode 660 (the udev rule of the qemu "
                          "packages), with QEMU's user in that group, or set qemu.conf's user accordingly",
                          subject=name, severity=Severity.WARNING, file=user.source,
                          evidence={**ev, "qemu_user": user.get() or "(default)"})
             continue
-        if k.usable:
-            yield passed(DST, f"{name}: the destination has KVM (/dev/kvm {k.mode}); {JUDGED}", subject=name,
-                         evidence=ev)
-            continue
-        emu = emulator_of(guest).value or "the emulator"
-        why = {"absent": "no /dev/kvm", "other": "/dev/kvm is not a character device"}.get(k.dev, "")
-        why = why or "the kvm module is not loaded (no /sys/module/kvm)"
-        yield failed(DST, f"{name}: a type='kvm' guest and {why} on the destination: libvirt will say "
-                     f"'unsupported configuration: Emulator '{emu}' does not support virt type 'kvm''; {JUDGED}",
-                     "On the destination enable virtualization in the firmware and load the module (modprobe "
-                     "kvm_intel or kvm_amd) so /dev/kvm appears; a nested host needs nested virtualization",
+        yield passed(DST, f"{name}: the destination has KVM (/dev/kvm {k.mode}; {emu} lists kvm); {JUDGED_ALL}",
                      subject=name, evidence=ev)

@@ -1,5 +1,6 @@
 """What a guest asks of the host that runs it: its emulator and virt type (from its XML), and whether
-the destination has them (the gather script's own probes: `EMULATOR -version`, /dev/kvm).
+the destination has them (the gather script's own probes: `EMULATOR -version`, then the same binary's
+`-machine help` and `-accel help`; /dev/kvm).
 
 The judging path is the binary itself, not libvirt's capabilities: a read-only connection cannot
 ask for domain capabilities and libvirt caches its capabilities, so a binary that stopped running
@@ -125,3 +126,76 @@ def kvm_closed_to(k: Kvm, user: str) -> str:
     if perms & 0o600 == 0o600 and owner == user:
         return ""
     return f"/dev/kvm is {k.mode}: QEMU running as {user or 'the default non-root user'} cannot open it"
+
+
+# --- what the binary itself offers (`EMULATOR -machine help`, `-accel help`, gathered after -version ran) ---
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+_MAX_NAMES = 4096  # a QEMU lists ~100 machine types; the output is hostile and bounded
+
+
+def _name(word: str) -> str | None:
+    return word if word and len(word) <= 128 and set(word) <= _NAME_CHARS else None
+
+
+@dataclass(frozen=True)
+class Machines:
+    """The machine types a QEMU binary accepts: canonical names and aliases (``pc`` -> ``pc-i440fx-7.2``)."""
+
+    names: tuple[str, ...]  # every accepted name, in the binary's order
+    aliases: dict[str, str]  # alias -> the canonical name it stands for on this binary
+
+    def offers(self, machine: str) -> bool:
+        return machine in self.names
+
+
+def parse_machine_help(text: str) -> Machines | None:
+    """``qemu-system-* -machine help``: "Supported machines are:" then "NAME  DESCRIPTION [(alias of X)]" lines."""
+    names: list[str] = []
+    aliases: dict[str, str] = {}
+    for line in text.splitlines()[: _MAX_NAMES + 1]:
+        words = line.split()
+        if not words or line[:1].isspace() or line.rstrip().endswith(":"):
+            continue  # the header ("Supported machines are:"), blank or continuation lines
+        name = _name(words[0])
+        if name is None:
+            continue
+        names.append(name)
+        marker = line.rfind("(alias of ")
+        if marker >= 0:
+            target = _name(line[marker + len("(alias of "):].split(")", 1)[0].strip())
+            if target is not None:
+                aliases[name] = target
+    return Machines(tuple(names), aliases) if names else None
+
+
+def parse_accel_help(text: str) -> tuple[str, ...] | None:
+    """``qemu-system-* -accel help``: "Accelerators supported in QEMU binary:" then one name a line."""
+    lines = [ln.strip() for ln in text.splitlines()[:64] if ln.strip()]
+    if not lines or not lines[0].lower().startswith("accelerators"):
+        return None
+    return tuple(n for n in (_name(ln) for ln in lines[1:]) if n is not None)
+
+
+def _help(host: HostView, key: str, parse_what: str) -> Known[str]:
+    probe = host.snap.probe(key)
+    if probe.status is Availability.OK:
+        return known(probe.text or "", probe.how)
+    na = probe.status is Availability.NOT_AVAILABLE and probe.error != "not gathered"
+    return unknown(f"{parse_what}: {probe.reason()}", not_applicable=na)
+
+
+def emulator_machines(host: HostView, path: str) -> Known[Machines]:
+    """The machine types ``path -machine help`` listed on this host (only gathered when ``-version`` ran)."""
+    if not runnable_emulator(path):
+        return unknown(f"{escape_control(path)}: not run (preflight runs only an absolute path named qemu* or kvm)")
+    return _help(host, P.emulator_machines_key(path), "-machine help").map(
+        parse_machine_help, f"{escape_control(path)} -machine help: output not understood")
+
+
+def emulator_accels(host: HostView, path: str) -> Known[tuple[str, ...]]:
+    """The accelerators ``path -accel help`` listed on this host (tcg, kvm, ...)."""
+    if not runnable_emulator(path):
+        return unknown(f"{escape_control(path)}: not run (preflight runs only an absolute path named qemu* or kvm)")
+    return _help(host, P.emulator_accels_key(path), "-accel help").map(
+        parse_accel_help, f"{escape_control(path)} -accel help: output not understood")

@@ -37,7 +37,14 @@ def domain_xml(vtype: str = "kvm", emulator: str | None = QEMU) -> str:
             "g1.qcow2'/><target dev='vda' bus='virtio'/></disk></devices></domain>")
 
 
-def hosts(xml: str, emu: Probe | None = None, kvm_text: str | None = KVM_OK) -> tuple[HostSnapshot, HostSnapshot]:
+DATA = Path(__file__).with_name("data")
+MACHINE_HELP = (DATA / "qemu-7.2-machine-help.txt").read_text()  # this machine's QEMU 7.2, captured
+ACCEL_HELP = (DATA / "qemu-7.2-accel-help.txt").read_text()
+
+
+def hosts(xml: str, emu: Probe | None = None, kvm_text: str | None = KVM_OK, accels: str | None = ACCEL_HELP,
+          machines: str | None = MACHINE_HELP) -> tuple[HostSnapshot, HostSnapshot]:
+    """Source with one guest of this XML; destination with `emu` and, when it ran, its -accel/-machine help."""
     src, dst = baseline()
     src.guests[0].xml = xml
     if kvm_text is not None:
@@ -45,6 +52,10 @@ def hosts(xml: str, emu: Probe | None = None, kvm_text: str | None = KVM_OK) -> 
     s, d = src.build(), dst.build()
     if emu is not None:
         d.add(emu)
+        path = emu.key.removeprefix(P.EMULATOR_PREFIX)
+        for key, text in ((P.emulator_accels_key(path), accels), (P.emulator_machines_key(path), machines)):
+            if emu.status is Availability.OK and text is not None:  # the script asks only a binary that ran
+                d.add(Probe(key, f"{path} help", Availability.OK, text=text, rc=0))
     return s, d
 
 
