@@ -74,7 +74,8 @@ def plain_doc(doc: str) -> str:
 
 # ---- Markdown (docs/rules.md) ----
 
-_INLINE = re.compile(r"``(?P<code>[^`]+)``|(?<![\w*])\*(?P<em>[^*\s][^*]*?)\*(?![\w*])")
+# ``reST literal``, `Markdown code` (seeds use it) and *emphasis*
+_INLINE = re.compile(r"``(?P<code>[^`]+)``|(?<!`)`(?P<code1>[^`]+)`(?!`)|(?<![\w*])\*(?P<em>[^*\s][^*]*?)\*(?![\w*])")
 _MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|])")
 
 
@@ -83,9 +84,7 @@ def _escape(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    return f"`{text}`"  # never holds a backtick: the reST literal pattern excludes it
 
 
 def inline(text: str) -> str:
@@ -93,7 +92,8 @@ def inline(text: str) -> str:
     out, pos = [], 0
     for m in _INLINE.finditer(text):
         out.append(_escape(text[pos:m.start()]))
-        out.append(_code(m["code"]) if m["code"] is not None else f"*{_escape(m['em'])}*")
+        code = m["code"] if m["code"] is not None else m["code1"]
+        out.append(_code(code) if code is not None else f"*{_escape(m['em'])}*")
         pos = m.end()
     out.append(_escape(text[pos:]))
     return "".join(out)
@@ -113,29 +113,29 @@ def _sections(doc: str) -> list[tuple[str, list[str]]]:
 
 
 def _body(lines: list[str]) -> list[str]:
-    """Markdown lines for a section body: paragraphs and ``- `` lists inline-converted, a reST
-    literal block (after a line ending in ``::``) as a fenced block."""
+    """Markdown lines for a section body: prose (paragraphs, ``- `` lists) inline-converted as a
+    whole, so a literal may span lines; a reST literal block (after a line ending in ``::``) fenced."""
     out: list[str] = []
+    prose: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.rstrip().endswith("::"):
-            stripped = line.rstrip()[:-2].rstrip()
-            out.append(inline(stripped) + ":" if stripped else "")
-            i += 1
-            block: list[str] = []
-            while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
-                block.append(lines[i])
-                i += 1
-            code = textwrap.dedent("\n".join(block)).strip("\n")
-            out += ["", "```", *code.splitlines(), "```", ""]
-            continue
-        indent = len(line) - len(line.lstrip())
-        out.append(" " * indent + inline(line.lstrip()) if line.strip() else "")
         i += 1
-    while out and not out[-1]:
+        if not line.rstrip().endswith("::"):
+            prose.append(line)
+            continue
+        prose.append(line.rstrip()[:-1].rstrip(":").rstrip() + ":")
+        block: list[str] = []
+        while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
+            block.append(lines[i])
+            i += 1
+        out += inline("\n".join(prose)).split("\n")
+        prose = []
+        out += ["", "```", *textwrap.dedent("\n".join(block)).strip("\n").splitlines(), "```", ""]
+    out += inline("\n".join(prose)).split("\n") if prose else []
+    while out and not out[-1].strip():
         out.pop()
-    return out
+    return [line.rstrip() for line in out]
 
 
 def _cell(text: str) -> str:
