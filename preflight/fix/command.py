@@ -90,9 +90,10 @@ def target_for(role: str, spec: str, from_facts: bool) -> Target:
 
 def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = None, *,
         out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Show (and save or write) the fix; return the exit code: 0 nothing left to change, 1 changes remain
-    or fix needs an answer it will not guess (--dest-address), 2 usage (output directory, --diff without
-    --host for two hosts), 3 a host unseen."""
+    """Show (and save or write) the fix; return the exit code: 0 nothing left to change and the check
+    after the fix would be READY, 1 changes remain (not written), fix needs an answer it will not guess
+    (--dest-address), or findings fix cannot change still block the migration, 2 usage (output
+    directory, --diff without --host for two hosts), 3 a host unseen."""
     # the streams are looked up per call, not bound at import (a test runner swaps sys.stdout)
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -119,7 +120,7 @@ def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = No
         _prose(report, plan, predicted, targets, opts, done, prose, brief=not opts.verbose)
     else:
         _prose(report, plan, predicted, targets, opts, done, prose, brief=False)
-    return _exit_code(report, plan, opts, done)
+    return _exit_code(report, plan, opts, done, predicted)
 
 
 def usage_problem(opts: FixOptions) -> str | None:
@@ -129,13 +130,15 @@ def usage_problem(opts: FixOptions) -> str | None:
     return None
 
 
-def _exit_code(report: Report, plan: FixPlan, opts: FixOptions, done: _Outcome) -> int:
+def _exit_code(report: Report, plan: FixPlan, opts: FixOptions, done: _Outcome, predicted: Report) -> int:
     if opts.output_dir and plan.effective and done.saved is None:
         return int(ExitCode.USAGE)
     if report.unreachable:
         return int(ExitCode.COULD_NOT_INSPECT)
     asks = any(n.needs for n in plan.not_fixed)
-    return int(ExitCode.NOT_READY) if done.pending or asks else int(ExitCode.READY)
+    # what fix cannot change (a stopped daemon, a guest shut off) still blocks: the check after it says so
+    blocked = predicted.exit_code == ExitCode.NOT_READY
+    return int(ExitCode.NOT_READY) if done.pending or asks or blocked else int(ExitCode.READY)
 
 
 def _act(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, Target], opts: FixOptions) -> _Outcome:
@@ -337,5 +340,5 @@ def _json(report: Report, plan: FixPlan, predicted: Report, targets: dict[str, T
         "output_dir": {"written": done.saved, "refused": done.refused_output} if opts.output_dir else None,
         "write": {"written": done.written, "refused": done.not_written, "backups": done.backups}
         if opts.write else None,
-        "exit_code": _exit_code(report, plan, opts, done),
+        "exit_code": _exit_code(report, plan, opts, done, predicted),
     }

@@ -313,3 +313,19 @@ def test_rollback_restores_a_file_whose_backup_is_on_another_file_system(tmp_pat
         assert sorted(p.name for p in (root / "etc/ssh").iterdir()) == ["sshd_config"]
     finally:
         shutil.rmtree(elsewhere)
+
+
+def test_fix_exits_1_when_what_it_cannot_change_still_blocks(example: Path) -> None:
+    """Nothing for fix to write, but the destination already has another guest of the same name (GST003,
+    display-only): the check after the fix still says NOT READY, so fix must not exit 0 (a script
+    running `fix --write && virsh migrate` stops there)."""
+    (example / "host2.xml").write_text(
+        "<node>\n  <domain type='kvm'>\n    <name>guest1-rhel6-64</name>\n"
+        "    <uuid>11111111-2222-3333-4444-555555555555</uuid>\n    <memory unit='KiB'>65536</memory>\n"
+        "    <os><type>hvm</type></os>\n  </domain>\n</node>\n")
+    done = preflight("fix", *plan_args(example), "--select", "GST003", "--format", "json")
+    doc = json.loads(done.stdout)
+    assert doc["verdict_after"] == "not-ready", doc
+    assert doc["exit_code"] == done.returncode == 1, done.stderr
+    healthy = preflight("fix", *plan_args(EXAMPLES.parent / "examples"), "--select", "GST003")
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
