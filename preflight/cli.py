@@ -7,8 +7,9 @@ import contextlib
 import os
 import sys
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, List, Optional  # noqa: UP035 - typer reads these annotations at run time
+from typing import TYPE_CHECKING, Annotated, Any, List, Optional  # noqa: UP035 - typer reads these at run time
 
 import click
 import typer
@@ -19,6 +20,9 @@ from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
 from preflight.report.output import OutputError, facts_directory, output_file, write_file
 from preflight.textsafe import escape_control
+
+if TYPE_CHECKING:
+    from preflight.config import Config, Waiver
 
 DEBUG_ENV = "PREFLIGHT_DEBUG"
 
@@ -224,25 +228,119 @@ def chosen_rules(select: list[str], ignore: list[str]) -> list[Any]:
         raise fail_usage(str(exc) + ("; " + "; ".join(hints) if hints else "")) from None
 
 
-def render(report: Report, fmt: str, output: Path | None, verbose: bool, color: str = "auto",
-           quiet: bool = False) -> None:
+def load_policy(config_file: Path | None, no_config: bool, baseline: Path | None,
+                config_baseline: bool = True) -> tuple[Config, list[tuple[str, Waiver]]]:
+    """The config (given, found upward from the current directory, or none) and every waiver: the config's,
+    its baseline's (unless ``config_baseline`` is off) and --baseline's. A bad file is a usage error."""
+    from preflight.config import ConfigError, load_config, load_waiver_file
+
+    if config_file is not None and no_config:
+        raise fail_usage("--config and --no-config exclude each other")
+    try:
+        cfg = load_config(config_file, Path.cwd(), search=not no_config)
+        waivers: list[tuple[str, Waiver]] = [("config", w) for w in cfg.waivers]
+        files = ([cfg.baseline] if cfg.baseline is not None and config_baseline else []) + (
+            [baseline] if baseline is not None else [])
+        for f in files:
+            waivers += [("baseline", w) for w in load_waiver_file(f)]
+    except ConfigError as exc:
+        raise fail_usage(str(exc)) from None
+    return cfg, waivers
+
+
+def selection(select: list[str], ignore: list[str], cfg: Config) -> tuple[list[Any], list[dict[str, str]]]:
+    """--select replaces the config's select, --ignore adds to its ignore (as ruff does). Returns the rules
+    and, for the report, every rule left out and why. Nothing selected is a usage error."""
+    from preflight.rules import ALL_RULES
+    from preflight.rules import _named as named
+
+    where = cfg.source.name if cfg.source else "config"
+    sel, sel_from = (_split(select), "--select") if _split(select) else (cfg.select, f"select in {where}")
+    ignores = [(k, f"ignore in {where}") for k in cfg.ignore] + [(k, "--ignore") for k in _split(ignore)]
+    chosen = chosen_rules(sel, [k for k, _ in ignores])
+    if not chosen:
+        raise fail_usage(f"no rule left to judge: {sel_from} {','.join(sel)} minus the ignored "
+                         f"{','.join(k for k, _ in ignores)} selects nothing")
+    left_out = []
+    for r in ALL_RULES:
+        if r in chosen:
+            continue
+        why = next((f"{src} {k}" for k, src in ignores if named(r, [k])), None)
+        left_out.append({"rule": r.ID, "why": f"ignored ({why})" if why else f"not selected ({sel_from} "
+                                                                               f"{','.join(sel)})"})
+    return chosen, left_out
+
+
+def output_formats(values: list[str], output: Path | None) -> list[tuple[str, Path]]:
+    """--output-format FMT:PATH, each checked now (before any host is contacted); one file per path."""
+    outs: list[tuple[str, Path]] = []
+    taken = {str(output)} if output is not None else set()
+    for value in values:
+        fmt, sep, raw = value.partition(":")
+        if not sep or fmt not in FORMATS or not raw:
+            raise fail_usage(f"--output-format takes FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}, "
+                             f"got {value!r}")
+        try:
+            path = output_file(raw, "--output-format")
+        except OutputError as exc:
+            raise fail_usage(str(exc)) from None
+        if str(path) in taken and not path.is_char_device() and str(path) != "/dev/stdout":
+            raise fail_usage(f"--output-format {value}: {raw} is written twice in one run")
+        taken.add(str(path))
+        outs.append((fmt, path))
+    return outs
+
+
+def rendered(report: Report, fmt: str, stream: Any, verbose: bool, color: str = "auto", quiet: bool = False) -> str:
     from preflight.report import machine, text
 
     if fmt == "json":
-        out = machine.to_json(report)
-    elif fmt == "sarif":
-        out = machine.to_sarif(report)
-    elif fmt == "junit":
-        out = machine.to_junit(report)
-    elif fmt == "github":
+        return machine.to_json(report)
+    if fmt == "sarif":
+        return machine.to_sarif(report)
+    if fmt == "junit":
+        return machine.to_junit(report)
+    if fmt == "github":
         from preflight.report import github
 
-        out = github.to_github(report)
-    else:
-        stream = sys.stdout if output is None else None
-        out = (text.verdict_line(report, text.use_colour(stream, color)) + "\n" if quiet
-               else text.render(report, stream, verbose=verbose, color=color))
-    write_output(out, output)
+        return github.to_github(report)
+    return (text.verdict_line(report, text.use_colour(stream, color)) + "\n" if quiet
+            else text.render(report, stream, verbose=verbose, color=color))
+
+
+def render(report: Report, fmt: str, output: Path | None, verbose: bool, color: str = "auto",
+           quiet: bool = False, extra: list[tuple[str, Path]] | None = None) -> None:
+    """The report on stdout or -o, and in each --output-format file (text there: no colour, not quiet)."""
+    write_output(rendered(report, fmt, sys.stdout if output is None else None, verbose, color, quiet), output)
+    for extra_fmt, path in extra or []:
+        try:
+            write_file(path, rendered(report, extra_fmt, None, verbose, "never"), "--output-format")
+        except OutputError as exc:
+            raise fail_usage(str(exc)) from None
+
+
+def print_notes(report: Report, quiet: bool, verbose: bool) -> None:
+    """Policy notes (expired/unused waivers, suppressions without a reason) on stderr; -v: the config used."""
+    if verbose:
+        used = report.config or "none (no preflight.toml or [tool.preflight] found)"
+        print(f"preflight: config: {escape_control(used, keep_newlines=False)}", file=sys.stderr)
+    if quiet:
+        return
+    for note in report.notes:
+        print(f"preflight: {note.level}: {escape_control(note.message, keep_newlines=False)}", file=sys.stderr)
+
+
+def policy_report(report: Report, cfg: Config, waivers: list[tuple[str, Waiver]], left_out: list[dict[str, str]],
+                  fail_on: str | None) -> Report:
+    """The run's policy on a fresh report: fail-on, what was left out, per-path settings, waivers."""
+    from preflight.waivers import apply_policy
+
+    report.fail_on = fail_on or cfg.fail_on or "error"
+    report.config = str(cfg.source) if cfg.source else None
+    judged = {f.rule for f in report.findings}
+    report.not_selected = [d for d in left_out if d["rule"] not in judged]  # INS001 is judged whatever is selected
+    apply_policy(report, cfg, waivers)
+    return report
 
 
 @app.command()
@@ -277,6 +375,11 @@ def check(
     select: opt.Select = [],  # noqa: B006 - typer copies list defaults
     ignore: opt.Ignore = [],  # noqa: B006
     exit_zero: opt.ExitZero = False,
+    config_file: opt.ConfigFile = None,
+    no_config: opt.NoConfig = False,
+    baseline: opt.Baseline = None,
+    fail_on: opt.FailOn = None,
+    output_format: opt.OutputFormats = [],  # noqa: B006
 ) -> None:
     """Inspect the source and destination and judge the planned migration.
 
@@ -288,29 +391,142 @@ def check(
 
     An image root has no commands: those checks are skipped (not available in image mode) and names are judged on its /etc/hosts alone. Warnings never change the exit code.
 
-    Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error (bad arguments, snapshot or output path), 3 could not inspect, 4 internal error.
+    Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error (bad arguments, config, snapshot or output path), 3 could not inspect, 4 internal error. --fail-on warning: a warning FAIL exits 1 too; --fail-on unknown: also a warning UNKNOWN exits 3; a waived finding never fails.
+
+    Config: preflight.toml or [tool.preflight] in pyproject.toml, from the current directory upward (-v says which): select, ignore, [severity], concurrency, peers, fail-on, baseline, [[paths]], [[waivers]] (rule, host, subject, reason, expires). Inline: `# preflight: ignore[SSH001] reason` on the finding's line or the line above it.
     """
-    try:  # before any host is contacted
-        out_path = output_file(output) if output is not None else None
-        facts_dir = facts_directory(save_facts, create=False) if save_facts is not None else None
+    report, settings = judged(args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls,
+                                         copy_storage_all=copy_storage_all, copy_storage_inc=copy_storage_inc,
+                                         unsafe=unsafe, offline=offline, migrate_uri=migrateuri,
+                                         all_running=all_running, concurrency=concurrency),
+                              source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config,
+                              timeout, quiet, select, ignore, config_file, no_config, baseline, fail_on,
+                              output=output, save_facts=save_facts, output_format=output_format)
+    render(report, fmt, settings.output, verbose, color, quiet, settings.extra)
+    print_notes(report, quiet, verbose)
+    raise typer.Exit(0 if exit_zero else int(report.exit_code))
+
+
+@dataclass
+class RunFiles:
+    output: Path | None = None
+    facts_dir: Path | None = None
+    extra: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def judged(args: list[str], flags: dict[str, object], source: str, dest: str | None, source_libvirt: str | None,
+           dest_libvirt: str | None, source_facts: Path | None, dest_facts: Path | None, sudo: bool,
+           ssh_config: Path | None, timeout: float, quiet: bool, select: list[str], ignore: list[str],
+           config_file: Path | None, no_config: bool, baseline: Path | None, fail_on: str | None,
+           output: str | None = None, save_facts: str | None = None, output_format: list[str] | None = None,
+           config_baseline: bool = True) -> tuple[Report, RunFiles]:
+    """check and baseline: every path and the policy checked before any host is contacted, the hosts
+    gathered (only what the selected rules need), judged, and the policy applied."""
+    files = RunFiles()
+    try:
+        files.output = output_file(output) if output is not None else None
+        files.facts_dir = facts_directory(save_facts, create=False) if save_facts is not None else None
     except OutputError as exc:
         raise fail_usage(str(exc)) from None
-    chosen = chosen_rules(select, ignore)
+    files.extra = output_formats(output_format or [], files.output)
+    cfg, waivers = load_policy(config_file, no_config, baseline, config_baseline)
+    chosen, left_out = selection(select, ignore, cfg)
     from preflight.gather.plan import probes_for
 
+    if flags.get("concurrency") is None and cfg.concurrency is not None:
+        flags = {**flags, "concurrency": cfg.concurrency}
     # a selection gathers only what its rules declare they need (NEEDS); no selection: every fact
-    only = probes_for(n for r in chosen for n in r.NEEDS) if _split(select) or _split(ignore) else None
-    plan, src_snap, dst_snap = plan_and_snapshots(
-        args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all,
-                   copy_storage_inc=copy_storage_inc, unsafe=unsafe,
-                   offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
-        source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout, only,
-        quiet)
-    if facts_dir is not None:
-        save_snapshots(facts_dir, src_snap, dst_snap)
-    report = evaluate(plan, src_snap, dst_snap, chosen)
-    render(report, fmt, out_path, verbose, color, quiet)
-    raise typer.Exit(0 if exit_zero else int(report.exit_code))
+    only = probes_for(n for r in chosen for n in r.NEEDS) if left_out else None
+    plan, src_snap, dst_snap = plan_and_snapshots(args, flags, source, dest, source_libvirt, dest_libvirt,
+                                                  source_facts, dest_facts, sudo, ssh_config, timeout, only, quiet)
+    if files.facts_dir is not None:
+        save_snapshots(files.facts_dir, src_snap, dst_snap)
+    report = evaluate(plan, src_snap, dst_snap, chosen, severity=cfg.severity)
+    return policy_report(report, cfg, waivers, left_out, fail_on), files
+
+
+def _date(value: Optional[str]) -> Optional[str]:
+    import datetime
+
+    if value is not None:
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            typer.echo(f"preflight: error: --expires takes a date YYYY-MM-DD, got {value!r}", err=True)
+            raise typer.Exit(2) from None
+    return value
+
+
+@app.command("baseline")
+def baseline_cmd(
+    args: opt.GuestsAndUri,
+    output: str = typer.Option(..., "--output", "-o", metavar="FILE", rich_help_panel=opt.OUTPUT,
+                               help="Baseline file to write (TOML, [[waivers]]); " + opt.OUTPUT_HOW),
+    expires: Optional[str] = typer.Option(None, "--expires", metavar="YYYY-MM-DD", callback=_date,
+                                          rich_help_panel=opt.POLICY,
+                                          help="Every waiver written expires after this day."),
+    live: opt.Live = False,
+    p2p: opt.P2p = False,
+    tunnelled: opt.Tunnelled = False,
+    tls: opt.Tls = False,
+    copy_storage_all: opt.CopyStorageAll = False,
+    copy_storage_inc: opt.CopyStorageInc = False,
+    unsafe: opt.Unsafe = False,
+    offline: opt.Offline = False,
+    migrateuri: opt.MigrateUri = None,
+    all_running: opt.AllRunning = False,
+    concurrency: opt.Concurrency = None,
+    source: opt.Source = "local",
+    dest: opt.Dest = None,
+    source_libvirt: opt.SourceLibvirt = None,
+    dest_libvirt: opt.DestLibvirt = None,
+    source_facts: opt.SourceFacts = None,
+    dest_facts: opt.DestFacts = None,
+    sudo: opt.Sudo = False,
+    ssh_config: opt.SshConfig = None,
+    timeout: opt.Timeout = 10.0,
+    quiet: opt.FixQuiet = False,
+    select: opt.Select = [],  # noqa: B006 - typer copies list defaults
+    ignore: opt.Ignore = [],  # noqa: B006
+    config_file: opt.ConfigFile = None,
+    no_config: opt.NoConfig = False,
+) -> None:
+    """Write a waiver for every finding that fails now (errors and warnings), to adopt the tool on an
+    existing fleet: later checks with --baseline FILE (or baseline = "FILE" in preflight.toml) fail only on
+    new findings. Same arguments as check.
+
+    Example: preflight baseline --live guest1 qemu+ssh://host2/system --source images/host1 --dest images/host2 -o preflight-baseline.toml
+
+    Each waiver's reason is "baseline: accepted on DATE": replace it with the real one. The config's own
+    waivers and inline suppressions are applied first (not written again); its baseline is not (the new
+    file replaces it). An UNKNOWN cannot be waived: it is counted on stderr, never written.
+
+    Exit codes: 0 written, 2 usage or configuration error, 3 could not inspect (nothing written), 4 internal error."""
+    import datetime
+
+    from preflight.waivers import baseline_text
+
+    report, files = judged(args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls,
+                                      copy_storage_all=copy_storage_all, copy_storage_inc=copy_storage_inc,
+                                      unsafe=unsafe, offline=offline, migrate_uri=migrateuri,
+                                      all_running=all_running, concurrency=concurrency),
+                           source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config,
+                           timeout, quiet, select, ignore, config_file, no_config, None, "warning", output=output,
+                           config_baseline=False)
+    if report.unreachable:
+        reasons = "; ".join(f"{s.role}: {s.unreachable_reason}" for s in report.unreachable)
+        typer.echo(escape_control(f"preflight: error: could not inspect ({reasons}): no baseline written",
+                                  keep_newlines=False), err=True)
+        raise typer.Exit(int(ExitCode.COULD_NOT_INSPECT))
+    assert files.output is not None
+    text, count = baseline_text(report.findings, report.snapshots, files.output.resolve().parent,
+                                datetime.date.today(), datetime.date.fromisoformat(expires) if expires else None)
+    write_output(text, files.output)
+    unknown = report.counts()["unknown"]
+    typer.echo(escape_control(f"{output}: {count} waiver(s) written"
+                              + (f"; {unknown} finding(s) could not be judged (UNKNOWN, never waived)" if unknown
+                                 else ""), keep_newlines=False), err=True)
+    raise typer.Exit(0)
 
 
 @app.command()
@@ -348,6 +564,8 @@ def fix(
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
     quiet: opt.FixQuiet = False,
+    config_file: opt.ConfigFile = None,
+    no_config: opt.NoConfig = False,
 ) -> None:
     """Corrected libvirtd.conf, sshd_config and /etc/hosts for the planned migration (diffs by default).
 
@@ -362,16 +580,17 @@ def fix(
         raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
     if diff and fmt != "text":
         raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
-    chosen = chosen_rules(select, ignore)
+    cfg, _ = load_policy(config_file, no_config, None, config_baseline=False)  # select/ignore/severity/concurrency
+    chosen, _ = selection(select, ignore, cfg)
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all,
-                   copy_storage_inc=copy_storage_inc, unsafe=unsafe,
-                   offline=offline, migrate_uri=migrateuri, all_running=all_running, concurrency=concurrency),
+                   copy_storage_inc=copy_storage_inc, unsafe=unsafe, offline=offline, migrate_uri=migrateuri,
+                   all_running=all_running, concurrency=concurrency if concurrency is not None else cfg.concurrency),
         source, dest, source_libvirt, dest_libvirt, source_facts, dest_facts, sudo, ssh_config, timeout,
         quiet=quiet)
     targets = {"source": target_for("source", src_snap.spec, source_facts is not None),
                "destination": target_for("destination", dst_snap.spec, dest_facts is not None)}
-    report = evaluate(plan, src_snap, dst_snap, chosen)
+    report = evaluate(plan, src_snap, dst_snap, chosen, severity=cfg.severity)
     options = FixOptions(diff=diff, fmt=fmt, verbose=verbose, host=host, write=write, policy=policy,
                          output_dir=str(output_dir) if output_dir else None,
                          backup_dir=str(backup_dir) if backup_dir else None, dest_address=dest_address, rules=chosen)

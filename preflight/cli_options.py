@@ -193,3 +193,27 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=OUTPUT,
                                           "(the exit code and -o are unchanged).")]
 FixQuiet = Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=OUTPUT,
                                         help="No progress on the terminal while gathering.")]
+
+
+# --- gate policy: config file, waivers, fail-on, several outputs (check, baseline; --config for fix) ----------
+POLICY = "Policy (config, waivers, gate)"
+ConfigFile = Annotated[Optional[Path], typer.Option(
+    "--config", metavar="FILE", rich_help_panel=POLICY,
+    help="Config file (TOML) instead of the one found from the current directory upward: preflight.toml, "
+         "or [tool.preflight] in pyproject.toml.")]
+NoConfig = Annotated[bool, typer.Option("--no-config", rich_help_panel=POLICY,
+                                        help="Use no config file (nor its baseline).")]
+Baseline = Annotated[Optional[Path], typer.Option(
+    "--baseline", metavar="FILE", rich_help_panel=POLICY,
+    help="Waivers file written by `preflight baseline` (besides the config's own waivers and baseline).")]
+FailOn = Annotated[Optional[str], typer.Option(
+    "--fail-on", click_type=click.Choice(("error", "warning", "unknown")), rich_help_panel=POLICY,
+    metavar="LEVEL",
+    help="What fails the gate: error (default: an error FAIL exits 1, an error UNKNOWN 3), warning (a warning "
+         "FAIL too exits 1), unknown (a warning UNKNOWN too exits 3). Waived findings never fail.")]
+OUTPUT_FORMAT_HELP = (
+    "Also write the report as FORMAT to PATH (repeatable: --output-format sarif:report.sarif --output-format "
+    "junit:report.xml); FORMAT one of text, json, sarif, junit, github; every PATH is checked before any host "
+    "is contacted and ")
+OutputFormats = Annotated[List[str], typer.Option(
+    "--output-format", metavar="FORMAT:PATH", rich_help_panel=OUTPUT, help=OUTPUT_FORMAT_HELP + OUTPUT_HOW)]

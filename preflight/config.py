@@ -83,9 +83,11 @@ class Config:
 
     def for_path(self, path: str | Path) -> PathConfig | None:
         """The ``[[paths]]`` entry for an image root: the longest root that is it or holds it."""
+        if not self.paths:
+            return None
         try:
             target = Path(path).resolve()
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # a snapshot's spec is hostile: NUL, loops
             return None
         best: PathConfig | None = None
         for entry in self.paths:

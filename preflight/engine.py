@@ -30,19 +30,49 @@ class Verdict:
     UNKNOWN = "unknown"
 
 
+FAIL_ON = ("error", "warning", "unknown")  # --fail-on, each level stricter than the one before
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something about the run's policy a person should act on: an expired or unused waiver, an inline
+    suppression without a reason. ``where`` is the waiver's or comment's file:line."""
+
+    level: str  # "warning"
+    kind: str  # "expired-waiver" | "unused-waiver" | "suppression-without-reason" | "waiver-on-unknown"
+    where: str
+    message: str
+
+
 @dataclass
 class Report:
     plan: MigrationPlan
     findings: list[Finding]
     snapshots: dict[str, HostSnapshot] = field(default_factory=dict)
+    # Gate policy (additive; the JSON/SARIF writers may show them):
+    fail_on: str = "error"  # error | warning (+ warning FAIL) | unknown (+ warning UNKNOWN): see _gating
+    not_selected: list[dict[str, str]] = field(default_factory=list)  # {"rule": "LIM003", "why": "--ignore LIM003"}
+    notes: list[Note] = field(default_factory=list)
+    config: str | None = None  # the config file used, None = none
+
+    def _gating(self, status: Status) -> tuple[Severity, ...]:
+        if self.fail_on == "unknown" or (self.fail_on == "warning" and status is Status.FAIL):
+            return (Severity.ERROR, Severity.WARNING)
+        return (Severity.ERROR,)
 
     @property
     def blocking_failures(self) -> list[Finding]:
-        return [f for f in self.findings if f.status is Status.FAIL and f.severity is Severity.ERROR]
+        gating = self._gating(Status.FAIL)
+        return [f for f in self.findings if f.status is Status.FAIL and f.severity in gating and f.waived is None]
 
     @property
     def blocking_unknowns(self) -> list[Finding]:
-        return [f for f in self.findings if f.status is Status.UNKNOWN and f.severity is Severity.ERROR]
+        gating = self._gating(Status.UNKNOWN)
+        return [f for f in self.findings if f.status is Status.UNKNOWN and f.severity in gating]
+
+    @property
+    def waived(self) -> list[Finding]:
+        return [f for f in self.findings if f.waived is not None]
 
     @property
     def unreachable(self) -> list[HostSnapshot]:
@@ -68,15 +98,17 @@ class Report:
         out = {s.value: 0 for s in Status}
         for f in self.findings:
             out[f.status.value] += 1
+        out["waived"] = len(self.waived)  # also counted in "fail"
         return out
 
 
-def _to_finding(rule: Rule, outcome: Outcome) -> Finding:
+def _to_finding(rule: Rule, outcome: Outcome, severity: dict[str, str] | None = None) -> Finding:
+    override = (severity or {}).get(rule.ID)
     return Finding(
         rule=rule.ID,
         name=rule.NAME,
         status=outcome.status,
-        severity=outcome.severity or rule.SEVERITY,
+        severity=Severity(override) if override else outcome.severity or rule.SEVERITY,
         host=outcome.host,
         message=human(outcome.message),  # no probe keys, the RHEL guide named: every consumer reads words
         file=outcome.file,
@@ -93,7 +125,9 @@ def evaluate(
     source: HostSnapshot,
     dest: HostSnapshot,
     rules: Iterable[Rule] | None = None,
+    severity: dict[str, str] | None = None,
 ) -> Report:
+    """Every rule over both hosts; ``severity`` overrides a rule's severity by id (the config's [severity])."""
     from preflight.rules import ALL_RULES, REACHABILITY, find_rule
 
     ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
@@ -107,16 +141,16 @@ def evaluate(
     for rule in chosen:
         try:
             for outcome in rule.check(ctx):
-                findings.append(_to_finding(rule, outcome))
+                findings.append(_to_finding(rule, outcome, severity))
         except Unseen as exc:  # a fact the rule needs could not be seen: UNKNOWN (SKIP in image mode)
-            findings.append(_to_finding(rule, not_seen(Scope.PAIR, "a fact this rule reads", exc.fact)))
+            findings.append(_to_finding(rule, not_seen(Scope.PAIR, "a fact this rule reads", exc.fact), severity))
         except Exception as exc:  # a rule bug must not hide the other findings, nor pass
             findings.append(
                 Finding(
                     rule=rule.ID,
                     name=rule.NAME,
                     status=Status.UNKNOWN,
-                    severity=rule.SEVERITY,
+                    severity=Severity((severity or {}).get(rule.ID) or rule.SEVERITY.value),
                     host=Scope.PAIR,
                     message=f"internal error in rule: {exc!r}",
                     evidence={"traceback": traceback.format_exc(limit=3)},

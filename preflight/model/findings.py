@@ -37,6 +37,17 @@ class Location:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+@dataclass(frozen=True)
+class Waived:
+    """Why a FAIL finding does not fail the gate: a waiver (config or baseline file) or an inline
+    ``# preflight: ignore[RULE] reason`` comment in the inspected file."""
+
+    kind: str  # "config" | "baseline" | "inline"
+    reason: str
+    origin: str  # where the waiver is: "preflight.toml:12", "/etc/ssh/sshd_config:4"
+    expires: str | None = None  # ISO date
+
+
 @dataclass
 class Finding:
     rule: str  # id, e.g. "NET001"
@@ -51,6 +62,7 @@ class Finding:
     subject: str | None = None  # guest name, disk path, config key ... when a rule reports several
     evidence: dict[str, Any] = field(default_factory=dict)
     seed: str | None = None  # the seed statement the rule comes from
+    waived: Waived | None = None  # a FAIL accepted by a waiver: reported, never fails the gate
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -1,0 +1,83 @@
+"""Inline suppression in the inspected file itself: ``# preflight: ignore[SSH001] reason``.
+
+On the finding's line (where the file's format allows a trailing comment: libvirtd.conf,
+/etc/hosts) or on the line above it (everywhere, sshd_config included). Pure: the file's text
+is the one in the snapshot, as the rule saw it. Several rules: ``ignore[SSH001,LIM001]``;
+rule ids or slugs. A suppression without a reason is not applied and is reported.
+The reason is text from an inspected file: escaped and bounded before it is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from preflight.engine import Note
+from preflight.model.facts import HostSnapshot
+from preflight.model.findings import Finding, Status, Waived
+from preflight.model.probes import file_key
+from preflight.textsafe import escape_control
+
+MARKER = re.compile(r"#\s*preflight:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$", re.IGNORECASE)
+MAX_REASON = 200
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rules: tuple[str, ...]  # as written, upper-cased ids or lower-cased slugs compared
+    reason: str  # escaped, bounded; "" = none given
+    line: int
+
+    def covers(self, finding: Finding) -> bool:
+        return any(r.upper() == finding.rule or r.lower() == finding.name for r in self.rules)
+
+
+def parse_line(text: str, line: int) -> Suppression | None:
+    m = MARKER.search(text)
+    if m is None:
+        return None
+    rules = tuple(r.strip() for r in m.group(1).split(",") if r.strip())
+    reason = escape_control(m.group(2), keep_newlines=False)[:MAX_REASON]
+    return Suppression(rules=rules, reason=reason, line=line)
+
+
+def near(text: str, line: int) -> list[Suppression]:
+    """The suppressions on ``line`` (1-based) and on the line above it."""
+    lines = text.splitlines()
+    found = []
+    for no in (line, line - 1):
+        if 1 <= no <= len(lines):
+            s = parse_line(lines[no - 1], no)
+            if s is not None:
+                found.append(s)
+    return found
+
+
+def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot]) -> list[Note]:
+    """Mark FAIL findings suppressed in their own file as waived ("inline: reason"); notes for
+    suppressions that name the finding's rule but give no reason (not applied)."""
+    notes: list[Note] = []
+    reported: set[tuple[str, str, int]] = set()
+    for f in findings:
+        if f.status is not Status.FAIL or f.waived is not None or not f.file or not f.line:
+            continue
+        snap = snapshots.get(f.host.value)
+        if snap is None:
+            continue
+        probe = snap.probe(file_key(f.file))
+        if not probe.ok or probe.text is None:
+            continue
+        for s in near(probe.text, f.line):
+            if not s.covers(f):
+                continue
+            where = f"{escape_control(f.file, keep_newlines=False)}:{s.line}"
+            if s.reason:
+                f.waived = Waived(kind="inline", reason=f"inline: {s.reason}", origin=f"{f.host.value} {where}")
+                break
+            if (f.host.value, f.file, s.line) not in reported:
+                reported.add((f.host.value, f.file, s.line))
+                notes.append(Note(level="warning", kind="suppression-without-reason", where=f"{f.host.value} {where}",
+                                  message=f"{f.host.value} {where}: `preflight: ignore[...]` without a reason is not "
+                                          f"applied; say why after the bracket (# preflight: ignore[{f.rule}] why)"))
+    return notes
