@@ -2,16 +2,16 @@
 
 Escaping is GitHub's own (actions/toolkit ``command.ts``): in the message ``%``, CR and LF; in a
 property (file, title) also ``:`` and ``,``, so nothing a host wrote can end the command or add a
-property. Image roots under the current directory give ``file=`` relative to it (the repository
-checkout), so the annotation lands on the file in the pull request; live hosts name the host in the
-title and message instead (their paths are not in the repository)."""
+property. Files of image roots in the repository give ``file=`` as SARIF's URIs do (the repository
+path: :mod:`preflight.report.locations`), so the annotation lands on the file in the pull request;
+live hosts name the host and file in the message instead (their paths are not in the repository)."""
 
 from __future__ import annotations
 
 from preflight.engine import Report
 from preflight.model.findings import Finding, Severity, Status
 from preflight.report import safe
-from preflight.report.sarif import repo_path
+from preflight.report.locations import repo_path, source_root
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -24,14 +24,14 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(f: Finding, report: Report) -> str:
+def annotation(f: Finding, report: Report, root: str | None = None) -> str:
     """One ``::LEVEL file=…,line=…,title=…::message`` line for ``f`` (already escaped by safe)."""
     if f.status is Status.FAIL:
         level, prefix = _LEVEL[f.severity], ""
     else:  # UNKNOWN: an error-severity one blocks the gate like a failure
         level, prefix = ("error" if f.severity is Severity.ERROR else "warning"), "Could not tell: "
     props = []
-    where = repo_path(report.snapshots.get(f.host.value), f.file) if f.file else None
+    where = repo_path(report.snapshots.get(f.host.value), f.file, root) if f.file else None
     if where is not None:
         props.append(f"file={escape_property(where)}")
         if f.line:
@@ -46,7 +46,8 @@ def annotation(f: Finding, report: Report) -> str:
 def to_github(report: Report) -> str:
     from preflight.report import text
 
-    lines = [annotation(safe.finding(f), report) for f in report.findings
+    root = source_root()
+    lines = [annotation(safe.finding(f), report, root) for f in report.findings
              if f.status in (Status.FAIL, Status.UNKNOWN)]
     lines.append(text.verdict_line(report, False))
     return "\n".join(lines) + "\n"

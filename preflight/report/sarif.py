@@ -1,74 +1,69 @@
-"""SARIF 2.1.0 rendering of a Report (valid against the OASIS schema: tests/cli/test_sarif.py).
+"""SARIF 2.1.0 rendering of a Report: valid against the OASIS schema and accepted by GitHub code
+scanning as it is (tests/cli/test_sarif.py, tests/cli/test_ci_outputs_repo.py).
 
 Choices a CI dashboard depends on:
-- FAIL findings are results with their rule's level; UNKNOWN findings are results too, with
-  ``kind: "open"`` (SARIF's "could not tell": level "none", as the spec requires for a kind other
-  than "fail"), so a host that could not be seen never looks clean; a host that could not be
-  inspected also sets ``invocations[0].executionSuccessful = false`` with a notification.
-- Image roots: the artifact URI is the image root's path + the host path, relative to the current
-  directory (``uriBaseId`` SRCROOT), so code scanning places it in the repository. Live hosts:
-  ``file:///etc/hosts`` locally, ``file://HOST/etc/hosts`` over ssh (RFC 8089's remote file), so
-  source and destination never share a URI. Every location also names the host role in
-  ``logicalLocations`` and ``properties.host``.
-- ``partialFingerprints``: a hash of rule, host role, subject and host file: stable across runs and
-  line moves, different for the same finding on the other host.
+- Results: every FAIL finding with its level; every UNKNOWN finding too, ``kind: "open"`` (SARIF's
+  "could not tell"; the spec then requires level "none"), its message starting "Could not tell",
+  so a host that could not be seen never looks clean. A host that could not be inspected also
+  sets ``invocations[0].executionSuccessful = false`` with a notification naming it and why.
+- Every rule is in ``tool.driver.rules`` (INS001 included), in registry order (``ruleIndex``),
+  with plain-text and Markdown help and ``helpUri`` into docs/rules.md.
+- Locations (:mod:`preflight.report.locations`): a file of an image root in the repository is
+  ``uri`` = repository path (image root + file) with ``uriBaseId`` ``%SRCROOT%`` (the repository
+  top, in ``originalUriBaseIds``); a live host's file is ``file://HOST/PATH``. A finding without
+  a file points at its host (the image root directory, or ``file://HOST/``), never at nothing:
+  GitHub refuses a whole upload when one result has no physical location. Every location also
+  has a logical location: host role + subject (guest, disk, daemon).
+- ``partialFingerprints``: a hash of rule, host role, subject and host file: stable across runs,
+  line moves and message wording, different for the same finding on the other host.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
 from preflight import __version__
 from preflight.engine import Report
-from preflight.model.facts import HostMode, HostSnapshot
+from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Severity, Status
-from preflight.report import safe
+from preflight.report import locations, ruledocs, safe
+from preflight.report.words import human
+from preflight.rulekit import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "migration-preflight"
-SRCROOT = "SRCROOT"
+SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "preflightFinding/v1"
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _docs_url() -> str | None:
-    """helpUri must be absolute (SARIF 3.49.12): only when the package declares a Documentation URL."""
-    try:
-        urls = metadata.metadata("migration-preflight").get_all("Project-URL") or []
-    except metadata.PackageNotFoundError:
-        return None
-    for entry in urls:
-        label, _, url = entry.partition(",")
-        if label.strip().lower() == "documentation" and url.strip().startswith(("http://", "https://")):
-            return url.strip()
-    return None
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    doc = ruledocs.plain_doc(human(rule.docs or rule.NAME))
+    markdown = ruledocs.rule_markdown(rule).split("\n", 2)[2]  # without the "### ID slug" heading
+    props: dict[str, Any] = {"severities": [s.value for s in rule.SEVERITIES], "fix": rule.FIX.value,
+                             "needs": list(rule.NEEDS)}
+    if rule.TAGS:
+        props["tags"] = list(rule.TAGS)
+    return {
+        "id": rule.ID,
+        "name": rule.NAME,
+        "shortDescription": {"text": ruledocs.summary(rule)},
+        "fullDescription": {"text": doc},
+        "help": {"text": doc, "markdown": markdown},
+        "helpUri": ruledocs.help_uri(rule),
+        "defaultConfiguration": {"level": LEVEL[rule.SEVERITY], "enabled": True},
+        "properties": props,
+    }
 
 
-def _rules() -> list[dict[str, Any]]:
+def _rules() -> list[Rule]:
     from preflight.rules import ALL_RULES
 
-    docs = _docs_url()
-    out = []
-    for r in ALL_RULES:
-        doc = (r.__doc__ or r.NAME).strip()
-        entry: dict[str, Any] = {
-            "id": r.ID,
-            "name": r.NAME,
-            "shortDescription": {"text": doc.splitlines()[0]},
-            "fullDescription": {"text": doc},
-            "help": {"text": doc},
-            "defaultConfiguration": {"level": LEVEL[r.SEVERITY]},
-        }
-        if docs:
-            entry["helpUri"] = f"{docs}#{r.ID.lower()}"
-        out.append(entry)
-    return out
+    return list(ALL_RULES)
 
 
 def fingerprint(f: Finding) -> str:
@@ -77,71 +72,65 @@ def fingerprint(f: Finding) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
-def repo_path(snapshot: HostSnapshot | None, path: str) -> str | None:
-    """For an image root under the current directory: the image root's path + ``path``, relative
-    to it ('/'-separated), i.e. where the file is in the repository; None otherwise."""
-    if snapshot is None or snapshot.mode is not HostMode.IMAGE:
-        return None
-    rel = os.path.relpath(os.path.join(os.path.abspath(snapshot.spec), path.lstrip("/")))
-    return None if rel == ".." or rel.startswith(".." + os.sep) else rel.replace(os.sep, "/")
+def artifact(snapshot: HostSnapshot | None, path: str | None, root: str | None = None) -> dict[str, Any]:
+    """Where ``path`` on the host is (the host itself when None), as a SARIF artifactLocation."""
+    rel = locations.repo_path(snapshot, path, root)
+    if rel is not None:
+        uri = quote(rel, errors="surrogateescape") + ("/" if path is None and rel else "")
+        return {"uri": uri or "./", "uriBaseId": SRCROOT}
+    return {"uri": locations.file_uri(snapshot, path)}
 
 
-def artifact(snapshot: HostSnapshot | None, path: str) -> dict[str, Any]:
-    """Where ``path`` (a path on the host) is, as a SARIF artifactLocation."""
-    if snapshot is not None and snapshot.mode is HostMode.IMAGE:
-        rel = repo_path(snapshot, path)
-        if rel is not None:
-            return {"uri": quote(rel, errors="surrogateescape"), "uriBaseId": SRCROOT}
-        on_disk = os.path.join(os.path.abspath(snapshot.spec), path.lstrip("/"))
-        return {"uri": "file://" + quote(on_disk, errors="surrogateescape")}
-    host = ""
-    if snapshot is not None and snapshot.mode is HostMode.SSH:
-        from preflight.access.spec import HostSpecError, parse_host_spec
-
-        try:
-            host = parse_host_spec(snapshot.spec).url_host
-        except HostSpecError:
-            host = ""
-    return {"uri": f"file://{quote(host, safe='[]:')}{quote(path)}"}
+def _logical(role: str, subject: str | None) -> list[dict[str, Any]]:
+    name = f"{role}/{subject}" if subject else role
+    return [{"name": name, "fullyQualifiedName": name, "kind": "host" if role != Scope.PAIR.value else "migration"}]
 
 
-def _location(f: Finding, report: Report) -> dict[str, Any]:
-    loc: dict[str, Any] = {}
+def _locations(f: Finding, report: Report, root: str) -> list[dict[str, Any]]:
+    """The file (with its line) on the finding's host; without a file, the host itself (both hosts
+    for a finding about the pair, the source first)."""
     if f.file:
-        phys: dict[str, Any] = {"artifactLocation": artifact(report.snapshots.get(f.host.value), f.file)}
+        phys: dict[str, Any] = {"artifactLocation": artifact(report.snapshots.get(f.host.value), f.file, root)}
         if f.line:
             phys["region"] = {"startLine": f.line}
-        loc["physicalLocation"] = phys
-    name = f"{f.host.value}/{f.subject}" if f.subject else f.host.value
-    loc["logicalLocations"] = [{"name": name, "fullyQualifiedName": name,
-                                "kind": "host" if f.host is not Scope.PAIR else "migration"}]
-    return loc
+        return [{"physicalLocation": phys, "logicalLocations": _logical(f.host.value, f.subject)}]
+    roles = [f.host.value] if f.host is not Scope.PAIR else [Scope.SOURCE.value, Scope.DESTINATION.value]
+    return [{"physicalLocation": {"artifactLocation": artifact(report.snapshots.get(role), None, root)},
+             "logicalLocations": _logical(role if f.host is not Scope.PAIR else Scope.PAIR.value, f.subject)}
+            for role in roles]
 
 
-def _result(f: Finding, report: Report) -> dict[str, Any]:
+def _result(f: Finding, report: Report, index: dict[str, int], root: str) -> dict[str, Any]:
     text = f"[{f.host.value}] {f.message}" + (f" Fix: {f.remediation}" if f.remediation else "")
     res: dict[str, Any] = {"ruleId": f.rule}
+    if f.rule in index:
+        res["ruleIndex"] = index[f.rule]
     if f.status is Status.FAIL:
+        res["kind"] = "fail"
         res["level"] = LEVEL[f.severity]
     else:  # UNKNOWN: not seen, never clean
         res["kind"] = "open"
         res["level"] = "none"
-        text = "Could not tell: " + text
+        gate = " (blocks the gate)" if f.severity is Severity.ERROR else ""
+        text = f"Could not tell{gate}: {text}"
     res["message"] = {"text": text}
-    res["locations"] = [_location(f, report)]
+    res["locations"] = _locations(f, report, root)
     res["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f)}
     res["properties"] = {"host": f.host.value, "status": f.status.value, "severity": f.severity.value,
                          **({"subject": f.subject} if f.subject else {})}
     return res
 
 
-def _invocation(report: Report) -> dict[str, Any]:
-    notes = [
-        {"level": "error", "descriptor": {"id": "INS001"},
-         "message": {"text": f"could not inspect the {role} ({safe.line(s.spec)}): "
-                             f"{safe.opt_line(s.unreachable_reason) or 'unreachable'}"}}
-        for role, s in report.snapshots.items() if not s.reachable
-    ]
+def _invocation(report: Report, index: dict[str, int]) -> dict[str, Any]:
+    notes = []
+    for role, s in report.snapshots.items():
+        if s.reachable:
+            continue
+        why = safe.opt_line(s.unreachable_reason) or "unreachable"
+        notes.append({"level": "error",
+                      "message": {"text": f"could not inspect the {role} ({safe.line(s.spec)}): {why}"},
+                      "associatedRule": {"id": "INS001", "index": index.get("INS001", 0)},
+                      "properties": {"host": role}})
     inv: dict[str, Any] = {"executionSuccessful": not notes, "exitCode": int(report.exit_code)}
     if notes:
         inv["toolExecutionNotifications"] = notes
@@ -149,12 +138,18 @@ def _invocation(report: Report) -> dict[str, Any]:
 
 
 def to_sarif(report: Report) -> str:
+    rules = _rules()
+    index = {r.ID: i for i, r in enumerate(rules)}
+    root = locations.source_root()
     findings = [safe.finding(f) for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)]
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": TOOL_NAME, "version": __version__, "rules": _rules()}},
-        "invocations": [_invocation(report)],
-        "originalUriBaseIds": {SRCROOT: {"uri": "file://" + quote(os.getcwd().rstrip("/") + "/")}},
-        "results": [_result(f, report) for f in findings],
+        "tool": {"driver": {"name": TOOL_NAME, "version": __version__, "semanticVersion": __version__,
+                            "informationUri": ruledocs.docs_url(),
+                            "rules": [_descriptor(r) for r in rules]}},
+        "invocations": [_invocation(report, index)],
+        "originalUriBaseIds": {SRCROOT: {"uri": "file://" + quote(root.rstrip("/") + "/",
+                                                                   errors="surrogateescape")}},
+        "results": [_result(f, report, index, root) for f in findings],
         "properties": {"verdict": report.verdict},
     }
     doc = {"version": "2.1.0", "$schema": SCHEMA_URI, "runs": [run]}
