@@ -3,7 +3,9 @@
 A rule module defines ``ID``, ``NAME``, ``SEVERITY``, ``SEED``, ``NEEDS`` (the view facts it
 reads, see :mod:`preflight.view.needs`), optionally ``TAGS`` and ``FIXABLE`` (the applicability of
 ``preflight fix``'s edit for it: the fixer itself is registered by this rule object in
-``preflight.fix.registry``), and ``check(ctx) -> Iterator[Outcome]``; its docstring is its
+``preflight.fix.registry``), and ``check(ctx) -> Iterator[Outcome]``; optionally ``LINT``, the roles (``"destination"``,
+``"source"``) in which the rule can judge a lone host for ``preflight lint`` (no ``LINT``: the rule
+needs a real pair or a plan; see :mod:`preflight.lint`); its docstring is its
 documentation (what it checks, why it breaks a migration, how to fix it). The registry
 (``rules/__init__.py``) turns each module into a typed :class:`Rule`.
 """
@@ -78,6 +80,9 @@ class Applicability(Enum):
     DISPLAY_ONLY = "display-only"  # advice only: no edit is written
 
 
+LINT_ROLES = ("destination", "source", "peers")  # the roles a rule's LINT may name (preflight.lint)
+
+
 class Rule:
     """One rule, typed: the registry builds it from the rule module (its constants and docstring)."""
 
@@ -92,6 +97,11 @@ class Rule:
         self.NEEDS: tuple[str, ...] = tuple(module.NEEDS)
         self.TAGS: tuple[str, ...] = tuple(getattr(module, "TAGS", ()))
         self.FIX: Applicability = getattr(module, "FIXABLE", Applicability.DISPLAY_ONLY)
+        # the roles in which `preflight lint` judges a lone host with this rule; () = pair-only
+        self.LINT: tuple[str, ...] = tuple(getattr(module, "LINT", ()))
+        bad = [r for r in self.LINT if r not in LINT_ROLES]
+        if bad:
+            raise ValueError(f"{module.__name__}: LINT roles must be among {LINT_ROLES}, got {bad}")
         self.__doc__ = module.__doc__
         self.check: Callable[[Context], Iterator[Outcome]] = module.check
 

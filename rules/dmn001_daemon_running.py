@@ -26,6 +26,7 @@ ID = "DMN001"
 NAME = "libvirt-daemon-running"
 SEVERITY = Severity.ERROR
 NEEDS = ("libvirt", "judged_daemons")  # view facts read (preflight.view.needs)
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 SEED = "The destination must run libvirt."
 
 

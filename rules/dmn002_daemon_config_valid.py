@@ -38,6 +38,7 @@ NAME = "daemon-config-valid"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("judged_daemons", "qemu_conf", "libvirt_version")  # view facts read (preflight.view.needs)
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Edit libvirtd.conf's Processing controls, save it and restart the service."
 

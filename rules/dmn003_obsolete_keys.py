@@ -28,6 +28,7 @@ ID = "DMN003"
 NAME = "obsolete-daemon-keys"
 SEVERITY = Severity.WARNING
 NEEDS = ("judged_daemons",)  # view facts read (preflight.view.needs)
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "max_requests: 'this isn't actually enforced yet, only the per-client limit is used so far'."
 

@@ -30,6 +30,7 @@ ID = "INS001"
 NAME = "host-reachable"
 SEVERITY = Severity.ERROR
 NEEDS: tuple[str, ...] = ()  # the transport's own answer, never a probe
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 TAGS = ("framework",)
 
 REMEDIATION = ("Check that the host is up, that SSH reaches it with key authentication "

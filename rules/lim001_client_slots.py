@@ -68,6 +68,7 @@ NAME = "client-slots"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Each migration uses one max_clients slot on both sides; default max_clients 20 allows 10 migrations."
 

@@ -40,6 +40,7 @@ ID = "LIM002"
 NAME = "source-workers"
 SEVERITY = Severity.WARNING
 NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
+LINT = ("source",)  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "max_workers: one worker on the source during perform; max_clients and max_workers should be equal."
 

@@ -31,6 +31,7 @@ ID = "LIM003"
 NAME = "clients-equal-workers"
 SEVERITY = Severity.INFO
 NEEDS = ("settings", "libvirt_version")  # view facts read (preflight.view.needs)
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "It is recommended to set max_clients and max_workers to the same number."
 

@@ -53,6 +53,7 @@ NAME = "dest-name-resolves"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("migration_names", "addresses", "getent", "hosts_file")  # view facts read (preflight.view.needs)
+LINT = ("peers",)  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "The source's /etc/hosts must hold an entry for the destination (IP address and host name)."
 

@@ -29,6 +29,7 @@ ID = "NET002"
 NAME = "dest-hostname-not-localhost"
 SEVERITY = Severity.ERROR
 NEEDS = ("migration_names",)  # view facts read (preflight.view.needs)
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 SEED = "DestinationURL names the destination, e.g. qemu+ssh://host2.example.com/system (an FQDN)."
 
 DST = Scope.DESTINATION

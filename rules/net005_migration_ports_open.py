@@ -35,6 +35,7 @@ NAME = "migration-ports-open"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("firewall", "addresses")  # view facts read (preflight.view.needs)
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the RHEL guide: the data port range)."
 
 DST = Scope.DESTINATION

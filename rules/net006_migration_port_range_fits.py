@@ -40,6 +40,7 @@ NAME = "migration-port-range-fits"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("qemu_conf", "firewall", "addresses")
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 SEED = ("qemu.conf migration_port_min/max: one port per incoming migration, plus one for NBD with storage copy "
         "(beyond the RHEL guide).")
 

@@ -35,6 +35,7 @@ ID = "SEC001"
 NAME = "tcp-without-auth"
 SEVERITY = Severity.ERROR
 NEEDS = ("judged_daemons", "listening")
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 SEED = "libvirtd.conf: auth_tcp = \"none\" on a TCP listener disables authentication entirely (beyond the RHEL guide)."
 TAGS = ("security",)
 

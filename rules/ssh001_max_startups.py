@@ -35,6 +35,7 @@ ID = "SSH001"
 NAME = "sshd-max-startups"
 SEVERITY = Severity.ERROR
 NEEDS = ("sshd_value", "ssh_dropped")  # view facts read (preflight.view.needs)
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "sshd allows 10 pre-authenticated sessions by default (MaxStartups); raise it with care."
 

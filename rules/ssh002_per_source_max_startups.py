@@ -27,6 +27,7 @@ ID = "SSH002"
 NAME = "sshd-per-source-max-startups"
 SEVERITY = Severity.ERROR
 NEEDS = ("sshd_value", "sshd_version")  # view facts read (preflight.view.needs)
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 FIXABLE = Applicability.UNSAFE  # `preflight fix` writes an edit to review
 SEED = "Too many unauthenticated ssh sessions drop migration connections (all from one source here)."
 

@@ -36,6 +36,7 @@ NAME = "transport-listening"
 SEVERITY = Severity.ERROR
 SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("judged_daemons", "listening", "firewall", "addresses")
+LINT = ("destination",)  # roles judged alone by `preflight lint`
 SEED = "libvirt supports TLS, UNIX sockets, SSH and unencrypted TCP (beyond the RHEL guide: the listener and its port)."
 
 DST = Scope.DESTINATION

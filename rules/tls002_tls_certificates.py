@@ -42,6 +42,7 @@ ID = "TLS002"
 NAME = "tls-certificates"
 SEVERITY = Severity.ERROR
 NEEDS = ("pki",)
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 SEED = ("libvirt's TLS transport needs a CA, a server and a client certificate (virt-pki-validate; beyond the "
         "RHEL guide).")
 

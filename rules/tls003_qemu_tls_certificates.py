@@ -47,6 +47,7 @@ ID = "TLS003"
 NAME = "qemu-tls-certificates"
 SEVERITY = Severity.ERROR
 NEEDS = ("qemu_pki", "hostname")
+LINT = ("destination", "source")  # roles judged alone by `preflight lint`
 SEED = ("virsh migrate --tls needs QEMU's x509 certificates (qemu.conf migrate_tls_x509_cert_dir; beyond the "
         "RHEL guide).")
 

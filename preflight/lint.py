@@ -1,0 +1,158 @@
+"""`preflight lint`: judge hosts on their own, against the capacity the config declares.
+
+``check`` judges a migration: a real source, a real destination, guests. A CI gate over golden
+host images has none of these; it has hosts and what they must carry (the concurrency, the peers
+they migrate to). Lint judges each host alone, with the same rule code and the same outputs.
+
+Design
+    Which rules: a rule module declares ``LINT``, the roles in which it can judge a lone host
+    (read by :class:`preflight.rulekit.Rule`); a rule without it needs a real pair or a plan
+    (guests, disks, two hosts' versions or UUIDs: comparing a host with itself proves nothing)
+    and is not run. The roles:
+
+    - ``"destination"``: this host receives N migrations (daemon limits and config, sshd's
+      MaxStartups, its own name not being localhost, the migration port range, TCP without auth);
+    - ``"source"``: this host sends N migrations (daemon limits as a client);
+    - ``"peers"``: this host sends to each peer the config names (the names it must resolve);
+      one judgement per peer, a SKIP saying so when no peer is named.
+
+    How a rule sees it: each role is a pseudo-migration (:mod:`preflight.lint_context`) so the
+    rules run unchanged: a plan with no guests, the configured concurrency, ``qemu+ssh``
+    (``--transport``), and the other end modelled as a *peer*: this host's own facts under the
+    peer's name, with the peer's addresses and UUID unknown. As the destination, DESTURI names this
+    host itself; as the source, DESTURI names the peer. Only findings about this host are kept (the
+    modelled peer's are dropped); the same finding from two roles is kept once.
+
+    No finding contradicts itself: a host is never judged as the source of a migration to its own
+    name (a peer equal to any of its names or their first label is left out and listed as such),
+    and nothing is said about the peer's addresses, which lint does not know.
+
+Settings per host (each report says which value came from where): ``--concurrency`` /
+``--peer`` win, else the config's ``[[paths]]`` entry for an image root, else its top level, else
+concurrency 10 (the RHEL guide's "default max_clients 20 allows 10 migrations") and no peers.
+
+Exit codes as ``check``: 0 every host clean, 1 a failing finding (any host), 2 usage, 3 a host
+that could not be inspected (or an error-level UNKNOWN) and nothing failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from preflight.engine import Report, evaluate
+from preflight.lint_context import LintContext, LintSettings, contexts, own_names
+from preflight.model.facts import HostSnapshot
+from preflight.model.findings import Finding, Scope, Status
+from preflight.model.plan import MigrationPlan
+from preflight.rulekit import Rule
+
+NO_PEERS = ("no peers named (--peer NAME, or peers = [...] in preflight.toml): the names this host "
+            "must resolve to migrate are not known")
+
+
+@dataclass
+class HostLint:
+    """One host's judgement: its findings as a check-style Report (both roles: the same snapshot)."""
+
+    spec: str
+    settings: LintSettings
+    report: Report
+    peers_judged: list[str] = field(default_factory=list)
+    peers_self: list[str] = field(default_factory=list)  # named peers that are this host itself
+
+    @property
+    def snapshot(self) -> HostSnapshot:
+        return self.report.snapshots["destination"]
+
+
+@dataclass
+class LintRun:
+    hosts: list[HostLint]
+    rules: list[Rule]
+
+    @property
+    def combined(self) -> Report:
+        """Every host's findings in one Report: the verdict and exit code over all of them."""
+        findings = [f for h in self.hosts for f in h.report.findings]
+        snaps = {f"host{i}": h.snapshot for i, h in enumerate(self.hosts)}
+        return Report(plan=lint_plan(self.hosts[0].settings if self.hosts else None), findings=findings,
+                      snapshots=snaps)
+
+
+def lint_plan(settings: LintSettings | None) -> MigrationPlan:
+    """The plan a lint report shows: no guests, the configured concurrency."""
+    return MigrationPlan(guests=[], dest_uri="", concurrency=settings.concurrency if settings else None)
+
+
+def lint_rules(rules: Iterable[Rule]) -> list[Rule]:
+    """The rules that can judge a lone host (declared LINT), in registry order."""
+    return [r for r in rules if r.LINT]
+
+
+def _keep(f: Finding, ctx: LintContext, rule_ids: set[str]) -> bool:
+    """A finding about this host from a rule run for this role (evaluate adds INS001/SSH003 itself)."""
+    if f.rule not in rule_ids and f.rule != "INS001":
+        return False
+    return f.host in (ctx.scope, Scope.PAIR)
+
+
+def judge_host(snap: HostSnapshot, settings: LintSettings, rules: Sequence[Rule]) -> HostLint:
+    """One host alone in each declared role; findings about it, each once."""
+    names = own_names(snap)
+    peers = [p for p in settings.peers if p.lower() not in names]
+    selves = [p for p in settings.peers if p.lower() in names]
+    findings: list[Finding] = []
+    seen: dict[tuple[object, ...], Finding] = {}
+    ctxs = contexts(snap, settings, peers)
+    for ctx in ctxs:
+        chosen = [r for r in rules if ctx.role in r.LINT]
+        ids = {r.ID for r in chosen}
+        for f in evaluate(ctx.plan, ctx.source, ctx.dest, chosen).findings:
+            if not _keep(f, ctx, ids):
+                continue
+            f = replace(f, host=ctx.scope)
+            key = (f.rule, f.status, f.severity, f.message, f.file, f.line, f.subject)
+            if key in seen:
+                roles = seen[key].evidence.setdefault("lint_roles", [])
+                if ctx.role not in roles:
+                    roles.append(ctx.role)
+                continue
+            f.evidence = {**f.evidence, "lint_roles": [ctx.role], **({"peer": ctx.peer} if ctx.peer else {})}
+            seen[key] = f
+            findings.append(f)
+    if not peers:
+        why = NO_PEERS if not selves else (f"the only peers named ({', '.join(selves)}) are this host itself: "
+                                           "no name to resolve")
+        findings += [Finding(rule=r.ID, name=r.NAME, status=Status.SKIP, severity=r.SEVERITY, host=Scope.SOURCE,
+                             message=why, seed=r.SEED, evidence={"lint_roles": ["peers"]})
+                     for r in rules if "peers" in r.LINT]
+    report = Report(plan=ctxs[0].plan, findings=findings,
+                    snapshots={"source": ctxs[1].source, "destination": ctxs[0].dest})
+    return HostLint(spec=snap.spec, settings=settings, report=report, peers_judged=peers, peers_self=selves)
+
+
+def lint(snapshots: Sequence[HostSnapshot], settings: Sequence[LintSettings], rules: Sequence[Rule]) -> LintRun:
+    """Judge each snapshot with its settings (``settings[i]`` for ``snapshots[i]``)."""
+    chosen = lint_rules(rules)
+    return LintRun(hosts=[judge_host(s, st, chosen) for s, st in zip(snapshots, settings, strict=True)], rules=chosen)
+
+
+def gather_all(specs: Sequence[str], peers: Sequence[Sequence[str]], *, timeout: float = 10.0, sudo: bool = False,
+               ssh_config: str | None = None) -> list[HostSnapshot]:
+    """Every host's snapshot, gathered at once (an unreachable host is a snapshot saying so, never an
+    exception); ``peers[i]``: the names host i resolves (its resolver answers for live hosts)."""
+    from preflight.access import AccessOptions, parse_host_spec
+    from preflight.gather.pair import gather_host
+
+    options = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=ssh_config)
+    parsed = [parse_host_spec(s) for s in specs]  # HostSpecError (a ValueError) before any host is contacted
+
+    def one(i: int) -> HostSnapshot:
+        return gather_host(parsed[i], "host", None, list(peers[i]), [], options)
+
+    if len(parsed) == 1:
+        return [one(0)]
+    with ThreadPoolExecutor(max_workers=min(8, len(parsed)), thread_name_prefix="lint") as pool:
+        return list(pool.map(one, range(len(parsed))))
