@@ -1,18 +1,36 @@
-"""GST004 no-host-devices — the guest has no assigned host devices.
+"""GST004 no-host-devices — the guest has no host device that stops its migration.
 
 What it checks
-    Each planned guest's XML has no ``<hostdev>`` (PCI/USB passthrough, SR-IOV
-    VFs other than via macvtap).
+    Each planned guest's live XML (from the source's libvirt) for
+    ``<hostdev>`` and ``<interface type='hostdev'>`` (SR-IOV VFs), each
+    named in the finding (``hostdev pci 0000:01:00.0``):
+
+    * PCI (VFIO), mdev, ``scsi_host`` (vhost-scsi) and
+      ``mode='capabilities'`` devices: error. A PCI device or VF with
+      ``<teaming type='transient'>`` passes: QEMU unplugs it during the
+      migration (virtio-net failover).
+    * USB devices: warning. libvirt migrates them, but the destination's
+      QEMU must find the same device (unless ``startupPolicy='optional'``).
+    * SCSI (``type='scsi'``): warning from libvirt 8.6 on (QEMU judges it;
+      the destination must reach the same LUN), error before.
+
+    An ``--offline`` migration moves no device state: skipped. No XML: UNKNOWN.
 
 Why it breaks a migration
-    QEMU cannot migrate the state of a device it does not emulate: libvirt
-    refuses with ``domain has assigned non-USB host devices`` (or the
-    migration is blocked by the device).
+    QEMU cannot move the state of a device it does not emulate. libvirt
+    before 8.6 refuses by itself (``cannot migrate a domain with <hostdev
+    mode='subsystem' type='pci'>``, ``... <interface type='hostdev'>``);
+    from 8.6 on (libvirt 9.0 here) it asks QEMU, which refuses with
+    ``cannot migrate domain: VFIO device doesn't support migration`` unless
+    the device's VFIO driver supports migration (QEMU 8.1+ with a
+    migration-capable variant driver such as mlx5_vfio_pci).
 
 How to fix it
-    Detach the device before migrating (``virsh detach-device``) and
-    re-attach an equivalent one on the destination, or use a migratable
-    alternative (virtio-net over a bridge or macvtap).
+    Detach the device before migrating (``virsh detach-device GUEST
+    HOSTDEV.xml --live``; ``virsh detach-interface GUEST hostdev --mac MAC
+    --live`` for a VF) and attach the destination's own device afterwards;
+    or use a migratable alternative: virtio-net on a bridge or macvtap, or a
+    VF paired with a virtio NIC through ``<teaming type='transient'>``.
 """
 
 from __future__ import annotations
@@ -20,13 +38,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.view.blockers import hostdev_blockers
 
 ID = "GST004"
 NAME = "no-host-devices"
 SEVERITY = Severity.ERROR
+SEVERITIES = (Severity.ERROR, Severity.WARNING)  # what its findings can carry
 NEEDS = ("libvirt",)  # view facts read (preflight.view.needs)
-SEED = "Beyond the seed: live migration needs every device emulated."
+SEED = "Beyond the seed: live migration needs every device emulated (libvirt's qemuMigrationSrcIsAllowedHostdev)."
 
 SRC = Scope.SOURCE
 
@@ -36,13 +56,22 @@ def check(ctx: Context) -> Iterator[Outcome]:
     if not conn.ok:
         yield not_seen(SRC, "guest devices", conn)
         return
+    facts = conn.get()
     for name in ctx.guests:
-        guest = conn.get().guest(name)
+        guest = facts.guest(name)
         if guest is None:
             continue
-        if guest.hostdevs:
-            yield failed(SRC, f"guest {name!r} has host devices: {', '.join(guest.hostdevs)}",
-                         f"Detach them before migrating (virsh detach-device {name} DEV.xml --live)",
-                         subject=name, evidence={"hostdevs": guest.hostdevs})
-        else:
-            yield passed(SRC, f"guest {name!r} has no host devices", subject=name)
+        if ctx.plan.offline:
+            yield skipped(SRC, f"{name}: an offline migration moves no device state", subject=name)
+            continue
+        found = hostdev_blockers(guest, facts.lib_version)
+        if not found.ok:
+            yield not_seen(SRC, f"{name}: host devices", found, subject=name)
+            continue
+        if not found.get():
+            yield passed(SRC, f"guest {name!r} has no host device that stops a migration", subject=name)
+        for b in found.get():
+            yield failed(SRC, f"{name}: {b.device}: {b.error}", b.remedy, subject=name,
+                         severity=Severity.WARNING if b.warning else None,
+                         evidence={"device": b.device, "libvirt_error": b.error,
+                                   "libvirt_version": facts.lib_version})

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import libvirt
 
 from preflight.access import kexdrop
+from preflight.gather.libvirt_jobs import guest_jobs
 from preflight.model.facts import (
     Availability,
     DiskFact,
@@ -171,6 +172,7 @@ def _guest(dom: Any, errors: dict[str, str]) -> GuestFact:
         if parsed is not None:
             if state in ("running", "paused"):
                 _block_info(dom, parsed, errors)
+            guest_jobs(dom, parsed, errors)
             return parsed
     return GuestFact(name=name, uuid=dom.UUIDString(), state=state, persistent=persistent, xml=xml or "")
 

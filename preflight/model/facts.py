@@ -100,6 +100,10 @@ class GuestFact:
     interfaces: list[InterfaceFact] = field(default_factory=list)
     hostdevs: list[str] = field(default_factory=list)
     xml: str = ""
+    # libvirt's snapshot count (snapshotNum; any snapshot blocks a migration); None: not gathered
+    snapshots: int | None = None
+    # active block jobs, "vda: copy" (virDomainGetBlockJobInfo per disk); None: not gathered
+    block_jobs: list[str] | None = None
 
 
 @dataclass
