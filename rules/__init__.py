@@ -46,6 +46,7 @@ RULE_MODULES = (
     "sto001_disk_shared_on_source",
     "sto002_disk_shared_on_dest",
     "sto003_disk_same_file",
+    "sto004_copy_storage_target",
     "lim001_client_slots",
     "lim002_source_workers",
     "lim003_clients_equal_workers",

@@ -17,12 +17,16 @@ from preflight.view.needs import probe_keys
 
 
 def guest_disk_paths(facts: LibvirtFacts | None, plan: MigrationPlan) -> list[str]:
-    """Local paths of the planned guests' disks (network disks have none)."""
+    """Local paths of the planned guests' disks (network disks have none); with --copy-storage-inc also
+    their backing chains' files, which the destination must already hold (only the top image is copied)."""
     if facts is None or not facts.ok:
         return []
     guests = [g for g in facts.guests if g.state == "running"] if plan.all_running else []
     guests += [g for g in (facts.guest(n) for n in plan.guests) if g is not None]
-    paths = [d.source for g in guests for d in g.disks if d.type in ("file", "block", "dir") and d.source]
+    disks = [d for g in guests for d in g.disks if d.type in ("file", "block", "dir") and d.source]
+    paths = [d.source for d in disks if d.source]
+    if plan.copy_storage_inc:
+        paths += [b for d in disks for b in d.backing if b.startswith("/")]  # "proto:name": network, no path
     return list(dict.fromkeys(paths))
 
 
