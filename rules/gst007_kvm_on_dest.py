@@ -17,10 +17,10 @@ What it checks
 
 Why it breaks a migration
     Without KVM the destination's QEMU cannot accelerate the guest and
-    libvirt refuses it: ``unsupported configuration: Emulator
-    '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'``, or,
-    when its libvirtd started while KVM was still there, ``Domain requires
-    KVM, but it is not available`` (both measured).
+    libvirt refuses it: the incoming migration fails with ``unsupported
+    configuration: Domain requires KVM, but it is not available``, and
+    defining the guest there with ``Emulator '/usr/bin/qemu-system-x86_64'
+    does not support virt type 'kvm'`` (both measured).
 
 How to fix it
     On the destination enable virtualization in the firmware, load the
@@ -96,7 +96,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
         ev: dict[str, object] = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode,
                                  "judged_by": "/dev/kvm, /sys/module/kvm"}
         emu = emulator_of(guest).value or "the emulator"
-        says = f"libvirt will say 'unsupported configuration: Emulator '{emu}' does not support virt type 'kvm''"
+        says = ("libvirt refuses the guest ('Domain requires KVM, but it is not available'; defining it there: "
+                f"'Emulator '{emu}' does not support virt type 'kvm'')")
         if not k.usable:
             why = {"absent": "no /dev/kvm", "other": "/dev/kvm is not a character device"}.get(k.dev, "")
             why = why or "the kvm module is not loaded (no /sys/module/kvm)"
