@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 
 from preflight import __version__
 from preflight.engine import Report
-from preflight.model.findings import Severity, Status
+from preflight.model.findings import Finding, Severity, Status
 from preflight.report import safe
 
 JSON_SCHEMA_VERSION = 1
@@ -52,25 +52,72 @@ def to_sarif(report: Report) -> str:
     return sarif.to_sarif(report)
 
 
+def junit_name(f: Finding) -> str:
+    """A test case's name: rule id and slug, host role, subject (made unique by :func:`to_junit`)."""
+    return f"{f.rule} {f.name} [{f.host.value}]" + (f" {f.subject}" if f.subject else "")
+
+
+def _repo_file(f: Finding, report: Report, root: str) -> str | None:
+    """The file as a CI user finds it: the repository path for an image root, else ``host:path``."""
+    if not f.file:
+        return None
+    from preflight.report.locations import repo_path
+
+    rel = repo_path(report.snapshots.get(f.host.value), f.file, root)
+    return rel if rel is not None else f"{f.host.value}:{f.file}"
+
+
 def to_junit(report: Report) -> str:
-    """One testcase per finding: FAIL(error) -> failure, UNKNOWN -> error, SKIP -> skipped."""
+    """One ``<testsuite>``; one testcase per finding, named rule + host + subject (unique: a repeat
+    gets `` #2``), classname ``preflight.HOST.RULE``:
+    FAIL at error severity -> failure; UNKNOWN at error severity -> error (it blocks the gate);
+    SKIP, and UNKNOWN at warning/info severity -> skipped with the reason ("Could not tell: ...");
+    FAIL at warning/info -> a passing case whose system-out says so (warnings do not fail the gate).
+    Every text is escaped (safe.xml), so it parses for any host input."""
+    from preflight.report.locations import source_root
+
+    root = source_root()
     suite = ET.Element("testsuite", name="migration-preflight", tests=str(len(report.findings)))
     counts = {"failures": 0, "errors": 0, "skipped": 0}
     x = safe.xml
-    for f in report.findings:
-        case = ET.SubElement(suite, "testcase", classname=x(f"{f.host.value}.{f.rule}"),
-                             name=x(f"{f.name}{' ' + f.subject if f.subject else ''}"))
+    seen: dict[str, int] = {}
+    for raw in report.findings:
+        f = safe.finding(raw)
+        name = junit_name(f)
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name = f"{name} #{seen[name]}"
+        case = ET.SubElement(suite, "testcase", classname=x(f"preflight.{f.host.value}.{f.rule}"), name=x(name))
+        file = _repo_file(f, report, root)
+        if file is not None:
+            case.set("file", x(file))
+        where = None if file is None else file + (f":{f.line}" if f.line else "")
+        parts = ([f"at {where}"] if where else []) + ([f"Fix: {f.remediation}"] if f.remediation else [])
+        detail = "\n".join(x(p) for p in parts) or None
         if f.status is Status.FAIL and f.severity is Severity.ERROR:
             counts["failures"] += 1
-            ET.SubElement(case, "failure", message=x(f.message)).text = x(f.remediation or "")
-        elif f.status is Status.UNKNOWN:
+            ET.SubElement(case, "failure", message=x(f.message), type=f.rule).text = detail
+        elif f.status is Status.UNKNOWN and f.severity is Severity.ERROR:
             counts["errors"] += 1
-            ET.SubElement(case, "error", message=x(f.message))
+            ET.SubElement(case, "error", message=x(f"Could not tell: {f.message}"), type="unknown").text = detail
+        elif f.status is Status.UNKNOWN:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=x(f"Could not tell ({f.severity.value}): {f.message}"))
         elif f.status is Status.SKIP:
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", message=x(f.message))
         elif f.status is Status.FAIL:
-            ET.SubElement(case, "system-out").text = x(f"{f.severity.value}: {f.message}")
+            ET.SubElement(case, "system-out").text = x(f"{f.severity.value}: {f.message}"
+                                                       + (f" ({where})" if where else "")
+                                                       + (f" Fix: {f.remediation}" if f.remediation else ""))
     for k, v in counts.items():
         suite.set(k, str(v))
+    props = ET.Element("properties")
+    ET.SubElement(props, "property", name="verdict", value=x(report.verdict))
+    for role, snap in report.snapshots.items():
+        ET.SubElement(props, "property", name=f"host.{role}", value=x(snap.spec))
+        if not snap.reachable:
+            why = snap.unreachable_reason or "unreachable"
+            ET.SubElement(props, "property", name=f"host.{role}.not-inspected", value=x(why))
+    suite.insert(0, props)
     return ET.tostring(suite, encoding="unicode") + "\n"
