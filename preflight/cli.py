@@ -674,6 +674,11 @@ def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest
         typer.echo(f"Comes from: {reference(found.SEED) or GUIDE}")
 
 
+from preflight import cli_lint  # noqa: E402 - `lint` uses the helpers above
+
+cli_lint.register(app)
+
+
 def _encodable_streams() -> None:
     """A terminal that cannot encode "—" (PYTHONIOENCODING=ascii, LANG=C on old Pythons) gets \\u2014,
     never a UnicodeEncodeError."""
