@@ -9,10 +9,10 @@ What it checks
     capabilities: with a binary that no longer runs, its read-only
     capabilities XML still listed every machine type (measured), so that
     list is used only when the binary's own was not gathered (an emulator
-    path preflight does not run, a guest XML without ``<emulator>``).
-    The finding says which source judged. When the destination's binary
-    is missing or does not run (GST006 fails), nothing there offers a
-    machine type: UNKNOWN.
+    path preflight does not run, a guest XML without ``<emulator>``, a
+    snapshot of an older preflight). The finding says which source
+    judged. When the destination's binary is missing or does not run
+    (GST006 fails), or ``-machine help`` failed there, UNKNOWN.
 
 Why it breaks a migration
     The destination starts QEMU with the same machine type so the guest
@@ -35,7 +35,13 @@ from preflight.model.facts import GuestFact
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
 from preflight.textsafe import escape_control
-from preflight.view.guests import emulator_machines, emulator_of, emulator_run, runnable_emulator
+from preflight.view.guests import (
+    emulator_machines,
+    emulator_of,
+    emulator_run,
+    machine_help_gathered,
+    runnable_emulator,
+)
 
 ID = "GST005"
 NAME = "machine-type-on-dest"
@@ -64,6 +70,8 @@ def _offered(ctx: Context, guest: GuestFact, caps: Known[list[str]]) -> tuple[Kn
     if machines.ok:
         m = machines.get()
         return Known(list(m.names), source=machines.source), m.aliases, f"{BY_BINARY} ({path})"
+    if machine_help_gathered(ctx.dest, path):  # asked and failed: the cached list is no stand-in for it
+        return Known(None, f"{machines.reason} (libvirt's cached capabilities are no stand-in)"), {}, ""
     return caps, {}, f"{BY_CAPS}; the binary's own list was not gathered: {machines.reason}"
 
 

@@ -153,10 +153,13 @@ def parse_machine_help(text: str) -> Machines | None:
     """``qemu-system-* -machine help``: "Supported machines are:" then "NAME  DESCRIPTION [(alias of X)]" lines."""
     names: list[str] = []
     aliases: dict[str, str] = {}
-    for line in text.splitlines()[: _MAX_NAMES + 1]:
+    lines = text.splitlines()[: _MAX_NAMES + 1]
+    if not lines or not lines[0].startswith("Supported machines"):
+        return None  # not the answer to -machine help (QEMU's header since 0.x)
+    for line in lines[1:]:
         words = line.split()
-        if not words or line[:1].isspace() or line.rstrip().endswith(":"):
-            continue  # the header ("Supported machines are:"), blank or continuation lines
+        if not words or line[:1].isspace():
+            continue  # blank or continuation lines
         name = _name(words[0])
         if name is None:
             continue
@@ -183,6 +186,12 @@ def _help(host: HostView, key: str, parse_what: str) -> Known[str]:
         return known(probe.text or "", probe.how)
     na = probe.status is Availability.NOT_AVAILABLE and probe.error != "not gathered"
     return unknown(f"{parse_what}: {probe.reason()}", not_applicable=na)
+
+
+def machine_help_gathered(host: HostView, path: str) -> bool:
+    """Whether the snapshot holds ``path -machine help`` at all (a snapshot of an older preflight, or an
+    emulator preflight did not run, has none), whatever came of it."""
+    return P.emulator_machines_key(path) in host.snap.probes
 
 
 def emulator_machines(host: HostView, path: str) -> Known[Machines]:

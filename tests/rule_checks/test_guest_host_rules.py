@@ -1,7 +1,8 @@
-"""GST006 (emulator on the destination) and GST007 (KVM on the destination), issue 8 items 2 and 3.
+"""GST005 (machine type), GST006 (emulator) and GST007 (KVM) on the destination, issue 8 items 2 and 3.
 
-Fact fixtures for the verdicts, and real local gathers (gather.sh on this machine, real binaries written
-to a temp dir) for the probes the rules read.
+Fact fixtures for the verdicts (the binary's own `-machine help` / `-accel help` captured from this
+machine's QEMU 7.2 in tests/rule_checks/data), and real local gathers (gather.sh on this machine, real
+binaries written to a temp dir, and the real QEMU) for the probes the rules read.
 """
 
 from __future__ import annotations
@@ -22,8 +23,18 @@ from preflight.model.findings import Status
 from preflight.model.plan import MigrationPlan
 from preflight.rules import select
 from preflight.view import HostView
-from preflight.view.guests import emulator_of, emulator_run, kvm, virt_type_of
+from preflight.view.guests import (
+    emulator_accels,
+    emulator_machines,
+    emulator_of,
+    emulator_run,
+    kvm,
+    parse_accel_help,
+    parse_machine_help,
+    virt_type_of,
+)
 from tests.rule_checks.factory import baseline, guest, of, run, statuses
+from tests.support.skips import skip_or_fail
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 KVM_OK = "dev\tchar\nmodule\tpresent\nmode\t660 root kvm\n"
@@ -43,10 +54,15 @@ ACCEL_HELP = (DATA / "qemu-7.2-accel-help.txt").read_text()
 
 
 def hosts(xml: str, emu: Probe | None = None, kvm_text: str | None = KVM_OK, accels: str | None = ACCEL_HELP,
-          machines: str | None = MACHINE_HELP) -> tuple[HostSnapshot, HostSnapshot]:
-    """Source with one guest of this XML; destination with `emu` and, when it ran, its -accel/-machine help."""
+          machines: str | None = MACHINE_HELP, machine: str = "pc-i440fx-7.2",
+          caps: list[str] | None = None) -> tuple[HostSnapshot, HostSnapshot]:
+    """Source with one guest of this XML and machine type; destination with `emu` and, when it ran, its
+    -accel/-machine help, and `caps` as libvirt's (cached) capabilities machine list (None: the factory's)."""
     src, dst = baseline()
     src.guests[0].xml = xml
+    src.guests[0].machine = machine
+    if caps is not None:
+        dst.machine_types = caps
     if kvm_text is not None:
         dst.cmds[P.KVM] = kvm_text
     s, d = src.build(), dst.build()
@@ -248,3 +264,128 @@ def test_gst006_guest_naming_a_non_qemu_binary_is_unknown_not_run() -> None:
     r = report(*hosts(domain_xml(emulator="/sbin/reboot")))
     [f] = of(r, "GST006")
     assert f.status is Status.UNKNOWN and "not run" in f.message and r.verdict != Verdict.READY
+
+
+# --- the binary's own lists (-machine help, -accel help) ------------------------------------
+
+def test_machine_help_of_real_qemu_parses_names_and_aliases() -> None:
+    m = parse_machine_help(MACHINE_HELP)
+    assert m is not None
+    listed = [ln.split()[0] for ln in MACHINE_HELP.splitlines()[1:] if ln.strip()]
+    assert list(m.names) == listed and "Supported" not in m.names  # every line but the header, in order
+    assert m.aliases == {"pc": "pc-i440fx-7.2", "q35": "pc-q35-7.2"}  # "(alias of ...)" in QEMU 7.2's own words
+    assert {"pc-i440fx-7.2", "pc-q35-7.2", "pc-i440fx-1.4", "isapc", "microvm", "none"} <= set(m.names)
+
+
+def test_machine_help_hostile_output_is_bounded_and_never_a_name() -> None:
+    text = ("Supported machines are:\n" + "pc-\x1b[31mred  bad\n" + "a;rm -rf /  x\n" + ("x" * 500) + "  long\n"
+            + "good-1.0   fine (alias of evil;name)\n" + "".join(f"m{i}  x\n" for i in range(10000)))
+    m = parse_machine_help(text)
+    assert m is not None and m.names[0] == "good-1.0" and m.aliases == {}
+    assert len(m.names) < 5000  # bounded
+    assert parse_machine_help("") is None and parse_machine_help("Supported machines are:\n") is None
+    assert parse_machine_help("pc  Standard PC\n") is None  # no header: not the answer to -machine help
+
+
+def test_accel_help_of_real_qemu() -> None:
+    assert parse_accel_help(ACCEL_HELP) == ("tcg", "kvm")
+    assert parse_accel_help("Accelerators supported in QEMU binary:\ntcg\n") == ("tcg",)
+    assert parse_accel_help("kvm\n") is None  # not the answer to -accel help
+
+
+def test_local_gather_asks_the_real_qemu_for_its_lists() -> None:
+    if not os.access(QEMU, os.X_OK):
+        skip_or_fail(f"{QEMU} is not installed here (the lab needs it too)")
+    probes = run_gather(LocalAccess(), [], [], command_timeout=10, only=[P.EMULATOR_PREFIX], emulators=[QEMU])
+    view = HostView(HostSnapshot(role="destination", spec="local", mode=HostMode.LOCAL, probes=probes))
+    m, accels = emulator_machines(view, QEMU).get(), emulator_accels(view, QEMU).get()
+    assert "tcg" in accels and m.aliases.get("pc", "").startswith("pc-i440fx-")  # x86: pc is i440fx
+    assert m.aliases["pc"] in m.names
+
+
+# --- GST005 judged by the binary's own list -----------------------------------------------
+
+def gst005(**kw: object) -> object:
+    [f] = of(report(*hosts(domain_xml("qemu"), **kw)), "GST005")  # type: ignore[arg-type]
+    return f
+
+
+def test_gst005_offered_by_the_binary_passes_and_names_its_source() -> None:
+    f = gst005(emu=runs(), caps=[])  # libvirt's list plays no part once the binary answered
+    assert f.status is Status.PASS and "EMULATOR -machine help" in f.message and QEMU in f.message
+    assert "EMULATOR -machine help" in f.evidence["judged_by"]
+
+
+def test_gst005_an_alias_is_offered_and_says_what_it_stands_for() -> None:
+    f = gst005(emu=runs(), machine="q35")
+    assert f.status is Status.PASS and "alias of pc-q35-7.2" in f.message
+
+
+def test_gst005_machine_the_binary_lacks_fails_even_when_libvirts_cache_lists_it() -> None:
+    # QEMU 7.2 has no RHEL machine types; libvirt's cached capabilities (as after a downgrade) still list one
+    r = report(*hosts(domain_xml("qemu"), emu=runs(), machine="pc-q35-rhel9.4.0",
+                      caps=["pc", "pc-q35-rhel9.4.0"]))
+    [f] = of(r, "GST005")
+    assert f.status is Status.FAIL and "pc-q35-rhel9.4.0" in f.message and "pc-q35-7.2" in f.message
+    assert "EMULATOR -machine help" in f.message and r.verdict == Verdict.NOT_READY
+
+
+def test_gst005_falls_back_to_libvirts_capabilities_only_when_the_list_was_not_gathered() -> None:
+    f = gst005(emu=runs(), machines=None, caps=["pc-i440fx-7.2"])  # e.g. a snapshot of an older preflight
+    assert f.status is Status.PASS and "capabilities XML" in f.message and "not gathered" in f.message
+    f = gst005(emu=runs(), machines=None, caps=["pc-q35-7.2"])
+    assert f.status is Status.FAIL and "capabilities XML" in f.message
+    f = gst005(emu=runs(), machines=None, caps=None)
+    assert f.status is Status.PASS  # the factory's capabilities list pc-i440fx-7.2
+    s, d = hosts("<domain type='qemu'><name>g1</name></domain>", emu=runs())  # no <emulator>: libvirt's default
+    [f] = of(report(s, d), "GST005")
+    assert f.status is Status.PASS and "capabilities XML" in f.message
+
+
+@pytest.mark.parametrize("probe,why", [
+    (Probe(P.emulator_machines_key(QEMU), "x", Availability.ERROR, error="timed out", rc=124), "timed out"),
+    (Probe(P.emulator_machines_key(QEMU), "x", Availability.OK, text="garbage\n", rc=0), "not understood"),
+])
+def test_gst005_machine_help_that_failed_is_unknown_not_the_cache(probe: Probe, why: str) -> None:
+    s, d = hosts(domain_xml("qemu"), emu=runs(), machines=None)
+    d.add(probe)
+    r = report(s, d)
+    [f] = of(r, "GST005")
+    assert f.status is Status.UNKNOWN and why in f.message and r.verdict != Verdict.READY
+
+
+def test_gst005_binary_that_does_not_run_is_unknown_pointing_at_gst006() -> None:
+    broken = Probe(P.emulator_key(QEMU), "x", Availability.ERROR, error="libslirp.so.0: cannot open", rc=127)
+    r = report(*hosts(domain_xml("qemu"), broken))
+    [f] = of(r, "GST005")
+    assert f.status is Status.UNKNOWN and "GST006" in f.message and "does not run" in f.message
+    assert statuses(r, "GST006") == {Status.FAIL} and r.verdict == Verdict.NOT_READY
+
+
+# --- GST007 and the binary's -accel help --------------------------------------------------
+
+def test_gst007_emulator_without_kvm_accelerator_fails() -> None:
+    r = report(*hosts(domain_xml("kvm"), runs(), accels="Accelerators supported in QEMU binary:\ntcg\n"))
+    [f] = of(r, "GST007")
+    assert f.status is Status.FAIL and f.severity == "error" and "-accel help lists: tcg" in f.message
+    assert "no KVM accelerator" in f.message and f.evidence["accelerators"] == ["tcg"]
+    assert r.verdict == Verdict.NOT_READY
+
+
+def test_gst007_passes_only_with_kvm_in_the_binarys_list_and_says_so() -> None:
+    [f] = of(report(*hosts(domain_xml("kvm"), runs())), "GST007")
+    assert f.status is Status.PASS and "-accel help" in f.message and f.evidence["accelerators"] == ["tcg", "kvm"]
+
+
+def test_gst007_accel_list_not_seen_is_unknown() -> None:
+    r = report(*hosts(domain_xml("kvm"), runs(), accels=None))
+    [f] = of(r, "GST007")
+    assert f.status is Status.UNKNOWN and "-accel help" in f.message and r.verdict != Verdict.READY
+
+
+def test_gst007_binary_that_does_not_run_is_unknown_unless_kvm_itself_is_missing() -> None:
+    broken = Probe(P.emulator_key(QEMU), "x", Availability.ERROR, error="libslirp.so.0: cannot open", rc=127)
+    [f] = of(report(*hosts(domain_xml("kvm"), broken)), "GST007")
+    assert f.status is Status.UNKNOWN and "GST006" in f.message
+    [f] = of(report(*hosts(domain_xml("kvm"), broken, kvm_text="dev\tabsent\nmodule\tabsent\nmode\t-\n")), "GST007")
+    assert f.status is Status.FAIL and "no /dev/kvm" in f.message  # what is seen to be missing still fails
