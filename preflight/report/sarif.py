@@ -66,10 +66,21 @@ def _rules() -> list[Rule]:
     return list(ALL_RULES)
 
 
-def fingerprint(f: Finding) -> str:
-    """Stable identity of a finding: rule, host role, subject, file (not the line, not the message)."""
-    key = "\0".join([f.rule, f.host.value, f.subject or "", f.file or ""])
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+def fingerprint(f: Finding, occurrence: int = 1) -> str:
+    """Stable identity of a finding: rule, host role, subject, file (not the line, not the message);
+    ``occurrence`` > 1 for a repeat of the same four in one report (in the rules' stable order)."""
+    parts = [f.rule, f.host.value, f.subject or "", f.file or ""] + ([str(occurrence)] if occurrence > 1 else [])
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _occurrences(findings: list[Finding]) -> list[int]:
+    seen: dict[tuple[str, str, str, str], int] = {}
+    out = []
+    for f in findings:
+        key = (f.rule, f.host.value, f.subject or "", f.file or "")
+        seen[key] = seen.get(key, 0) + 1
+        out.append(seen[key])
+    return out
 
 
 def artifact(snapshot: HostSnapshot | None, path: str | None, root: str | None = None) -> dict[str, Any]:
@@ -100,7 +111,7 @@ def _locations(f: Finding, report: Report, root: str) -> list[dict[str, Any]]:
             for role in roles]
 
 
-def _result(f: Finding, report: Report, index: dict[str, int], root: str) -> dict[str, Any]:
+def _result(f: Finding, report: Report, index: dict[str, int], root: str, occurrence: int) -> dict[str, Any]:
     text = f"[{f.host.value}] {f.message}" + (f" Fix: {f.remediation}" if f.remediation else "")
     res: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in index:
@@ -115,7 +126,7 @@ def _result(f: Finding, report: Report, index: dict[str, int], root: str) -> dic
         text = f"Could not tell{gate}: {text}"
     res["message"] = {"text": text}
     res["locations"] = _locations(f, report, root)
-    res["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f)}
+    res["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f, occurrence)}
     res["properties"] = {"host": f.host.value, "status": f.status.value, "severity": f.severity.value,
                          **({"subject": f.subject} if f.subject else {})}
     return res
@@ -149,7 +160,8 @@ def to_sarif(report: Report) -> str:
         "invocations": [_invocation(report, index)],
         "originalUriBaseIds": {SRCROOT: {"uri": "file://" + quote(root.rstrip("/") + "/",
                                                                    errors="surrogateescape")}},
-        "results": [_result(f, report, index, root) for f in findings],
+        "results": [_result(f, report, index, root, n)
+                    for f, n in zip(findings, _occurrences(findings), strict=True)],
         "properties": {"verdict": report.verdict},
     }
     doc = {"version": "2.1.0", "$schema": SCHEMA_URI, "runs": [run]}

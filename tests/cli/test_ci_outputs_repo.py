@@ -1,0 +1,132 @@
+"""A repository of golden host image roots gated as a CI job would gate it: ``preflight check`` run
+from the checkout (a real ``git init``), its SARIF, JUnit and GitHub annotations taken as a CI
+system takes them.
+
+- SARIF validates against SARIF 2.1.0 (and GitHub's location rule), also for a run that could
+  not reach its destination, and for findings without a line or without a file;
+- every result's URI with ``uriBaseId`` resolves to a file (or, for a finding without a file, the
+  image root directory) in the repository; the only other URIs are ``file://`` ones of live hosts;
+- JUnit parses with unique names; every annotation is one well-formed workflow command.
+
+The unreachable destination is ssh to 127.0.0.1 port 1 (refused at once, nothing leaves the machine).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.cli.test_cli import EXAMPLES, URI, preflight
+from tests.cli.test_github_format import parse
+from tests.cli.test_sarif import validate
+
+DOWN = "qemu+ssh://root@127.0.0.1:1/system"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    top = tmp_path_factory.mktemp("ci") / "golden-images"
+    (top / "images").mkdir(parents=True)
+    for name in ("host1", "host2"):
+        shutil.copytree(EXAMPLES / name, top / "images" / name, symlinks=True)
+        shutil.copy(EXAMPLES / f"{name}.xml", top / "images" / f"{name}.xml")
+    subprocess.run(["git", "init", "-q", str(top)], check=True, capture_output=True, timeout=60)
+    return top
+
+
+def pair_args(repo: Path) -> list[str]:
+    return ["check", "--live", "guest1-rhel6-64", URI, "--concurrency", "12",
+            "--source", "host1", "--source-libvirt", f"test://{repo / 'images' / 'host1.xml'}",
+            "--dest", "host2", "--dest-libvirt", f"test://{repo / 'images' / 'host2.xml'}"]
+
+
+def down_args(repo: Path) -> list[str]:
+    return ["check", "--live", "guest1-rhel6-64", DOWN, "--timeout", "5",
+            "--source", "host1", "--source-libvirt", f"test://{repo / 'images' / 'host1.xml'}"]
+
+
+def run(repo: Path, args: list[str], fmt: str, expect: int) -> str:
+    out = preflight(*args, "--format", fmt, cwd=repo / "images")  # a subdirectory: specs host1, host2
+    assert out.returncode == expect, out.stderr
+    return out.stdout
+
+
+def resolve(repo: Path, run_doc: dict[str, Any], art: dict[str, Any]) -> Path | None:
+    """The repository path a SARIF artifactLocation names, or None for an absolute (live host) URI."""
+    if "uriBaseId" not in art:
+        assert art["uri"].startswith("file://"), art
+        return None
+    base = run_doc["originalUriBaseIds"][art["uriBaseId"]]["uri"]
+    assert base == repo.as_uri() + "/"
+    return repo / unquote(art["uri"])
+
+
+@pytest.mark.parametrize("case", ["pair", "destination down"])
+def test_sarif_validates_and_points_into_the_repo(repo: Path, case: str) -> None:
+    args, code = (pair_args(repo), 1) if case == "pair" else (down_args(repo), 3)
+    doc = json.loads(run(repo, args, "sarif", code))
+    validate(doc)
+    sarif_run = doc["runs"][0]
+    results = sarif_run["results"]
+    assert results
+    assert any("region" not in r["locations"][0]["physicalLocation"] for r in results)  # findings without a line
+    live = 0
+    image_of = {"source": ["host1"], "destination": ["host2"], "pair": ["host1", "host2"]}
+    for r in results:
+        role = r["properties"]["host"]
+        images = []
+        for loc in r["locations"]:
+            art = loc["physicalLocation"]["artifactLocation"]
+            path = resolve(repo, sarif_run, art)
+            if path is None:  # the live destination
+                assert role in ("destination", "pair") and case == "destination down", (art, role)
+                assert art["uri"].startswith("file://127.0.0.1/")
+                live += 1
+                images.append("host2")
+                continue
+            assert path.exists(), art
+            assert path.is_file() or "region" not in loc["physicalLocation"]
+            assert path.relative_to(repo).parts[0] == "images"
+            images.append(path.relative_to(repo).parts[1])
+        assert images == image_of[role], (role, r["locations"])  # a pair finding: both hosts, source first
+    prints = [r["partialFingerprints"]["preflightFinding/v1"] for r in results]
+    assert len(set(prints)) == len(prints)  # distinct findings never merge into one alert
+    inv = sarif_run["invocations"][0]
+    if case == "pair":
+        assert inv["executionSuccessful"] is True
+        assert {r["ruleId"] for r in results} >= {"NET001", "SSH001", "LIM001"}
+    else:
+        assert inv["executionSuccessful"] is False and live
+        assert any(n["associatedRule"]["id"] == "INS001" for n in inv["toolExecutionNotifications"])
+
+
+@pytest.mark.parametrize("case", ["pair", "destination down"])
+def test_junit_parses_with_unique_names(repo: Path, case: str) -> None:
+    args, code = (pair_args(repo), 1) if case == "pair" else (down_args(repo), 3)
+    suite = ET.fromstring(run(repo, args, "junit", code))
+    names = [(c.get("classname"), c.get("name")) for c in suite.iter("testcase")]
+    assert names and len(set(names)) == len(names)
+    bad = int(suite.get("failures", "0")) + int(suite.get("errors", "0"))
+    assert bad >= 1
+    for case_el in suite.iter("testcase"):
+        if case_el.get("file", "").startswith("images/"):
+            assert (repo / case_el.get("file", "")).is_file()
+
+
+@pytest.mark.parametrize("case", ["pair", "destination down"])
+def test_github_annotations_are_well_formed(repo: Path, case: str) -> None:
+    args, code = (pair_args(repo), 1) if case == "pair" else (down_args(repo), 3)
+    *commands, verdict = run(repo, args, "github", code).splitlines()
+    assert commands and not verdict.startswith("::")
+    for line in commands:
+        _level, props, _message = parse(line)
+        if "file" in props:
+            assert (repo / props["file"]).is_file(), props["file"]
+            assert props["file"].startswith("images/host")
