@@ -1,0 +1,99 @@
+"""Every ordered pair judged offline from the hosts' snapshots, with the same engine as `check`.
+
+A pair whose host was never gathered (Ctrl-C) is UNKNOWN with that reason; a host that could not
+be reached is judged like `check` judges it (INS001: UNKNOWN unless something seen fails).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from preflight.engine import ExitCode, Report, Verdict, evaluate
+from preflight.fleet.hosts import FleetHost
+from preflight.fleet.pairs import Pair, PlanFlags, plan_for
+from preflight.model.facts import HostSnapshot
+from preflight.rulekit import Rule
+
+
+@dataclass
+class PairVerdict:
+    source: str
+    dest: str
+    groups: list[str]
+    verdict: str
+    report: Report | None = None
+    reason: str = ""  # why the pair was not judged
+
+    @property
+    def failing(self) -> list[str]:
+        """Rule ids failing at error severity (what makes it NOT READY)."""
+        if self.report is None:
+            return []
+        return list(dict.fromkeys(f.rule for f in self.report.blocking_failures))
+
+    @property
+    def unknown(self) -> list[str]:
+        if self.report is None:
+            return []
+        return list(dict.fromkeys(f.rule for f in self.report.blocking_unknowns))
+
+
+@dataclass
+class FleetResult:
+    inventory: str
+    limit: str | None
+    hosts: dict[str, FleetHost]
+    snapshots: dict[str, HostSnapshot]
+    pairs: list[PairVerdict]
+    groups: list[str]
+    interrupted: bool = False
+    seconds: float = 0.0
+    unmatched: list[str] = field(default_factory=list)
+
+    def host_status(self, name: str) -> tuple[str, str]:
+        """("gathered" | "failed" | "interrupted", the reason)."""
+        snap = self.snapshots.get(name)
+        if snap is None:
+            return "interrupted", "not gathered: interrupted (Ctrl-C)" if self.interrupted else "not gathered"
+        if not snap.reachable:
+            return "failed", snap.unreachable_reason or "unreachable"
+        return "gathered", ""
+
+    @property
+    def verdict(self) -> str:
+        verdicts = {p.verdict for p in self.pairs}
+        if Verdict.NOT_READY in verdicts:
+            return Verdict.NOT_READY
+        bad_host = any(self.host_status(h)[0] != "gathered" for h in self.hosts)
+        if Verdict.UNKNOWN in verdicts or bad_host or self.interrupted:
+            return Verdict.UNKNOWN
+        return Verdict.READY
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {Verdict.READY: ExitCode.READY, Verdict.NOT_READY: ExitCode.NOT_READY,
+                Verdict.UNKNOWN: ExitCode.COULD_NOT_INSPECT}[self.verdict]
+
+
+def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], pairs: dict[Pair, list[str]],
+                flags: PlanFlags, rules: Iterable[Rule] | None = None, interrupted: bool = False) -> list[PairVerdict]:
+    chosen = list(rules) if rules is not None else None
+    as_source: dict[str, HostSnapshot] = {}
+    as_dest: dict[str, HostSnapshot] = {}
+    for name, snap in snapshots.items():  # one copy per role, shared by every pair (the rules only read)
+        as_source[name] = dataclasses.replace(snap, role="source")
+        as_dest[name] = dataclasses.replace(snap, role="destination")
+    out: list[PairVerdict] = []
+    for (s, d), groups in pairs.items():
+        missing = [h for h in (s, d) if h not in snapshots]
+        if missing:
+            why = "interrupted (Ctrl-C) before" if interrupted else "never"
+            out.append(PairVerdict(s, d, groups, Verdict.UNKNOWN,
+                                   reason=f"not judged: {', '.join(missing)} {why} gathered"))
+            continue
+        plan = plan_for(hosts[d].dest_uri, as_source[s], flags)
+        report = evaluate(plan, as_source[s], as_dest[d], chosen)
+        out.append(PairVerdict(s, d, groups, report.verdict, report))
+    return out

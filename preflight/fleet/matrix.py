@@ -1,0 +1,178 @@
+"""Fleet reports: a text matrix per pairing group (rows send to columns) and JSON.
+
+Every string that came from the inventory or a host goes through preflight.report.safe
+(control characters shown as \\xNN), in both formats.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from preflight import __version__
+from preflight.engine import Verdict
+from preflight.fleet.judge import FleetResult, PairVerdict
+from preflight.fleet.pairs import running_guests
+from preflight.model.findings import Status
+from preflight.report import safe
+
+SCHEMA_VERSION = 1
+MAX_MATRIX = 16  # hosts per matrix; a larger group is listed pair by pair
+NAME_WIDTH = 24
+WORD = {Verdict.READY: "READY", Verdict.NOT_READY: "NOT READY", Verdict.UNKNOWN: "UNKNOWN"}
+
+
+def _short(name: str, width: int = NAME_WIDTH) -> str:
+    text = safe.line(name)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def cell(p: PairVerdict) -> str:
+    if p.verdict == Verdict.READY:
+        return "ready"
+    if p.verdict == Verdict.NOT_READY:
+        rules = p.failing
+        return ",".join(rules[:2]) + (f" +{len(rules) - 2}" if len(rules) > 2 else "")
+    return "unknown"
+
+
+def _first_message(p: PairVerdict, rule: str, status: Status) -> str:
+    assert p.report is not None
+    for f in p.report.findings:
+        if f.rule == rule and f.status is status:
+            return safe.line(f.message)
+    return ""
+
+
+def _host_lines(res: FleetResult) -> list[str]:
+    out = ["Hosts:"]
+    width = min(NAME_WIDTH, max((len(safe.line(h)) for h in res.hosts), default=4))
+    for name, fh in res.hosts.items():
+        status, why = res.host_status(name)
+        snap = res.snapshots.get(name)
+        if status == "gathered" and snap is not None:
+            guests = running_guests(snap)
+            count = "guests unknown" if guests is None else f"{len(guests)} running guest(s)"
+            what = f"gathered in {snap.gather_seconds:.1f} s, {count}"
+        else:
+            what = f"{status.upper()}: {safe.line(why)}"
+        out.append(f"  {_short(name, width):<{width}}  {safe.line(str(fh.spec)):<28}  {what}")
+    return out
+
+
+def _matrix(res: FleetResult, group: str, members: list[str], pairs: dict[tuple[str, str], PairVerdict]) -> list[str]:
+    out = [f"Group {safe.line(group)} (rows migrate to columns):"]
+    if len(members) > MAX_MATRIX:
+        return out + [f"  {len(members)} hosts: too many for a matrix, see the pairs below"]
+    width = max(9, *(len(_short(m, 14)) for m in members))
+    first = max(len(_short(m)) for m in members)
+    out.append("  " + " " * first + "  " + "  ".join(f"{_short(m, 14):<{width}}" for m in members).rstrip())
+    for s in members:
+        cells = [("-" if s == d else cell(pairs[(s, d)]) if (s, d) in pairs else "") for d in members]
+        out.append(f"  {_short(s):<{first}}  " + "  ".join(f"{c:<{width}}" for c in cells).rstrip())
+    return out
+
+
+def _pair_lines(res: FleetResult) -> list[str]:
+    out: list[str] = []
+    for title, verdict in (("Not ready", Verdict.NOT_READY), ("Unknown", Verdict.UNKNOWN)):
+        chosen = [p for p in res.pairs if p.verdict == verdict]
+        if not chosen:
+            continue
+        out += ["", f"{title}:"]
+        for p in chosen:
+            head = f"  {safe.line(p.source)} -> {safe.line(p.dest)}"
+            if p.report is None:
+                out.append(f"{head}: {safe.line(p.reason)}")
+                continue
+            rules = p.failing if verdict == Verdict.NOT_READY else p.unknown
+            status = Status.FAIL if verdict == Verdict.NOT_READY else Status.UNKNOWN
+            if not rules and verdict == Verdict.UNKNOWN:
+                out.append(f"{head}: a host could not be inspected")
+            for rule in rules:
+                out.append(f"{head}: {rule} {_first_message(p, rule, status)}")
+    return out
+
+
+def summary(res: FleetResult) -> str:
+    by = {v: sum(1 for p in res.pairs if p.verdict == v) for v in WORD}
+    hosts = [res.host_status(h)[0] for h in res.hosts]
+    failed, missing = hosts.count("failed"), hosts.count("interrupted")
+    tail = f", {failed} failed" if failed else ""
+    tail += f", {missing} not gathered" if missing else ""
+    word = WORD[res.verdict] + (" (interrupted: partial results)" if res.interrupted else "")
+    return (f"{word}: {len(res.pairs)} pair(s): {by[Verdict.READY]} ready, {by[Verdict.NOT_READY]} not ready, "
+            f"{by[Verdict.UNKNOWN]} unknown; {len(hosts)} host(s): {hosts.count('gathered')} gathered{tail} "
+            f"in {res.seconds:.1f} s")
+
+
+def to_text(res: FleetResult) -> str:
+    lines = [f"Fleet {safe.line(res.inventory)}" + (f" --limit {safe.line(res.limit)}" if res.limit else ""), ""]
+    lines += _host_lines(res)
+    by_pair = {(p.source, p.dest): p for p in res.pairs}
+    paired: dict[str, set[str]] = {}
+    for p in res.pairs:
+        for g in p.groups:
+            paired.setdefault(g, set()).update((p.source, p.dest))
+    for group in res.groups:
+        members = [h for h in res.hosts if h in paired.get(group, ())]
+        if len(members) >= 2:
+            lines += [""] + _matrix(res, group, members, by_pair)
+    if not res.pairs:
+        lines += ["", "No pair: no two selected hosts share a pairing group."]
+    lines += _pair_lines(res)
+    return "\n".join(lines + ["", summary(res)]) + "\n"
+
+
+def _pair_dict(p: PairVerdict, verbose: bool) -> dict[str, Any]:
+    findings = [] if p.report is None else [
+        safe.finding_dict(f) for f in p.report.findings
+        if verbose or f.status in (Status.FAIL, Status.UNKNOWN)]
+    return {
+        "source": safe.line(p.source),
+        "destination": safe.line(p.dest),
+        "groups": [safe.line(g) for g in p.groups],
+        "verdict": p.verdict,
+        "failing_rules": p.failing,
+        "unknown_rules": p.unknown,
+        "reason": safe.line(p.reason) or None,
+        "plan": safe.plan_dict(p.report.plan) if p.report is not None else None,
+        "findings": findings,
+    }
+
+
+def to_json(res: FleetResult, verbose: bool = False) -> str:
+    hosts: dict[str, Any] = {}
+    for name, fh in res.hosts.items():
+        status, why = res.host_status(name)
+        snap = res.snapshots.get(name)
+        hosts[safe.line(name)] = {
+            "spec": safe.line(str(fh.spec)),
+            "dest_uri": safe.line(fh.dest_uri),
+            "groups": [safe.line(g) for g in fh.groups],
+            "status": status,
+            "reason": safe.line(why) or None,
+            "running_guests": None if snap is None or running_guests(snap) is None
+            else [safe.line(g) for g in running_guests(snap) or []],
+            "gather_seconds": round(snap.gather_seconds, 3) if snap is not None else None,
+            "ssh_connections": snap.ssh_connections if snap is not None else 0,
+            "remote_commands": snap.remote_commands if snap is not None else 0,
+        }
+    by = {v: sum(1 for p in res.pairs if p.verdict == v) for v in WORD}
+    states = [res.host_status(h)[0] for h in res.hosts]
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "migration-preflight", "version": __version__},
+        "kind": "fleet",
+        "verdict": res.verdict,
+        "exit_code": int(res.exit_code),
+        "interrupted": res.interrupted,
+        "inventory": safe.line(res.inventory),
+        "limit": safe.opt_line(res.limit),
+        "unmatched_patterns": [safe.line(p) for p in res.unmatched],
+        "seconds": round(res.seconds, 3),
+        "counts": {"pairs": by, "hosts": {s: states.count(s) for s in ("gathered", "failed", "interrupted")}},
+        "hosts": hosts,
+        "pairs": [_pair_dict(p, verbose) for p in res.pairs],
+    }
+    return json.dumps(data, indent=2) + "\n"
