@@ -7,7 +7,11 @@ What it checks
     probes the binary itself (no side effects, stdin /dev/null, under the
     command timeout): a read-only libvirt connection cannot ask for domain
     capabilities, and libvirt caches its capabilities, so they can still
-    list a binary that no longer runs. The finding names this path. Only
+    list a binary that no longer runs (measured: the read-only
+    capabilities XML kept every machine type of a binary that failed to
+    start, while the migration failed at once, with no libvirtd restart:
+    libvirt re-checks the binary's ctime when it starts a guest). The
+    finding names this path. Only
     an absolute path named ``qemu*`` or ``kvm`` is run (the XML is the
     source's, hostile like all input): any other is UNKNOWN.
 

@@ -27,6 +27,7 @@ are undone after each scenario: reset() restores files and daemons, not mounts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -126,3 +127,18 @@ def test_emulator_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario, 
         lab.exec("host2", UNDO, check=True)
     outcome = ROWS[-1].outcome
     assert (error in outcome) if error else outcome == "all migrations succeeded", outcome
+
+
+def test_healthy_kvm_guest_is_judged_by_the_destination_binary_itself(lab: Lab) -> None:
+    """The READY above rests on the binary's own answers over real ssh: -machine help judged GST005
+    (the guest runs as pc-i440fx-*, an alias target), -accel help listed kvm for GST007."""
+    lab.define_guest("host1", "g1", disk=("shared", "g1.qcow2"))
+    kvm_guest(lab)
+    out = lab.exec("host1", "preflight check --live g1 qemu+ssh://host2/system --format json "
+                            "--select GST005,GST006,GST007", timeout=120)
+    report = json.loads(out.stdout)
+    found = {f["rule"]: f for f in report["findings"]}
+    assert report["verdict"] == "ready", report["findings"]
+    assert "EMULATOR -machine help" in found["GST005"]["evidence"]["judged_by"]
+    assert "kvm" in found["GST007"]["evidence"]["accelerators"] and "-accel help" in found["GST007"]["message"]
+    assert found["GST006"]["status"] == "pass"
