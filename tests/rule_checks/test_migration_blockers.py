@@ -5,13 +5,19 @@ and block jobs). The lab proves snapshots, block jobs and shmem against real mig
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import libvirt
 import pytest
 
-from preflight.engine import Report, Verdict, evaluate
+from preflight.engine import Report, evaluate
+from preflight.gather.libvirt_facts import gather_libvirt
 from preflight.model.facts import GuestFact, HostSnapshot
 from preflight.model.findings import Finding, Severity, Status
 from preflight.model.plan import MigrationPlan
 from tests.rule_checks.factory import SHARED_DISK, baseline, file_disk, guest, of
+from tests.support.libvirtd_server import GUEST_XML, Libvirtd
 
 PLAN = MigrationPlan(guests=["g1"], dest_uri="qemu+ssh://host2.example.com/system", live=True)
 DISK = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/>"
@@ -44,6 +50,12 @@ def bad(r: Report, rule: str) -> list[Finding]:
     return [f for f in of(r, rule) if f.status is not Status.PASS]
 
 
+def mine_block(r: Report) -> bool:
+    """Whether GST004/GST010 keep the verdict from READY (other rules' facts are not in these fixtures)."""
+    return any(f.status is Status.UNKNOWN or (f.status is Status.FAIL and f.severity is Severity.ERROR)
+               for rule in ("GST004", "GST010") for f in of(r, rule))
+
+
 def one_failure(r: Report, rule: str) -> Finding:
     [f] = bad(r, rule)
     assert f.status is Status.FAIL, f.message
@@ -57,7 +69,7 @@ def test_plain_guest_passes_both_rules() -> None:
     assert [f.status for f in of(r, "GST004")] == [Status.PASS]
     [f] = of(r, "GST010")
     assert f.status is Status.PASS and "snapshots, devices, block jobs" in f.message
-    assert r.verdict == Verdict.READY
+    assert not mine_block(r)
 
 
 # --- GST010: snapshots and block jobs (lab-proven) -------------------------------------------------
@@ -67,7 +79,7 @@ def test_snapshot_fails_with_libvirts_text_and_the_redefine_remedy() -> None:
     f = one_failure(r, "GST010")
     assert "cannot migrate domain with 2 snapshots" in f.message and "2 snapshots" in f.evidence["device"]
     assert "--metadata" in (f.remediation or "") and "--redefine" in (f.remediation or "")
-    assert r.verdict == Verdict.NOT_READY
+    assert mine_block(r)
 
 
 def test_snapshot_also_blocks_an_offline_migration_but_devices_do_not() -> None:
@@ -88,7 +100,7 @@ def test_ungathered_snapshots_or_jobs_are_unknown_never_pass(field: str, value: 
     r = report(g1(**{field: value}))
     statuses = {f.status for f in of(r, "GST010")}
     assert Status.UNKNOWN in statuses and Status.PASS not in statuses
-    assert r.verdict != Verdict.READY
+    assert mine_block(r)
 
 
 def test_gather_error_is_the_unknown_reason() -> None:
@@ -138,7 +150,7 @@ def test_invtsc_without_tsc_frequency_fails_with_frequency_it_passes() -> None:
 def test_host_passthrough_not_migratable_is_a_warning() -> None:
     r = report(g1(xml(extra="<cpu mode='host-passthrough' migratable='off'/>")))
     f = one_failure(r, "GST010")
-    assert f.severity is Severity.WARNING and "invtsc" in f.message and r.verdict == Verdict.READY
+    assert f.severity is Severity.WARNING and "invtsc" in f.message and not mine_block(r)
     assert bad(report(g1(xml(extra="<cpu mode='host-passthrough' migratable='on'/>"))), "GST010") == []
 
 
@@ -177,7 +189,7 @@ def test_missing_or_broken_xml_is_unknown_for_both(text: str) -> None:
     for rule in ("GST004", "GST010"):
         assert Status.UNKNOWN in {f.status for f in of(r, rule)}, rule
         assert Status.PASS not in {f.status for f in of(r, rule)}, rule
-    assert r.verdict != Verdict.READY
+    assert mine_block(r)
 
 
 def test_hostile_device_names_are_escaped() -> None:
@@ -196,7 +208,7 @@ def test_pci_hostdev_fails_with_qemus_vfio_blocker_on_libvirt_9() -> None:
     f = one_failure(r, "GST004")
     assert "hostdev pci 0000:01:00.1" in f.message
     assert "cannot migrate domain: VFIO device doesn't support migration" in f.message
-    assert "virsh detach-device g1" in (f.remediation or "") and r.verdict == Verdict.NOT_READY
+    assert "virsh detach-device g1" in (f.remediation or "") and mine_block(r)
 
 
 def test_pci_hostdev_on_old_libvirt_gets_libvirts_own_text() -> None:
@@ -224,7 +236,7 @@ def test_usb_hostdev_is_a_warning_unless_optional() -> None:
            "</source></hostdev>")
     r = report(g1(xml(usb.format(p=""))))
     f = one_failure(r, "GST004")
-    assert f.severity is Severity.WARNING and "usb 0x046d:0xc52b" in f.message and r.verdict == Verdict.READY
+    assert f.severity is Severity.WARNING and "usb 0x046d:0xc52b" in f.message and not mine_block(r)
     assert bad(report(g1(xml(usb.format(p=" startupPolicy='optional'")))), "GST004") == []
 
 
@@ -252,3 +264,51 @@ def test_offline_migration_skips_host_devices() -> None:
     offline = MigrationPlan(guests=["g1"], dest_uri=PLAN.dest_uri, offline=True)
     r = report(g1(xml(PCI.format(extra=""))), offline)
     assert {f.status for f in of(r, "GST004")} == {Status.SKIP}
+
+
+# --- the facts, gathered for real (read-only connection) -----------------------------------------
+
+@pytest.mark.libvirtd
+def test_real_libvirtd_read_only_sees_snapshot_and_block_job(libvirtd: Libvirtd, tmp_path: Path) -> None:
+    disk, copy = tmp_path / "g1.qcow2", tmp_path / "g1-copy.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"], check=True)
+    rw = libvirt.open(libvirtd.rw_uri)
+    try:
+        dom = rw.defineXML(GUEST_XML.format(name="g1", disk=disk))
+        dom.create()
+        clean = gather_libvirt(libvirtd.ro_uri)
+        dom.snapshotCreateXML("<domainsnapshot><name>s1</name></domainsnapshot>", 0)  # internal, running
+        dom.blockCopy("vda", f"<disk type='file'><source file='{copy}'/><driver type='qcow2'/></disk>",
+                      flags=libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
+        blocked = gather_libvirt(libvirtd.ro_uri)
+    finally:
+        for d in rw.listAllDomains():
+            if d.isActive():
+                d.destroy()
+            for snap in d.listAllSnapshots():
+                snap.delete(libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
+            d.undefine()
+        rw.close()
+    before, after = clean.guest("g1"), blocked.guest("g1")
+    assert before and after and clean.errors == {} and blocked.errors == {}
+    assert (before.snapshots, before.block_jobs) == (0, [])
+    assert (after.snapshots, after.block_jobs) == (1, ["vda: copy"])
+    src, dst = baseline()
+    src.guests = [after]
+    found = [f.message for f in bad(evaluate(PLAN, src.build(), dst.build()), "GST010")]
+    assert any("cannot migrate domain with 1 snapshots" in m for m in found), found
+    assert any("domain has active block job" in m for m in found), found
+
+
+def test_test_driver_models_no_block_jobs_skip_not_unknown() -> None:
+    facts = gather_libvirt("test:///default")
+    g = facts.guest("test")
+    assert g is not None and g.snapshots == 0 and g.block_jobs is None
+    assert "not supported" in facts.errors["guest:test:blockjobs"]
+    src, dst = baseline()
+    s, d = src.build(), dst.build()
+    facts.uri = "test:///default"
+    s.libvirt = facts
+    plan = MigrationPlan(guests=["test"], dest_uri=PLAN.dest_uri, live=True)
+    statuses = {f.message.split(":")[1].strip(): f.status for f in of(evaluate(plan, s, d), "GST010")}
+    assert statuses.get("block jobs") is Status.SKIP, statuses
