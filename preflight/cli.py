@@ -58,7 +58,7 @@ class _App(typer.Typer):
 
 
 app = _App(
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, powershell)
     suggest_commands=False,  # click suggests a close command itself; typer's would repeat it
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -678,6 +678,10 @@ from preflight import cli_lint  # noqa: E402 - `lint` uses the helpers above
 
 cli_lint.register(app)
 
+from preflight import cli_fleet  # noqa: E402 - `fleet` uses the helpers above
+
+cli_fleet.register(app)
+
 
 def _encodable_streams() -> None:
     """A terminal that cannot encode "—" (PYTHONIOENCODING=ascii, LANG=C on old Pythons) gets \\u2014,
@@ -698,7 +702,7 @@ def main() -> None:
     cleanup.install_signal_handlers()
     _encodable_streams()
     try:
-        app()
+        app(prog_name="preflight")  # also under `python -m preflight.cli`: one completion variable, one usage line
     except SystemExit as exc:
         cleanup.close_all()  # normally a no-op: the gather closed its accesses; os._exit skips atexit
         # Skip the interpreter's teardown (~40 ms of module and thread cleanup): every file we

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from preflight.engine import Note
-from preflight.model.facts import HostSnapshot
+from preflight.model.facts import HostMode, HostSnapshot
 from preflight.model.findings import Finding, Status, Waived
 from preflight.model.probes import file_key
 from preflight.textsafe import escape_control
@@ -37,7 +37,7 @@ def parse_line(text: str, line: int) -> Suppression | None:
     m = MARKER.search(text)
     if m is None:
         return None
-    rules = tuple(r.strip() for r in m.group(1).split(",") if r.strip())
+    rules = tuple(escape_control(r.strip(), keep_newlines=False)[:40] for r in m.group(1).split(",") if r.strip())
     reason = escape_control(m.group(2), keep_newlines=False)[:MAX_REASON]
     return Suppression(rules=rules, reason=reason, line=line)
 
@@ -52,6 +52,12 @@ def near(text: str, line: int) -> list[Suppression]:
             if s is not None:
                 found.append(s)
     return found
+
+
+def _where(snap: HostSnapshot, file: str, line: int) -> str:
+    """The comment's place as a person opens it: the file inside an image root, else host role + path."""
+    place = snap.spec.rstrip("/") + file if snap.mode is HostMode.IMAGE else f"{snap.role} {file}"
+    return f"{escape_control(place, keep_newlines=False)}:{line}"
 
 
 def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot]) -> list[Note]:
@@ -71,13 +77,13 @@ def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot])
         for s in near(probe.text, f.line):
             if not s.covers(f):
                 continue
-            where = f"{escape_control(f.file, keep_newlines=False)}:{s.line}"
+            where = _where(snap, f.file, s.line)
             if s.reason:
-                f.waived = Waived(kind="inline", reason=f"inline: {s.reason}", origin=f"{f.host.value} {where}")
+                f.waived = Waived(kind="inline", reason=f"inline: {s.reason}", origin=where)
                 break
             if (f.host.value, f.file, s.line) not in reported:
                 reported.add((f.host.value, f.file, s.line))
-                notes.append(Note(level="warning", kind="suppression-without-reason", where=f"{f.host.value} {where}",
-                                  message=f"{f.host.value} {where}: `preflight: ignore[...]` without a reason is not "
+                notes.append(Note(level="warning", kind="suppression-without-reason", where=where,
+                                  message=f"{where}: `preflight: ignore[{', '.join(s.rules)}]` without a reason is not "
                                           f"applied; say why after the bracket (# preflight: ignore[{f.rule}] why)"))
     return notes
