@@ -38,26 +38,10 @@ Peers = Annotated[list[str], typer.Option(
          "\\[default: the config's peers].")]
 Transport = Annotated[str, typer.Option("--transport", click_type=click.Choice(TRANSPORTS), rich_help_panel=LINT,
                                         help="The DESTURI transport the hosts are judged for (qemu+ssh, +tls, +tcp).")]
-ConfigFile = Annotated[Path | None, typer.Option(
-    "--config", metavar="FILE", rich_help_panel=LINT,
-    help="Config file instead of the one found upward: preflight.toml or [tool.preflight] in pyproject.toml.")]
-NoConfig = Annotated[bool, typer.Option("--no-config", rich_help_panel=LINT, help="Use no config file.")]
 
 
 def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
-
-
-def load(config_file: Path | None, no_config: bool) -> Config:
-    from preflight.cli import fail_usage
-    from preflight.config import ConfigError, load_config
-
-    if config_file is not None and no_config:
-        raise fail_usage("--config and --no-config exclude each other")
-    try:
-        return load_config(config_file, Path.cwd(), search=not no_config)
-    except ConfigError as exc:
-        raise fail_usage(str(exc)) from None
 
 
 def settings_for(spec: str, cfg: Config, concurrency: int | None, peers: list[str], transport: str,
@@ -72,14 +56,14 @@ def settings_for(spec: str, cfg: Config, concurrency: int | None, peers: list[st
     if concurrency is not None:
         conc = (concurrency, "--concurrency")
     elif entry is not None and entry.concurrency is not None:
-        conc = (entry.concurrency, f"{where} [[paths]] {entry.origin or entry.root}")
+        conc = (entry.concurrency, f"[[paths]] at {entry.origin or entry.root}")
     elif cfg.concurrency is not None:
         conc = (cfg.concurrency, where)
     named: tuple[list[str], str] = ([], "none named")
     if peers:
         named = (peers, "--peer")
     elif entry is not None and entry.peers is not None:
-        named = (list(entry.peers), f"{where} [[paths]] {entry.origin or entry.root}")
+        named = (list(entry.peers), f"[[paths]] at {entry.origin or entry.root}")
     elif cfg.peers:
         named = (list(cfg.peers), where)
     return LintSettings(conc[0], conc[1], tuple(named[0]), named[1], transport, tls)
@@ -143,8 +127,11 @@ def to_text(run: LintRun, stream: object, verbose: bool, color: str) -> str:
         shown = rest if verbose else [f for f in rest if f.status not in (Status.PASS, Status.SKIP)]
         for f in shown:
             where = f" [{f.file}{':' + str(f.line) if f.line else ''}]" if f.file else ""
-            lines.append(f"  {tag(f.status, f.severity)} {f.rule} {f.name} (as {_roles(f)}): {f.message}{where}")
-            if f.remediation and f.status is Status.FAIL:
+            label = f"{'WAIVED':<7}" if f.waived is not None else tag(f.status, f.severity)
+            lines.append(f"  {label} {f.rule} {f.name} (as {_roles(f)}): {f.message}{where}")
+            if f.waived is not None:
+                lines.append(f"          waived ({f.waived.origin}): {f.waived.reason}")
+            elif f.remediation and f.status is Status.FAIL:
                 lines.append(f"          fix: {f.remediation}")
         if not shown and not causes:
             lines.append("  (all checks passed)")
@@ -166,8 +153,9 @@ def verdict_line(run: LintRun, colour: bool = False) -> str:
         word = f"\033[1;{ {'READY': '32', 'NOT READY': '31', 'UNKNOWN': '35'}[word]}m{word}\033[0m"
     warnings = sum(1 for f in rep.findings if f.status is Status.FAIL and f.severity is not Severity.ERROR)
     bad = sum(1 for h in run.hosts if h.report.verdict != Verdict.READY)
+    waived = f", {c['waived']} waived" if c.get("waived") else ""
     return (f"{word}: lint of {len(run.hosts)} host(s), {bad} not ready — {len(rep.blocking_failures)} error(s), "
-            f"{warnings} warning(s), {c['unknown']} unknown, {c['skip']} skipped, {c['pass']} passed")
+            f"{warnings} warning(s){waived}, {c['unknown']} unknown, {c['skip']} skipped, {c['pass']} passed")
 
 
 def _host_dict(h: HostLint) -> dict[str, object]:
@@ -193,7 +181,10 @@ def to_json(run: LintRun) -> str:
         "schema_version": machine.JSON_SCHEMA_VERSION, "command": "lint",
         "tool": {"name": "migration-preflight", "version": __version__},
         "verdict": rep.verdict, "exit_code": int(rep.exit_code), "counts": rep.counts(),
-        "rules": [r.ID for r in run.rules],
+        "rules": [r.ID for r in run.rules], "config": safe.opt_line(run.config), "fail_on": run.fail_on,
+        "not_selected": [{k: safe.line(v) for k, v in d.items()} for d in run.not_selected],
+        "notes": [{"level": n.level, "kind": n.kind, "where": safe.line(n.where), "message": safe.line(n.message)}
+                  for n in run.notes],
         "hosts": [_host_dict(h) for h in run.hosts],
         "findings": [{**safe.finding_dict(f), "spec": safe.line(h.snapshot.spec)}
                      for h in run.hosts for f in h.report.findings],
@@ -281,24 +272,33 @@ def to_github(run: LintRun) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(run: LintRun, fmt: str, output: Path | None, verbose: bool, color: str, quiet: bool) -> None:
-    from preflight.cli import write_output
+def rendered(run: LintRun, fmt: str, stream: object, verbose: bool, color: str, quiet: bool) -> str:
+    from preflight.report import text
 
     if fmt == "json":
-        out = to_json(run)
-    elif fmt == "sarif":
-        out = to_sarif(run)
-    elif fmt == "junit":
-        out = to_junit(run)
-    elif fmt == "github":
-        out = to_github(run)
-    else:
-        stream = sys.stdout if output is None else None
-        from preflight.report import text
+        return to_json(run)
+    if fmt == "sarif":
+        return to_sarif(run)
+    if fmt == "junit":
+        return to_junit(run)
+    if fmt == "github":
+        return to_github(run)
+    return (verdict_line(run, text.use_colour(stream, color)) + "\n" if quiet  # type: ignore[arg-type]
+            else to_text(run, stream, verbose, color))
 
-        out = (verdict_line(run, text.use_colour(stream, color)) + "\n" if quiet
-               else to_text(run, stream, verbose, color))
-    write_output(out, output)
+
+def render(run: LintRun, fmt: str, output: Path | None, verbose: bool, color: str, quiet: bool,
+           extra: list[tuple[str, Path]]) -> None:
+    """The report on stdout or -o, and in each --output-format file (as check does)."""
+    from preflight.cli import fail_usage, write_output
+    from preflight.report.output import OutputError, write_file
+
+    write_output(rendered(run, fmt, sys.stdout if output is None else None, verbose, color, quiet), output)
+    for extra_fmt, path in extra:
+        try:
+            write_file(path, rendered(run, extra_fmt, None, verbose, "never", False), "--output-format")
+        except OutputError as exc:
+            raise fail_usage(str(exc)) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -311,8 +311,6 @@ def lint_command(
     peer: Peers = [],  # noqa: B006 - typer copies list defaults
     transport: Transport = "ssh",
     tls: opt.Tls = False,
-    config_file: ConfigFile = None,
-    no_config: NoConfig = False,
     sudo: opt.Sudo = False,
     ssh_config: opt.SshConfig = None,
     timeout: opt.Timeout = 10.0,
@@ -324,6 +322,11 @@ def lint_command(
     select: opt.Select = [],  # noqa: B006
     ignore: opt.Ignore = [],  # noqa: B006
     exit_zero: opt.ExitZero = False,
+    config_file: opt.ConfigFile = None,
+    no_config: opt.NoConfig = False,
+    baseline: opt.Baseline = None,
+    fail_on: opt.FailOn = None,
+    output_format: opt.OutputFormats = [],  # noqa: B006
 ) -> None:
     """Judge hosts on their own (no migration pair): every rule about one host, against the capacity the
     config declares (concurrency, peers).
@@ -338,18 +341,18 @@ def lint_command(
     Exit codes: 0 every host ready, 1 a failing finding, 2 usage or configuration error, 3 a host could not be
     inspected (and nothing failed), 4 internal error.
     """
-    from preflight.cli import chosen_rules, fail_usage, progress_shown
-    from preflight.lint import gather_all, lint, lint_rules
+    from preflight.cli import fail_usage, load_policy, output_formats, print_notes, progress_shown, selection
+    from preflight.lint import apply_policy, gather_all, lint, lint_rules
     from preflight.report.output import OutputError, output_file
 
     try:  # before any host is contacted
         out_path = output_file(output) if output is not None else None
     except OutputError as exc:
         raise fail_usage(str(exc)) from None
-    cfg = load(config_file, no_config)
-    sel = _split(select) or list(cfg.select)
-    ign = _split(ignore) or list(cfg.ignore)
-    chosen = lint_rules(chosen_rules(sel, ign))
+    extra = output_formats(output_format, out_path)
+    cfg, waivers = load_policy(config_file, no_config, baseline)
+    selected, left_out = selection(select, ignore, cfg)
+    chosen = lint_rules(selected)
     if not chosen:
         raise fail_usage("no selected rule can judge a lone host (the selection holds only pair rules: "
                          "use `preflight check`)")
@@ -365,6 +368,8 @@ def lint_command(
                                ssh_config=str(ssh_config) if ssh_config else None)
     except ValueError as exc:  # a bad spec (HostSpecError)
         raise fail_usage(f"SPEC: {exc}") from None
-    run = lint(snaps, settings, chosen)
-    render(run, fmt, out_path, verbose, color, quiet)
+    run = lint(snaps, settings, chosen, cfg.severity)
+    apply_policy(run, cfg, waivers, fail_on, left_out)
+    render(run, fmt, out_path, verbose, color, quiet, extra)
+    print_notes(run.combined, quiet, verbose)
     raise typer.Exit(0 if exit_zero else int(run.combined.exit_code))

@@ -40,13 +40,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from preflight.engine import Report, evaluate
+from preflight.engine import Note, Report, evaluate
 from preflight.lint_context import LintContext, LintSettings, contexts, own_names
 from preflight.model.facts import HostSnapshot
-from preflight.model.findings import Finding, Scope, Status
+from preflight.model.findings import Finding, Scope, Severity, Status
 from preflight.model.plan import MigrationPlan
 from preflight.rulekit import Rule
+
+if TYPE_CHECKING:
+    from preflight.config import Config, Waiver
 
 NO_PEERS = ("no peers named (--peer NAME, or peers = [...] in preflight.toml): the names this host "
             "must resolve to migrate are not known")
@@ -71,6 +75,11 @@ class HostLint:
 class LintRun:
     hosts: list[HostLint]
     rules: list[Rule]
+    # the run's policy (cli_lint fills them from the config and the command line; see Report)
+    fail_on: str = "error"
+    notes: list[Note] = field(default_factory=list)
+    not_selected: list[dict[str, str]] = field(default_factory=list)
+    config: str | None = None
 
     @property
     def combined(self) -> Report:
@@ -78,7 +87,8 @@ class LintRun:
         findings = [f for h in self.hosts for f in h.report.findings]
         snaps = {f"host{i}": h.snapshot for i, h in enumerate(self.hosts)}
         return Report(plan=lint_plan(self.hosts[0].settings if self.hosts else None), findings=findings,
-                      snapshots=snaps)
+                      snapshots=snaps, fail_on=self.fail_on, not_selected=self.not_selected, notes=self.notes,
+                      config=self.config)
 
 
 def lint_plan(settings: LintSettings | None) -> MigrationPlan:
@@ -98,8 +108,10 @@ def _keep(f: Finding, ctx: LintContext, rule_ids: set[str]) -> bool:
     return f.host in (ctx.scope, Scope.PAIR)
 
 
-def judge_host(snap: HostSnapshot, settings: LintSettings, rules: Sequence[Rule]) -> HostLint:
-    """One host alone in each declared role; findings about it, each once."""
+def judge_host(snap: HostSnapshot, settings: LintSettings, rules: Sequence[Rule],
+               severity: dict[str, str] | None = None) -> HostLint:
+    """One host alone in each declared role; findings about it, each once. ``severity``: the config's
+    per-rule overrides."""
     names = own_names(snap)
     peers = [p for p in settings.peers if p.lower() not in names]
     selves = [p for p in settings.peers if p.lower() in names]
@@ -109,7 +121,7 @@ def judge_host(snap: HostSnapshot, settings: LintSettings, rules: Sequence[Rule]
     for ctx in ctxs:
         chosen = [r for r in rules if ctx.role in r.LINT]
         ids = {r.ID for r in chosen}
-        for f in evaluate(ctx.plan, ctx.source, ctx.dest, chosen).findings:
+        for f in evaluate(ctx.plan, ctx.source, ctx.dest, chosen, severity).findings:
             if not _keep(f, ctx, ids):
                 continue
             f = replace(f, host=ctx.scope)
@@ -125,7 +137,8 @@ def judge_host(snap: HostSnapshot, settings: LintSettings, rules: Sequence[Rule]
     if not peers:
         why = NO_PEERS if not selves else (f"the only peers named ({', '.join(selves)}) are this host itself: "
                                            "no name to resolve")
-        findings += [Finding(rule=r.ID, name=r.NAME, status=Status.SKIP, severity=r.SEVERITY, host=Scope.SOURCE,
+        findings += [Finding(rule=r.ID, name=r.NAME, status=Status.SKIP,
+                             severity=Severity((severity or {}).get(r.ID) or r.SEVERITY.value), host=Scope.SOURCE,
                              message=why, seed=r.SEED, evidence={"lint_roles": ["peers"]})
                      for r in rules if "peers" in r.LINT]
     report = Report(plan=ctxs[0].plan, findings=findings,
@@ -133,10 +146,50 @@ def judge_host(snap: HostSnapshot, settings: LintSettings, rules: Sequence[Rule]
     return HostLint(spec=snap.spec, settings=settings, report=report, peers_judged=peers, peers_self=selves)
 
 
-def lint(snapshots: Sequence[HostSnapshot], settings: Sequence[LintSettings], rules: Sequence[Rule]) -> LintRun:
+def lint(snapshots: Sequence[HostSnapshot], settings: Sequence[LintSettings], rules: Sequence[Rule],
+         severity: dict[str, str] | None = None) -> LintRun:
     """Judge each snapshot with its settings (``settings[i]`` for ``snapshots[i]``)."""
     chosen = lint_rules(rules)
-    return LintRun(hosts=[judge_host(s, st, chosen) for s, st in zip(snapshots, settings, strict=True)], rules=chosen)
+    return LintRun(hosts=[judge_host(s, st, chosen, severity) for s, st in zip(snapshots, settings, strict=True)],
+                   rules=chosen)
+
+
+def apply_policy(run: LintRun, cfg: Config, waivers: list[tuple[str, Waiver]], fail_on: str | None,
+                 left_out: list[dict[str, str]]) -> None:
+    """check's policy (preflight.waivers: [[paths]] ignore/severity, inline suppressions, waivers) on each
+    host's report; a waiver is "unused" only when no host used it."""
+    from preflight.waivers import apply_policy as per_host
+
+    run.fail_on = fail_on or cfg.fail_on or "error"
+    run.config = str(cfg.source) if cfg.source else None
+    judged = {r.ID for r in run.rules} | {"INS001"}
+    run.not_selected = [d for d in left_out if d["rule"] not in judged] + [
+        {"rule": r.ID, "why": "needs a migration pair (no LINT declaration): judged by `preflight check`"}
+        for r in pair_only(left_out, judged)]
+    per_note: list[list[Note]] = []
+    for h in run.hosts:
+        h.report.fail_on, h.report.config = run.fail_on, run.config
+        h.report.notes = []
+        per_host(h.report, cfg, waivers)
+        per_note.append(h.report.notes)
+    notes: dict[tuple[str, str], Note] = {}  # one per waiver and kind: an expired one says where it fails again
+    for host_notes in per_note:
+        for n in host_notes:
+            key = (n.kind, n.where)
+            if n.kind in ("unused-waiver", "waiver-on-unknown") and not all(
+                    any((o.kind, o.where) == key for o in other) for other in per_note):
+                continue  # used on another host
+            if key not in notes or len(n.message) > len(notes[key].message):
+                notes[key] = n
+    run.notes = list(notes.values())
+
+
+def pair_only(left_out: list[dict[str, str]], judged: set[str]) -> list[Rule]:
+    """Selected rules lint does not run (no LINT declaration)."""
+    from preflight.rules import ALL_RULES
+
+    out = {d["rule"] for d in left_out}
+    return [r for r in ALL_RULES if r.ID not in judged and r.ID not in out]
 
 
 def gather_all(specs: Sequence[str], peers: Sequence[Sequence[str]], *, timeout: float = 10.0, sudo: bool = False,

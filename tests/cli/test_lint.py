@@ -179,3 +179,53 @@ def test_the_example_images_are_untouched() -> None:
     """Nothing above writes into examples/ (lint only reads)."""
     assert not shutil.which("git") or subprocess.run(
         ["git", "status", "--porcelain", "--", "examples"], cwd=TOP, capture_output=True, text=True).stdout == ""
+
+
+def repo(tmp_path: Path, toml: str) -> Path:
+    """A repository of image roots with a config file: h1 healthy, h2 with sshd's MaxStartups 4."""
+    image(tmp_path / "images" / "h1", "host1.example.com", "10.0.0.10", "10.0.0.20\thost2.example.com\n")
+    image(tmp_path / "images" / "h2", "host2.example.com", "10.0.0.20", "10.0.0.10\thost1.example.com\n",
+          sshd="MaxStartups 4\n")
+    (tmp_path / "preflight.toml").write_text(
+        'concurrency = 12\npeers = ["host1.example.com", "host2.example.com"]\n'
+        '[[paths]]\nroot = "images/h1"\n[[paths]]\nroot = "images/h2"\n' + toml)
+    return tmp_path
+
+
+def test_a_waived_finding_does_not_fail_the_gate_and_an_unused_waiver_is_reported(tmp_path: Path) -> None:
+    top = repo(tmp_path, '[[waivers]]\nrule = "SSH001"\nhost = "images/h2"\nreason = "one migration at a time there"\n'
+                         '[[waivers]]\nrule = "SSH002"\nhost = "images/h1"\nreason = "stale"\n')
+    out = preflight("lint", "--format", "json", "--output-format", "sarif:out.sarif", "--output-format",
+                    "junit:out.xml", cwd=top)  # no SPEC: the config's [[paths]] roots
+    data = json.loads(out.stdout)
+    assert out.returncode == 0 and data["verdict"] == "ready", out.stderr
+    assert [h["spec"] for h in data["hosts"]] == [str(top / "images/h1"), str(top / "images/h2")]
+    ssh = [f for f in data["findings"] if f["rule"] == "SSH001" and f["status"] == "fail"]
+    assert len(ssh) == 1 and ssh[0]["waived"]["reason"] == "one migration at a time there"
+    assert [n["kind"] for n in data["notes"]] == ["unused-waiver"] and "SSH002" in data["notes"][0]["message"]
+    assert "SSH002" in out.stderr and "SSH001" not in out.stderr  # the notes, on stderr
+    validate(json.loads((top / "out.sarif").read_text()))
+    assert ET.parse(top / "out.xml").getroot().tag == "testsuites"
+
+
+def test_an_expired_waiver_fails_the_gate_again(tmp_path: Path) -> None:
+    top = repo(tmp_path, '[[waivers]]\nrule = "SSH001"\nhost = "images/h2"\nreason = "old"\nexpires = 2020-01-01\n')
+    code, data = lint_json(cwd=top)
+    assert code == 1 and set(failing(data)) == {"SSH001"}
+    assert [n["kind"] for n in data["notes"]] == ["expired-waiver"]
+
+
+def test_paths_settings_win_over_the_top_level_and_fail_on_warning(tmp_path: Path) -> None:
+    top = repo(tmp_path, "")
+    (top / "preflight.toml").write_text((top / "preflight.toml").read_text().replace(
+        'root = "images/h2"\n', 'root = "images/h2"\nconcurrency = 2\n'))
+    code, data = lint_json(cwd=top)
+    conc = {h["spec"].rsplit("/", 1)[1]: (h["concurrency"], h["concurrency_from"]) for h in data["hosts"]}
+    assert conc["h1"] == (12, "preflight.toml") and conc["h2"][0] == 2 and "[[paths]]" in conc["h2"][1]
+    assert code == 0  # MaxStartups 4 holds 2 migrations
+    img = image(tmp_path / "w", "host1.example.com", "10.0.0.10", libvirtd="max_clients = 20\n")
+    code, data = lint_json(str(img), "--no-config", "--concurrency", "12")
+    assert code == 0 and any(f["rule"] == "LIM001" and f["severity"] == "warning" for f in data["findings"]
+                             if f["status"] == "fail")
+    code, _ = lint_json(str(img), "--no-config", "--concurrency", "12", "--fail-on", "warning")
+    assert code == 1
