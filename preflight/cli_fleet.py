@@ -188,7 +188,7 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
     import contextlib
 
     from preflight.access import cleanup
-    from preflight.fleet.judge import FleetResult, judge_pairs
+    from preflight.fleet.judge import FleetResult, judge_pairs, lint_hosts
     from preflight.fleet.progress import FleetProgress
     from preflight.fleet.run import FleetGather
 
@@ -225,8 +225,10 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
     if stopped:  # a host that ended while its master was being closed was not seen: not judged
         snapshots = {h: s for h, s in snapshots.items() if h in gather.ended_before_cancel}
     pairs = judge_pairs(setup.hosts, snapshots, setup.pairs, flags, rules, interrupted=stopped)
+    lints = lint_hosts(setup.hosts, snapshots, setup.pairs, flags, rules)
     return FleetResult(setup.path, setup.limit, setup.hosts, snapshots, pairs, setup.groups,
-                       interrupted=stopped, seconds=time.monotonic() - started, unmatched=setup.unmatched)
+                       interrupted=stopped, seconds=time.monotonic() - started, unmatched=setup.unmatched,
+                       lints=lints)
 
 
 def _close_on_cancel(cancel: threading.Event, gather: FleetGather) -> None:

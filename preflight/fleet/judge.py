@@ -9,12 +9,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from preflight.engine import ExitCode, Report, Verdict, evaluate
 from preflight.fleet.hosts import FleetHost
 from preflight.fleet.pairs import Pair, PlanFlags, plan_for
 from preflight.model.facts import HostSnapshot
 from preflight.rulekit import Rule
+from preflight.uri import dest_host_spec
+
+if TYPE_CHECKING:
+    from preflight.lint import HostLint
 
 
 @dataclass
@@ -51,6 +56,7 @@ class FleetResult:
     interrupted: bool = False
     seconds: float = 0.0
     unmatched: list[str] = field(default_factory=list)
+    lints: dict[str, HostLint] = field(default_factory=dict)  # each gathered host judged alone (`lint`)
 
     def host_status(self, name: str) -> tuple[str, str]:
         """("gathered" | "failed" | "interrupted", the reason)."""
@@ -63,7 +69,7 @@ class FleetResult:
 
     @property
     def verdict(self) -> str:
-        verdicts = {p.verdict for p in self.pairs}
+        verdicts = {p.verdict for p in self.pairs} | {h.report.verdict for h in self.lints.values()}
         if Verdict.NOT_READY in verdicts:
             return Verdict.NOT_READY
         bad_host = any(self.host_status(h)[0] != "gathered" for h in self.hosts)
@@ -96,4 +102,27 @@ def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot],
         plan = plan_for(hosts[d].dest_uri, as_source[s], flags)
         report = evaluate(plan, as_source[s], as_dest[d], chosen)
         out.append(PairVerdict(s, d, groups, report.verdict, report))
+    return out
+
+
+def lint_hosts(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], pairs: dict[Pair, list[str]],
+               flags: PlanFlags, rules: Iterable[Rule] | None = None) -> dict[str, HostLint]:
+    """Each gathered host alone, as `preflight lint` judges it: its peers are the hosts it sends to
+    (the names in their DESTURIs, which its gather resolved), its concurrency --concurrency or lint's."""
+    from preflight.lint import judge_host, lint_rules
+    from preflight.lint_context import DEFAULT_CONCURRENCY, LintSettings
+    from preflight.rules import ALL_RULES
+
+    chosen = lint_rules(list(rules) if rules is not None else ALL_RULES)
+    peers: dict[str, list[str]] = {h: [] for h in hosts}
+    for s, d in pairs:
+        name = dest_host_spec(hosts[d].dest_uri).host or ""
+        if name and name not in peers[s]:
+            peers[s].append(name)
+    conc = (flags.concurrency, "--concurrency") if flags.concurrency else \
+        (DEFAULT_CONCURRENCY, f"default ({DEFAULT_CONCURRENCY}, lint's)")
+    out: dict[str, HostLint] = {}
+    for name, snap in snapshots.items():
+        settings = LintSettings(conc[0], conc[1], tuple(peers[name]), "the hosts it shares a group with")
+        out[name] = judge_host(snap, settings, chosen)
     return out

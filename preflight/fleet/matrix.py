@@ -13,7 +13,7 @@ from preflight import __version__
 from preflight.engine import Verdict
 from preflight.fleet.judge import FleetResult, PairVerdict
 from preflight.fleet.pairs import running_guests
-from preflight.model.findings import Status
+from preflight.model.findings import Finding, Status
 from preflight.report import safe
 
 SCHEMA_VERSION = 1
@@ -54,6 +54,11 @@ def _host_lines(res: FleetResult) -> list[str]:
             guests = running_guests(snap)
             count = "guests unknown" if guests is None else f"{len(guests)} running guest(s)"
             what = f"gathered in {snap.gather_seconds:.1f} s, {count}"
+            lint = res.lints.get(name)
+            if lint is not None:
+                what += f"; alone: {WORD[lint.report.verdict]}"
+                failing = _ids(lint.report.blocking_failures) or _ids(lint.report.blocking_unknowns)
+                what += f" ({','.join(failing)})" if failing and lint.report.verdict != Verdict.READY else ""
         else:
             what = f"{status.upper()}: {safe.line(why)}"
         out.append(f"  {_short(name, width):<{width}}  {safe.line(str(fh.spec)):<28}  {what}")
@@ -73,13 +78,30 @@ def _matrix(res: FleetResult, group: str, members: list[str], pairs: dict[tuple[
     return out
 
 
+def _ids(findings: list[Finding]) -> list[str]:
+    return list(dict.fromkeys(f.rule for f in findings))
+
+
+def _lint_lines(res: FleetResult, verdict: str) -> list[str]:
+    out = []
+    for name, lint in res.lints.items():
+        if lint.report.verdict != verdict:
+            continue
+        found = lint.report.blocking_failures if verdict == Verdict.NOT_READY else lint.report.blocking_unknowns
+        for rule in _ids(found):
+            first = next(f for f in found if f.rule == rule)
+            out.append(f"  {safe.line(name)} (alone): {rule} {safe.line(first.message)}")
+    return out
+
+
 def _pair_lines(res: FleetResult) -> list[str]:
     out: list[str] = []
     for title, verdict in (("Not ready", Verdict.NOT_READY), ("Unknown", Verdict.UNKNOWN)):
         chosen = [p for p in res.pairs if p.verdict == verdict]
-        if not chosen:
+        alone = _lint_lines(res, verdict)
+        if not chosen and not alone:
             continue
-        out += ["", f"{title}:"]
+        out += ["", f"{title}:"] + alone
         for p in chosen:
             head = f"  {safe.line(p.source)} -> {safe.line(p.dest)}"
             if p.report is None:
@@ -141,6 +163,22 @@ def _pair_dict(p: PairVerdict, verbose: bool) -> dict[str, Any]:
     }
 
 
+def _lint_dict(res: FleetResult, name: str, verbose: bool) -> dict[str, Any] | None:
+    lint = res.lints.get(name)
+    if lint is None:
+        return None
+    rep = lint.report
+    return {
+        "verdict": rep.verdict,
+        "failing_rules": _ids(rep.blocking_failures),
+        "unknown_rules": _ids(rep.blocking_unknowns),
+        "peers": [safe.line(p) for p in lint.peers_judged],
+        "concurrency": lint.settings.concurrency,
+        "findings": [safe.finding_dict(f) for f in rep.findings
+                     if verbose or f.status in (Status.FAIL, Status.UNKNOWN)],
+    }
+
+
 def to_json(res: FleetResult, verbose: bool = False) -> str:
     hosts: dict[str, Any] = {}
     for name, fh in res.hosts.items():
@@ -157,6 +195,7 @@ def to_json(res: FleetResult, verbose: bool = False) -> str:
             "gather_seconds": round(snap.gather_seconds, 3) if snap is not None else None,
             "ssh_connections": snap.ssh_connections if snap is not None else 0,
             "remote_commands": snap.remote_commands if snap is not None else 0,
+            "lint": _lint_dict(res, name, verbose),
         }
     by = {v: sum(1 for p in res.pairs if p.verdict == v) for v in WORD}
     states = [res.host_status(h)[0] for h in res.hosts]
