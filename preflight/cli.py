@@ -389,11 +389,11 @@ def check(
 
     Values come from the live daemons (virt-admin, sshd -T) when they answer, else from the files, else from the compiled defaults of the installed release; each finding says which.
 
-    An image root has no commands: those checks are skipped (not available in image mode) and names are judged on its /etc/hosts alone. Warnings never change the exit code.
+    An image root has no commands: those checks are skipped (not available in image mode) and names are judged on its /etc/hosts alone. Warnings do not change the exit code (unless --fail-on warning).
 
     Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error (bad arguments, config, snapshot or output path), 3 could not inspect, 4 internal error. --fail-on warning: a warning FAIL exits 1 too; --fail-on unknown: also a warning UNKNOWN exits 3; a waived finding never fails.
 
-    Config: preflight.toml or [tool.preflight] in pyproject.toml, from the current directory upward (-v says which): select, ignore, [severity], concurrency, peers, fail-on, baseline, [[paths]], [[waivers]] (rule, host, subject, reason, expires). Inline: `# preflight: ignore[SSH001] reason` on the finding's line or the line above it.
+    Config: preflight.toml or \\[tool.preflight] in pyproject.toml, from the current directory upward (-v says which): select, ignore, \\[severity], concurrency, peers, fail-on, baseline, \\[\\[paths]], \\[\\[waivers]] (rule, host, subject, reason, expires). Inline: `# preflight: ignore\\[SSH001] reason` on the finding's line or the line above it.
     """
     report, settings = judged(args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls,
                                          copy_storage_all=copy_storage_all, copy_storage_inc=copy_storage_inc,

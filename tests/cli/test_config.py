@@ -161,3 +161,28 @@ def test_paths_entry_ignores_a_rule_on_that_image_root_only(tmp_path: Path) -> N
     assert [f["severity"] for f in rep["findings"] if f["rule"] == "SSH001" and f["status"] == "fail"] == ["warning"]
     cfg = load_config(None, tmp_path)
     assert cfg.for_path(root / "host2") is cfg.paths[0] and cfg.for_path(root / "host1") is None
+
+
+def test_python_3_10_says_config_files_need_3_11(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TOML parser is vendored: on 3.10 a config that exists is an error that says so (not ignored)."""
+    import sys
+
+    (tmp_path / "preflight.toml").write_text('select = ["SSH"]\n')
+    monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
+    with pytest.raises(ConfigError, match=r"need Python 3.11 or newer .*--no-config"):
+        load_config(None, tmp_path)
+    assert load_config(None, tmp_path, search=False).source is None
+
+
+def test_help_shows_the_config_tables_literally() -> None:
+    import re
+
+    text = re.sub(r"[│\s]+", " ", preflight("check", "-h").stdout)
+    assert "[tool.preflight] in pyproject.toml" in text and "[[waivers]] (rule, host, subject, reason, expires)" in text
+    assert "# preflight: ignore[SSH001] reason" in text
+
+
+def test_a_missing_baseline_named_by_the_config_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "preflight.toml").write_text('baseline = "nope.toml"\n')
+    out = preflight(*example_args(images(tmp_path)), cwd=tmp_path)
+    assert out.returncode == 2 and f"{tmp_path / 'nope.toml'}: cannot read" in out.stderr

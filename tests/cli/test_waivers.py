@@ -178,3 +178,16 @@ def test_inline_suppression_on_the_same_line_and_for_other_rules() -> None:
     assert near(text, 1) == [] and near(text, 4) == []
     (hostile,) = near("# preflight: ignore[SSH001] ok\x1b[32m READY\n", 1)
     assert "\x1b" not in hostile.reason and "\\x1b" in hostile.reason
+
+
+def test_a_waiver_names_a_live_host_by_spec_or_name() -> None:
+    from preflight.model.facts import HostMode, HostSnapshot
+    from preflight.waivers import host_matches
+
+    snaps = {"destination": HostSnapshot(role="destination", spec="ssh://root@host2.example.com:22",
+                                         mode=HostMode.SSH)}
+    f = Finding(rule="SSH001", name="sshd-max-startups", status=Status.FAIL, severity=Severity.ERROR,
+                host=Scope.DESTINATION, message="m")
+    for host, expected in (("ssh://root@host2.example.com:22", True), ("host2.example.com", True),
+                           ("destination", True), ("source", False), ("host1.example.com", False), (None, True)):
+        assert host_matches(Waiver(rule="SSH001", reason="r", host=host), f, snaps) is expected, host
