@@ -64,3 +64,18 @@ def file_uri(snapshot: HostSnapshot | None, path: str | None) -> str:
         return "file://" + quote(full, errors="surrogateescape")
     where = path if path else "/"
     return f"file://{host_authority(snapshot)}{quote(where, errors='surrogateescape')}"
+
+
+def repo_file_line(where: str, root: str | None = None) -> tuple[str, int | None] | None:
+    """``PATH:LINE`` (a waiver's or comment's place) as (repository path, line) when PATH is a file
+    inside the repository (absolute, or relative to the current directory); None otherwise."""
+    path, sep, tail = where.rpartition(":")
+    line = int(tail) if sep and tail.isdigit() and int(tail) > 0 else None
+    if line is None:
+        path = where
+    if not path or not os.path.isfile(path):
+        return None
+    rel = os.path.relpath(os.path.abspath(path), root or source_root())
+    if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+        return None
+    return rel.replace(os.sep, "/"), line

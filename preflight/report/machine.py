@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 
 from preflight import __version__
 from preflight.engine import Report
-from preflight.model.findings import Finding, Severity, Status
+from preflight.model.findings import Finding, Status
 from preflight.report import safe
 
 JSON_SCHEMA_VERSION = 1
@@ -43,7 +43,20 @@ def to_json(report: Report) -> str:
         },
         "findings": [safe.finding_dict(f) for f in report.findings],
     }
+    data.update(policy_dict(report))
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def policy_dict(report: Report) -> dict[str, Any]:
+    """The gate policy a run applied: what fails it, the config file, the rules left out and why
+    (``--ignore``, ``--select``, the config), and the notes about waivers a person should act on."""
+    return {
+        "fail_on": report.fail_on,
+        "config": safe.opt_line(report.config),
+        "not_selected": [{k: safe.line(v) for k, v in d.items()} for d in report.not_selected],
+        "notes": [{"level": n.level, "kind": n.kind, "where": safe.line(n.where), "message": safe.line(n.message)}
+                  for n in report.notes],
+    }
 
 
 def to_sarif(report: Report) -> str:
@@ -67,12 +80,22 @@ def _repo_file(f: Finding, report: Report, root: str) -> str | None:
     return rel if rel is not None else f"{f.host.value}:{f.file}"
 
 
+def waived_text(f: Finding) -> str:
+    """``waived (config preflight.toml:12, until 2027-01-31): reason`` for a waived finding."""
+    w = f.waived
+    if w is None:
+        return ""
+    until = f", until {w.expires}" if w.expires else ""
+    return f"waived ({w.kind} {w.origin}{until}): {w.reason}"
+
+
 def to_junit(report: Report) -> str:
     """One ``<testsuite>``; one testcase per finding, named rule + host + subject (unique: a repeat
-    gets `` #2``), classname ``preflight.HOST.RULE``:
-    FAIL at error severity -> failure; UNKNOWN at error severity -> error (it blocks the gate);
-    SKIP, and UNKNOWN at warning/info severity -> skipped with the reason ("Could not tell: ...");
-    FAIL at warning/info -> a passing case whose system-out says so (warnings do not fail the gate).
+    gets `` #2``), classname ``preflight.HOST.RULE``. What fails the gate fails the case:
+    a FAIL the gate counts (error severity; warnings too with ``--fail-on warning``) -> failure;
+    an UNKNOWN the gate counts -> error; a waived FAIL -> skipped with the waiver and its reason;
+    SKIP and the other UNKNOWNs -> skipped with the reason ("Could not tell: ...");
+    the other FAILs (warnings) -> a passing case whose system-out says so.
     Every text is escaped (safe.xml), so it parses for any host input."""
     from preflight.report.locations import source_root
 
@@ -80,6 +103,8 @@ def to_junit(report: Report) -> str:
     suite = ET.Element("testsuite", name="migration-preflight", tests=str(len(report.findings)))
     counts = {"failures": 0, "errors": 0, "skipped": 0}
     x = safe.xml
+    gate_fail = {id(f) for f in report.blocking_failures}
+    gate_unknown = {id(f) for f in report.blocking_unknowns}
     seen: dict[str, int] = {}
     for raw in report.findings:
         f = safe.finding(raw)
@@ -94,10 +119,13 @@ def to_junit(report: Report) -> str:
         where = None if file is None else file + (f":{f.line}" if f.line else "")
         parts = ([f"at {where}"] if where else []) + ([f"Fix: {f.remediation}"] if f.remediation else [])
         detail = "\n".join(x(p) for p in parts) or None
-        if f.status is Status.FAIL and f.severity is Severity.ERROR:
+        if f.waived is not None:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=x(f"{waived_text(f)} — {f.message}"))
+        elif f.status is Status.FAIL and id(raw) in gate_fail:
             counts["failures"] += 1
             ET.SubElement(case, "failure", message=x(f.message), type=f.rule).text = detail
-        elif f.status is Status.UNKNOWN and f.severity is Severity.ERROR:
+        elif f.status is Status.UNKNOWN and id(raw) in gate_unknown:
             counts["errors"] += 1
             ET.SubElement(case, "error", message=x(f"Could not tell: {f.message}"), type="unknown").text = detail
         elif f.status is Status.UNKNOWN:
@@ -114,6 +142,11 @@ def to_junit(report: Report) -> str:
         suite.set(k, str(v))
     props = ET.Element("properties")
     ET.SubElement(props, "property", name="verdict", value=x(report.verdict))
+    ET.SubElement(props, "property", name="fail-on", value=x(report.fail_on))
+    for d in report.not_selected:
+        ET.SubElement(props, "property", name=f"not-selected.{x(d.get('rule', '?'))}", value=x(d.get("why", "")))
+    for n in report.notes:
+        ET.SubElement(props, "property", name=f"note.{x(n.kind)}", value=x(n.message))
     for role, snap in report.snapshots.items():
         ET.SubElement(props, "property", name=f"host.{role}", value=x(snap.spec))
         if not snap.reachable:

@@ -44,8 +44,13 @@ def opt_line(text: str | None) -> str | None:
 def finding(f: Finding) -> Finding:
     """A copy of ``f`` whose one-line strings are escaped (``evidence`` as it was: see finding_dict);
     message and remediation in words (no probe keys, the RHEL guide named: report.words)."""
+    waived = f.waived
+    if waived is not None:  # the reason comes from a config file or a comment in the inspected file
+        waived = replace(waived, kind=line(waived.kind), reason=line(waived.reason), origin=line(waived.origin),
+                         expires=opt_line(waived.expires))
     return replace(f, rule=line(f.rule), name=line(f.name), message=human(line(f.message)), file=opt_line(f.file),
-                   remediation=opt_line(opt_human(f.remediation)), subject=opt_line(f.subject), seed=opt_line(f.seed))
+                   remediation=opt_line(opt_human(f.remediation)), subject=opt_line(f.subject), seed=opt_line(f.seed),
+                   waived=waived)
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

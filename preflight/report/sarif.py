@@ -129,6 +129,12 @@ def _result(f: Finding, report: Report, index: dict[str, int], root: str, occurr
     res["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f, occurrence)}
     res["properties"] = {"host": f.host.value, "status": f.status.value, "severity": f.severity.value,
                          **({"subject": f.subject} if f.subject else {})}
+    if f.waived is not None:  # SARIF's own form; GitHub shows it still (its dismiss-alerts action reads it)
+        w = f.waived
+        res["suppressions"] = [{"kind": "inSource" if w.kind == "inline" else "external", "status": "accepted",
+                                "justification": w.reason,
+                                "properties": {"waiver": w.kind, "origin": w.origin,
+                                               **({"expires": w.expires} if w.expires else {})}}]
     return res
 
 
@@ -145,6 +151,17 @@ def _invocation(report: Report, index: dict[str, int]) -> dict[str, Any]:
     inv: dict[str, Any] = {"executionSuccessful": not notes, "exitCode": int(report.exit_code)}
     if notes:
         inv["toolExecutionNotifications"] = notes
+    # the policy: expired / unused waivers, suppressions without a reason; rules left out and why
+    config = [{"level": n.level if n.level in ("none", "note", "warning", "error") else "warning",
+               "message": {"text": safe.line(n.message)},
+               "properties": {"kind": n.kind, "where": safe.line(n.where)}} for n in report.notes]
+    if config:
+        inv["toolConfigurationNotifications"] = config
+    overrides = [{"descriptor": {"id": d["rule"], **({"index": index[d["rule"]]} if d["rule"] in index else {})},
+                  "configuration": {"enabled": False, "properties": {"why": safe.line(d.get("why", ""))}}}
+                 for d in report.not_selected if d.get("rule")]
+    if overrides:
+        inv["ruleConfigurationOverrides"] = overrides
     return inv
 
 
@@ -162,7 +179,8 @@ def to_sarif(report: Report) -> str:
                                                                    errors="surrogateescape")}},
         "results": [_result(f, report, index, root, n)
                     for f, n in zip(findings, _occurrences(findings), strict=True)],
-        "properties": {"verdict": report.verdict},
+        "properties": {"verdict": report.verdict, "failOn": report.fail_on,
+                       **({"config": safe.line(report.config)} if report.config else {})},
     }
     doc = {"version": "2.1.0", "$schema": SCHEMA_URI, "runs": [run]}
     return json.dumps(doc, indent=2) + "\n"

@@ -37,8 +37,8 @@ def rank(f: Finding) -> tuple[int, str]:
         (Status.UNKNOWN, False): 3, (Status.SKIP, True): 4, (Status.SKIP, False): 4,
         (Status.PASS, True): 5, (Status.PASS, False): 5,
     }[(f.status, error)]
-    if f.status is Status.FAIL and f.severity is Severity.INFO:
-        order = 3
+    if f.status is Status.FAIL and (f.severity is Severity.INFO or f.waived is not None):
+        order = 3  # a waived failure is reported, after what still needs work
     return order, f.rule
 
 
@@ -59,6 +59,8 @@ def terminal_width(stream: TextIO | None) -> int | None:
 
 
 def _tag(f: Finding) -> tuple[str, str]:
+    if f.waived is not None:
+        return f"{'WAIVED':<7}", COLOURS["skip"]
     label = f.status.value.upper()
     if f.status is Status.FAIL and f.severity is not Severity.ERROR:
         label = f.severity.value.upper()
@@ -165,7 +167,11 @@ def render(report: Report, stream: TextIO | None = None, verbose: bool = False, 
             where = f" [{f.file}{':' + str(f.line) if f.line else ''}]" if f.file else ""
             tag, code = _tag(f)
             out.item(tag, code, f"{f.rule} {f.name}: {f.message}{where}")
-            if f.remediation and f.status is Status.FAIL:
+            if f.waived is not None:
+                w = f.waived
+                until = f", until {w.expires}" if w.expires else ""
+                out.item(" " * 7, "0", f"waived: {w.reason} ({w.kind} {w.origin}{until})", indent=INDENT + "     ")
+            elif f.remediation and f.status is Status.FAIL:
                 out.item(" " * 7, "0", f"fix: {f.remediation}", indent=INDENT + "     ")
         if blocked:
             out.plain(f"  ({blocked} check(s) could not be judged: see 'Could not inspect' above)")
@@ -187,8 +193,10 @@ def _skip_why(snaps: dict[str, HostSnapshot], scope: Scope) -> str:
 
 def verdict_line(report: Report, colour: bool = False) -> str:
     c = report.counts()
-    errors = len(report.blocking_failures)
-    warnings = sum(1 for f in report.findings if f.status is Status.FAIL and f.severity is not Severity.ERROR)
+    live = [f for f in report.findings if f.status is Status.FAIL and f.waived is None]
+    errors = sum(1 for f in live if f.severity is Severity.ERROR)
+    warnings = len(live) - errors
+    waived = f", {c['waived']} waived" if c.get("waived") else ""
     word = {Verdict.READY: "READY", Verdict.NOT_READY: "NOT READY", Verdict.UNKNOWN: "UNKNOWN"}[report.verdict]
     if colour:
         code = {"READY": "32", "NOT READY": "31", "UNKNOWN": "35"}[word]
@@ -197,5 +205,5 @@ def verdict_line(report: Report, colour: bool = False) -> str:
     return (
         f"{word}: {guests} -> {safe.line(report.plan.dest_uri)} ({report.plan.n_concurrent} concurrent) — "
         f"{errors} error(s), {warnings} warning(s), {c['unknown']} unknown, {c['skip']} skipped, "
-        f"{c['pass']} passed"
+        f"{c['pass']} passed{waived}"
     )

@@ -13,6 +13,7 @@ The unreachable destination is ssh to 127.0.0.1 port 1 (refused at once, nothing
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import subprocess
@@ -130,3 +131,69 @@ def test_github_annotations_are_well_formed(repo: Path, case: str) -> None:
         if "file" in props:
             assert (repo / props["file"]).is_file(), props["file"]
             assert props["file"].startswith("images/host")
+
+
+# --- the gate policy in the outputs: waivers, an expired waiver, rules left out ------------------------------
+
+@pytest.fixture(scope="module")
+def gated_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same repository with a preflight.toml at its top: SSH001 waived on the destination, an
+    expired NET001 waiver, LIM003 ignored."""
+    top = tmp_path_factory.mktemp("gated") / "golden-images"
+    (top / "images").mkdir(parents=True)
+    for name in ("host1", "host2"):
+        shutil.copytree(EXAMPLES / name, top / "images" / name, symlinks=True)
+        shutil.copy(EXAMPLES / f"{name}.xml", top / "images" / f"{name}.xml")
+    subprocess.run(["git", "init", "-q", str(top)], check=True, capture_output=True, timeout=60)
+    yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    (top / "preflight.toml").write_text(
+        'ignore = ["LIM003"]\n\n'
+        '[[waivers]]\nrule = "SSH001"\nhost = "destination"\nreason = "MaxStartups, raised: by Ansible\\u0007"\n\n'
+        f'[[waivers]]\nrule = "NET001"\nhost = "source"\nreason = "DNS in production"\nexpires = {yesterday}\n')
+    return top
+
+
+def test_sarif_carries_waivers_expired_waivers_and_ignored_rules(gated_repo: Path) -> None:
+    doc = json.loads(run(gated_repo, pair_args(gated_repo), "sarif", 1))
+    validate(doc)
+    sarif_run = doc["runs"][0]
+    ssh = [r for r in sarif_run["results"] if r["ruleId"] == "SSH001"]
+    assert len(ssh) == 1
+    sup = ssh[0]["suppressions"]
+    assert sup[0]["kind"] == "external" and sup[0]["status"] == "accepted"
+    assert sup[0]["justification"] == "MaxStartups, raised: by Ansible\\x07"  # escaped, never raw
+    assert sup[0]["properties"]["origin"].endswith("preflight.toml:3")
+    net = [r for r in sarif_run["results"] if r["ruleId"] == "NET001"]
+    assert net and all("suppressions" not in r for r in net)  # the expired waiver is not applied
+    inv = sarif_run["invocations"][0]
+    notes = inv["toolConfigurationNotifications"]
+    assert any(n["properties"]["kind"] == "expired-waiver" and "NET001" in n["message"]["text"] for n in notes)
+    overrides = {o["descriptor"]["id"]: o["configuration"] for o in inv["ruleConfigurationOverrides"]}
+    assert overrides["LIM003"]["enabled"] is False and "LIM003" in overrides["LIM003"]["properties"]["why"]
+    assert sarif_run["properties"]["failOn"] == "error"
+    assert sarif_run["properties"]["config"].endswith("preflight.toml")
+
+
+def test_junit_and_annotations_show_waivers_and_notes(gated_repo: Path) -> None:
+    suite = ET.fromstring(run(gated_repo, pair_args(gated_repo), "junit", 1))
+    ssh = [c for c in suite.iter("testcase") if c.get("name", "").startswith("SSH001")]
+    skipped = ssh[0].find("skipped")
+    assert skipped is not None and skipped.get("message", "").startswith("waived (config ")
+    assert "MaxStartups, raised: by Ansible" in skipped.get("message", "")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert "not-selected.LIM003" in props and "note.expired-waiver" in props
+    *commands, _verdict = run(gated_repo, pair_args(gated_repo), "github", 1).splitlines()
+    parsed = [parse(line) for line in commands]
+    waived = [(lvl, p, m) for lvl, p, m in parsed if p["title"].startswith("SSH001")]
+    assert waived[0][0] == "notice" and waived[0][2].startswith("Waived (config ")
+    expired = [(lvl, p, m) for lvl, p, m in parsed if p["title"] == "preflight expired-waiver"]
+    assert expired and expired[0][1]["file"] == "preflight.toml" and expired[0][1]["line"] == "8"
+
+
+def test_json_records_the_policy(gated_repo: Path) -> None:
+    data = json.loads(run(gated_repo, pair_args(gated_repo), "json", 1))
+    assert data["fail_on"] == "error" and data["config"].endswith("preflight.toml")
+    assert any(d["rule"] == "LIM003" for d in data["not_selected"])
+    assert [n["kind"] for n in data["notes"]] == ["expired-waiver"]
+    ssh = [f for f in data["findings"] if f["rule"] == "SSH001"]
+    assert ssh[0]["waived"]["reason"] == "MaxStartups, raised: by Ansible\\x07"
