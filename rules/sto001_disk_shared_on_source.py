@@ -1,10 +1,14 @@
 """STO001 disk-shared-on-source — every guest disk is on shared storage on the source.
 
 What it checks
-    Unless ``--copy-storage-all`` is planned, each writable disk of each
-    guest is a network disk (RBD, Gluster, iSCSI ...) or a file on a
-    filesystem libvirt treats as shared: NFS, CIFS/SMB, GlusterFS
-    (``fuse.glusterfs``), CephFS, GFS2, OCFS2, GPFS, BeeGFS, Lustre.
+    Each writable disk of each guest (shareable ones too) is a network
+    disk (RBD, Gluster, iSCSI ...) or a file on a filesystem libvirt
+    treats as shared: NFS, CIFS/SMB, GlusterFS (``fuse.glusterfs``),
+    CephFS, GFS2, OCFS2, GPFS, BeeGFS, Lustre. With
+    ``--copy-storage-all``/``--copy-storage-inc`` only the disks the copy
+    leaves out are judged: ``<shareable/>`` ones (libvirt's
+    qemuMigrationSrcIsSafe; measured: a shareable disk in a local
+    directory fails with ``--copy-storage-all`` too).
 
 Why it breaks a migration
     libvirt refuses with ``Unsafe migration: Migration without shared
@@ -15,7 +19,8 @@ Why it breaks a migration
 
 How to fix it
     Put the disk on shared storage mounted at the same path on both hosts,
-    or migrate with ``--copy-storage-all`` (non-shared storage migration).
+    or migrate with ``--copy-storage-all`` (non-shared storage migration;
+    not for a shareable disk, which is never copied).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
-from preflight.rules._disks import label, planned_disks
+from preflight.rules._disks import label
+from preflight.view.copies import guest_disks, safety_checked
 from preflight.view.storage import filesystem_of, shared
 
 ID = "STO001"
@@ -36,20 +42,25 @@ SEED = "The example assumes shared storage fully configured and all migration re
 SRC = Scope.SOURCE
 FIX = ("Move the disk to shared storage mounted at the same path on both hosts (NFS, GlusterFS, CephFS, "
        "GFS2, OCFS2), or plan --copy-storage-all")
+FIX_SHAREABLE = ("Move the shareable disk to shared storage mounted at the same path on both hosts (the copy never "
+                 "takes a shareable disk), or detach it before migrating")
 
 
 def check(ctx: Context) -> Iterator[Outcome]:
-    if ctx.plan.copies_storage:
-        yield skipped(SRC, "--copy-storage-all copies the disks: shared storage is not needed")
-        return
+    copying = ctx.plan.copies_storage
     conn = ctx.source.libvirt_reason()
     if not conn.ok:
         yield not_seen(SRC, "guest disks", conn)
         return
+    disks = [(g, d) for g, d in guest_disks(ctx.source.libvirt, ctx.guests) if safety_checked(d, copying)]
+    if copying and not disks:
+        flag = "--copy-storage-inc" if ctx.plan.copy_storage_inc else "--copy-storage-all"
+        yield skipped(SRC, f"{flag} copies the disks: shared storage is not needed")
+        return
     unsafe = " (--unsafe only hides this: the destination would open whatever file has that path)" \
         if ctx.plan.unsafe else ""
-    for guest, disk in planned_disks(ctx):
-        what = label(guest, disk)
+    for guest, disk in disks:
+        what = label(guest, disk) + (" (shareable: never copied)" if copying else "")
         if disk.type == "network":
             yield passed(SRC, f"{what} is a network disk", subject=what)
             continue
@@ -67,5 +78,5 @@ def check(ctx: Context) -> Iterator[Outcome]:
                          evidence={"fstype": mount.fstype, "mount": mount.mount_point})
         else:
             yield failed(SRC, f"{what} is on {mount.fstype} at {mount.mount_point}, which is not shared: libvirt "
-                         f"refuses with 'Unsafe migration'{unsafe}", FIX, subject=what,
+                         f"refuses with 'Unsafe migration'{unsafe}", FIX_SHAREABLE if copying else FIX, subject=what,
                          evidence={"fstype": mount.fstype, "mount": mount.mount_point, "device": mount.source})

@@ -35,7 +35,8 @@ PAIR = Scope.PAIR
 
 def check(ctx: Context) -> Iterator[Outcome]:
     if ctx.plan.copies_storage:
-        yield skipped(PAIR, "--copy-storage-all copies the disks")
+        flag = "--copy-storage-inc" if ctx.plan.copy_storage_inc else "--copy-storage-all"
+        yield skipped(PAIR, f"{flag} copies the disks")
         return
     for guest, disk in planned_disks(ctx):
         if disk.type != "file":

@@ -10,16 +10,42 @@ directory, the pools at a path, an image's header (format, virtual size, backing
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from preflight.known import Known, known, unknown
 from preflight.model import probes as P
-from preflight.model.facts import Availability, PoolFact
+from preflight.model.facts import Availability, DiskFact, LibvirtFacts, PoolFact
 from preflight.parsers.commands import PathStat
 from preflight.view.host import HostView
 
 QCOW2_CLUSTER = 65536  # qemu-img's default cluster size: what a pre-created qcow2 uses
 _SPACE = re.compile(r"avail\t(\d{1,20})")
+
+
+def guest_disks(facts: LibvirtFacts | None, guests: Iterable[str]) -> Iterator[tuple[str, DiskFact]]:
+    """(guest, disk) for every disk with a source of the named guests (source-less ones: nothing to open)."""
+    if facts is None:
+        return
+    for name in guests:
+        guest = facts.guest(name)
+        for disk in guest.disks if guest is not None else ():
+            if disk.source:
+                yield name, disk
+
+
+def copied(disk: DiskFact) -> bool:
+    """Whether --copy-storage-* copies it (qemuMigrationAnyCopyDisk): writable and not shareable.
+
+    A disk on shared storage is copied too (onto itself: measured to work)."""
+    return not disk.readonly and not disk.shareable
+
+
+def safety_checked(disk: DiskFact, copying: bool) -> bool:
+    """Whether libvirt's "Unsafe migration" check (qemuMigrationSrcIsSafe) wants it on shared storage:
+    every writable disk, shareable ones included, except those the copy takes (measured: a shareable
+    disk on a local directory fails with --copy-storage-all too)."""
+    return not disk.readonly and not (copying and copied(disk))
 
 
 def disk_dir(path: str) -> str:

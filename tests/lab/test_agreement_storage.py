@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from .files import LOCAL_DIR, guest_xml
+from .files import LOCAL_DIR, SHARED_DIR, guest_xml
 from .lab import Lab
 from .test_agreement import Scenario, predict, run_scenario
 
@@ -92,6 +92,29 @@ def chain_on_dest(base: bool = True, backing_ref: bool = True) -> Callable[[Lab]
     return fault
 
 
+def guest_with(device: str, where: str, on_dest: bool) -> Callable[[Lab], None]:
+    """g1 with its local qcow2 (copied: a pool on host2 takes it) and a disk libvirt never copies: a
+    read-only ISO ("cdrom") or a <shareable/> raw disk ("shareable"), in LOCAL_DIR or SHARED_DIR, also
+    on host2 when on_dest."""
+    base = {"local": LOCAL_DIR, "shared": SHARED_DIR}[where]
+    path = f"{base}/extra.{'iso' if device == 'cdrom' else 'raw'}"
+    xml_dev = (f"    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='{path}'/>"
+               "<target dev='hdc' bus='ide'/><readonly/></disk>\n" if device == "cdrom" else
+               f"    <disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/>"
+               f"<source file='{path}'/><target dev='vdb' bus='virtio'/><shareable/></disk>\n")
+
+    def fault(lab: Lab) -> None:
+        lab.exec("host1", "virsh -q destroy g1; virsh -q undefine g1", timeout=30)
+        lab.exec("host1", f"qemu-img create -q -f qcow2 {DISK} 16M && truncate -s 1M {path}", check=True)
+        xml = guest_xml("g1", DISK).replace("    <controller", xml_dev + "    <controller", 1)
+        lab.write_file("host1", "/run/lab/g1-extra.xml", xml)
+        lab.exec("host1", "virsh -q define /run/lab/g1-extra.xml && virsh -q start g1", check=True, timeout=60)
+        dir_pool()(lab)
+        if on_dest and where == "local":
+            lab.exec("host2", f"truncate -s 1M {path}", check=True)
+    return fault
+
+
 SCENARIOS = [
     Scenario("--copy-storage-all, local disk, nothing on dest", disk="local", flags=ALL, expect=("STO004",)),
     Scenario("--copy-storage-all, local disk, inactive dir pool on dest", dir_pool(active=False), disk="local",
@@ -110,6 +133,16 @@ SCENARIOS = [
     Scenario("--copy-storage-inc, base and overlay on dest", chain_on_dest(), disk=None, flags=INC),
     Scenario("--copy-storage-inc, overlay on dest, its base missing", chain_on_dest(base=False), disk=None,
              flags=INC, expect=("STO004",)),
+    # disks the copy leaves out (qemuMigrationAnyCopyDisk): read-only ones must be on the destination,
+    # shareable ones on shared storage (qemuMigrationSrcIsSafe still judges them)
+    Scenario("--copy-storage-all, read-only ISO missing on dest", guest_with("cdrom", "local", on_dest=False),
+             disk=None, flags=ALL, expect=("STO002",)),
+    Scenario("--copy-storage-all, read-only ISO on dest too", guest_with("cdrom", "local", on_dest=True),
+             disk=None, flags=ALL),
+    Scenario("--copy-storage-all, shareable disk in a local directory", guest_with("shareable", "local", True),
+             disk=None, flags=ALL, expect=("STO001",)),
+    Scenario("--copy-storage-all, shareable disk on shared storage", guest_with("shareable", "shared", True),
+             disk=None, flags=ALL),
 ]
 
 

@@ -334,3 +334,70 @@ def test_image_header_tells_the_backing_reference() -> None:
 
 def test_size_text() -> None:
     assert (size_text(512), size_text(16 * MIB), size_text(3 * 1024 * MIB)) == ("512 bytes", "16.0 MiB", "3.0 GiB")
+
+
+# --- disks the copy leaves out: STO001 (shareable) and STO002 (read-only, shareable) ----------------------------
+ISO = f"{LOCAL}/x.iso"
+SHARED_RAW = "/var/lib/libvirt/images/shared/sh.raw"
+
+
+def cdrom(path: str = ISO) -> DiskFact:
+    return DiskFact(target="hdc", device="cdrom", type="file", source=path, format="raw", readonly=True)
+
+
+def shareable(path: str) -> DiskFact:
+    return DiskFact(target="vdb", device="disk", type="file", source=path, format="raw", cache="none", shareable=True)
+
+
+def rule(report: Report, rule_id: str, status: Status) -> list[Finding]:
+    return [f for f in report.findings if f.rule == rule_id and f.status is status]
+
+
+def test_copy_all_shareable_disk_on_a_local_directory_fails_sto001() -> None:
+    """Measured: 'Unsafe migration: Migration without shared storage is unsafe' with --copy-storage-all."""
+    src, dst = hosts()
+    local_sh = f"{LOCAL}/sh.raw"
+    src.guests = [guest(disks=[file_disk(DISK, format="qcow2", capacity=CAP, allocation=ALLOC), shareable(local_sh)])]
+    src.cmds[P.path_key(local_sh)] = stat_line(local_sh, MIB, "00" * 32)
+    [f] = rule(judge(src, dst, pools=[pool()]), "STO001", Status.FAIL)
+    assert "shareable: never copied" in f.message and "Unsafe migration" in f.message
+    assert "--copy-storage-all" not in (f.remediation or "")
+    for p in (plan("all"), MigrationPlan(guests=["g1"], dest_uri=URI, live=True)):  # without a copy too
+        assert any("sh.raw" in f.message for f in rule(judge(src, dst, p, pools=[pool()]), "STO001", Status.FAIL))
+
+
+def test_copy_all_shareable_disk_on_shared_storage_passes_and_plain_disks_skip_sto001() -> None:
+    src, dst = hosts()
+    src.guests = [guest(disks=[file_disk(DISK, format="qcow2", capacity=CAP, allocation=ALLOC),
+                               shareable(SHARED_RAW)])]
+    src.cmds[P.path_key(SHARED_RAW)] = dst.cmds[P.path_key(SHARED_RAW)] = stat_line(SHARED_RAW, MIB, "00" * 32)
+    report = judge(src, dst, pools=[pool()])
+    assert [f.status for f in report.findings if f.rule == "STO001"] == [Status.PASS]
+    assert [f.status for f in report.findings if f.rule == "STO002"] == [Status.PASS]  # exists, shared
+    src.guests = [guest(disks=[file_disk(DISK, format="qcow2", capacity=CAP, allocation=ALLOC)])]
+    report = judge(src, dst, plan("inc"), pools=[pool()])
+    [f] = [f for f in report.findings if f.rule == "STO001"]
+    assert f.status is Status.SKIP and "--copy-storage-inc copies" in f.message
+
+
+def test_copy_all_readonly_iso_missing_on_dest_fails_sto002() -> None:
+    """Measured: "Cannot access storage file '.../x.iso': No such file or directory" (never copied)."""
+    src, dst = hosts()
+    src.guests = [guest(disks=[file_disk(DISK, format="qcow2", capacity=CAP, allocation=ALLOC), cdrom()])]
+    [f] = rule(judge(src, dst, pools=[pool()], missing=(DISK, ISO)), "STO002", Status.FAIL)
+    assert "read-only disk, never copied" in f.message and "ISO" in (f.remediation or "")
+    dst.cmds[P.path_key(ISO)] = stat_line(ISO, MIB, "00" * 32)
+    report = judge(src, dst, pools=[pool()])
+    assert [f.status for f in report.findings if f.rule == "STO002"] == [Status.PASS]  # a local copy will do
+    assert not rule(report, "STO004", Status.FAIL)
+
+
+def test_without_copy_a_local_readonly_iso_on_dest_is_enough() -> None:
+    src, dst = baseline()
+    src.guests = [guest(disks=[file_disk(SHARED_DISK), cdrom()])]
+    dst.cmds[P.path_key(ISO)] = stat_line(ISO, MIB, "00" * 32)
+    p = MigrationPlan(guests=["g1"], dest_uri=URI, live=True)
+    assert [f.status for f in evaluate(p, src.build(), dst.build()).findings if f.rule == "STO002"] == [Status.PASS,
+                                                                                                       Status.PASS]
+    [f] = rule(judge(src, dst, p, missing=(ISO,)), "STO002", Status.FAIL)
+    assert "does not exist on the destination" in f.message
