@@ -197,3 +197,11 @@ def test_json_records_the_policy(gated_repo: Path) -> None:
     assert [n["kind"] for n in data["notes"]] == ["expired-waiver"]
     ssh = [f for f in data["findings"] if f["rule"] == "SSH001"]
     assert ssh[0]["waived"]["reason"] == "MaxStartups, raised: by Ansible\\x07"
+
+
+def test_text_report_shows_the_waiver_not_a_failure(gated_repo: Path) -> None:
+    out = run(gated_repo, pair_args(gated_repo), "text", 1)
+    ssh = [line for line in out.splitlines() if "SSH001" in line]
+    assert ssh and ssh[0].lstrip().startswith("WAIVED")
+    assert "waived: MaxStartups, raised: by Ansible\\x07 (config " in out
+    assert out.splitlines()[-1].endswith(", 1 waived")

@@ -113,3 +113,24 @@ def test_a_host_that_could_not_be_inspected_is_named() -> None:
     props = {p.get("name"): p.get("value") for p in ET.fromstring(xml).iter("property")}
     assert props["host.destination.not-inspected"] == "ssh: connection refused"
     assert props["verdict"] == "not-ready"
+
+
+def test_junit_follows_the_gate_policy() -> None:
+    from preflight.model.findings import Waived
+
+    warn = finding(Status.FAIL, Severity.WARNING, subject="w")
+    unknown_warn = finding(Status.UNKNOWN, Severity.WARNING, subject="u")
+    waived = finding(Status.FAIL, Severity.ERROR, subject="x")
+    waived.waived = Waived(kind="config", reason="accepted: <risk> & co", origin="preflight.toml:3",
+                           expires="2099-01-01")
+    strict = report(warn, unknown_warn, waived)
+    strict.fail_on = "unknown"  # warnings fail, warning UNKNOWNs too
+    by = {c.get("name", "").rsplit(" ", 1)[1]: c for c in cases(machine.to_junit(strict))}
+    assert by["w"].find("failure") is not None and by["u"].find("error") is not None
+    skipped = by["x"].find("skipped")
+    assert skipped is not None and by["x"].find("failure") is None
+    assert skipped.get("message", "").startswith(
+        "waived (config preflight.toml:3, until 2099-01-01): accepted: <risk> & co")
+    default = report(warn, unknown_warn, waived)
+    by = {c.get("name", "").rsplit(" ", 1)[1]: c for c in cases(machine.to_junit(default))}
+    assert by["w"].find("failure") is None and by["u"].find("skipped") is not None
