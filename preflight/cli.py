@@ -274,7 +274,7 @@ def selection(select: list[str], ignore: list[str], cfg: Config) -> tuple[list[A
 def output_formats(values: list[str], output: Path | None) -> list[tuple[str, Path]]:
     """--output-format FMT:PATH, each checked now (before any host is contacted); one file per path."""
     outs: list[tuple[str, Path]] = []
-    taken = {str(output)} if output is not None else set()
+    taken = {os.path.abspath(output)} if output is not None else set()
     for value in values:
         fmt, sep, raw = value.partition(":")
         if not sep or fmt not in FORMATS or not raw:
@@ -284,9 +284,9 @@ def output_formats(values: list[str], output: Path | None) -> list[tuple[str, Pa
             path = output_file(raw, "--output-format")
         except OutputError as exc:
             raise fail_usage(str(exc)) from None
-        if str(path) in taken and not path.is_char_device() and str(path) != "/dev/stdout":
+        if os.path.abspath(path) in taken and not path.is_char_device():
             raise fail_usage(f"--output-format {value}: {raw} is written twice in one run")
-        taken.add(str(path))
+        taken.add(os.path.abspath(path))
         outs.append((fmt, path))
     return outs
 

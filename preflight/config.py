@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from preflight.textsafe import escape_control
+
 CONFIG_NAME = "preflight.toml"
 PYPROJECT = "pyproject.toml"
 TOOL_TABLE = ("tool", "preflight")
@@ -355,7 +357,8 @@ def waivers_from(c: _Checker, base: Path, entries: list[dict[str, Any]]) -> list
         expires = entry.get("expires")
         if expires is not None and (isinstance(expires, datetime.datetime) or not isinstance(expires, datetime.date)):
             raise c.fail(table, "expires", f"waiver for {rule.ID}: expires must be a date (expires = 2027-01-31)")
-        out.append(Waiver(rule=rule.ID, reason=reason.strip(), host=entry.get("host"), subject=entry.get("subject"),
+        shown = escape_control(reason.strip(), keep_newlines=False)[:500]  # printed and put in every report
+        out.append(Waiver(rule=rule.ID, reason=shown, host=entry.get("host"), subject=entry.get("subject"),
                           expires=expires, base=base,
                           origin=f"{c.path}:{key_line(c.text, c.prefix + table, None) or '?'}"))
     return out

@@ -186,3 +186,14 @@ def test_a_missing_baseline_named_by_the_config_is_exit_2(tmp_path: Path) -> Non
     (tmp_path / "preflight.toml").write_text('baseline = "nope.toml"\n')
     out = preflight(*example_args(images(tmp_path)), cwd=tmp_path)
     assert out.returncode == 2 and f"{tmp_path / 'nope.toml'}: cannot read" in out.stderr
+
+
+def test_fix_follows_the_config_selection(tmp_path: Path) -> None:
+    root = images(tmp_path)
+    fix = ["fix", *example_args(root)[1:], "--format", "json"]
+    every = json.loads(preflight(*fix, "--no-config", cwd=tmp_path).stdout)
+    assert every["hosts"]["source"]["files"]  # NET001's /etc/hosts fix
+    (tmp_path / "preflight.toml").write_text('select = ["SSH001"]\n')
+    only = json.loads(preflight(*fix, cwd=tmp_path).stdout)
+    assert only["hosts"]["source"]["files"] == []
+    assert [f["rules"] for f in only["hosts"]["destination"]["files"]] == [["SSH001"]]

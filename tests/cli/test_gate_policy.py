@@ -136,7 +136,7 @@ def test_outputs_are_checked_before_any_host_is_contacted(tmp_path: Path) -> Non
     args[args.index("--dest") + 1] = "ssh://root@127.0.0.1:1"  # contacted, this would be exit 3
     out = preflight(*args, "--output-format", "sarif:a.sarif", "--output-format", "json:a.sarif", cwd=tmp_path)
     assert out.returncode == 2 and "written twice" in out.stderr
-    out = preflight(*args, "-o", "a.json", "--output-format", "json:a.json", cwd=tmp_path)
+    out = preflight(*args, "-o", "a.json", "--output-format", "json:./a.json", cwd=tmp_path)
     assert out.returncode == 2 and "written twice" in out.stderr
     out = preflight(*args, "--output-format", "json:missing/a.json", cwd=tmp_path)
     assert out.returncode == 2 and not (tmp_path / "a.sarif").exists()
