@@ -18,8 +18,10 @@ What it checks
 Why it breaks a migration
     The destination's libvirt starts the same emulator for the incoming
     guest; when it is missing or does not run, the migration fails at once
-    (``internal error: Failed to start QEMU binary
-    /usr/bin/qemu-system-x86_64 for probing``, measured).
+    (measured: a missing one, ``Cannot check QEMU binary
+    /usr/libexec/qemu-kvm: No such file or directory``; one that does not
+    run, ``internal error: Failed to start QEMU binary
+    /usr/bin/qemu-system-x86_64 for probing: ...`` with its own error).
 
 How to fix it
     Install the emulator on the destination at the same path (the
@@ -70,8 +72,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
             yield passed(DST, f"{name}: the destination runs {emu} ({seen.line}); {JUDGED}", subject=name,
                          evidence=ev)
         elif seen.state == "missing":
-            yield failed(DST, f"{name}: the destination has no {emu}: libvirt will say 'Failed to start QEMU "
-                         f"binary {emu} for probing'; {JUDGED}",
+            yield failed(DST, f"{name}: the destination has no {emu}: libvirt will say 'Cannot check QEMU "
+                         f"binary {emu}: No such file or directory'; {JUDGED}",
                          f"Install the emulator on the destination at {emu} (qemu-kvm / qemu-system-x86), or "
                          "change the guest's <emulator> to the destination's path (planned downtime)",
                          subject=name, evidence=ev)

@@ -1,7 +1,7 @@
 """Agreement scenarios for the destination's emulator and KVM (issue 8 items 2 and 3: GST006, GST007).
 
-Faults live only in host2's own mount namespace (the lab's hosts have private mount propagation) and
-are undone after each scenario: reset() restores files and daemons, not mounts.
+Faults live only in a lab host's own mount namespace (the hosts have private mount propagation) and are
+undone after each scenario (UNDO, on both hosts): reset() restores files and daemons, not mounts.
 
 - The emulator that does not run: a script bind-mounted over /usr/bin/qemu-system-x86_64 that fails as a
   binary with a missing shared library does (exit 127). No libvirtd restart is needed, and none is done:
@@ -13,6 +13,9 @@ are undone after each scenario: reset() restores files and daemons, not mounts.
   binary from another path is no twin: `-version` and `-machine help` run, but QEMU looks for its
   accelerator modules next to its own path and libvirt's probe failed with `could not load module for
   type 'tcg-accel-ops'`, measured.)
+- The emulator path missing: g1 names RHEL's /usr/libexec/qemu-kvm (the real QEMU bound there in host1,
+  inside a /usr/libexec of its own); a Debian destination has no such path: `Cannot check QEMU binary
+  /usr/libexec/qemu-kvm: No such file or directory` (measured). Twin: host2 has it too.
 - KVM: g1 is redefined as `<domain type='kvm'>` (this machine has /dev/kvm; QEMU runs as root in the
   lab, so its mode does not matter). host2 loses /dev/kvm the way a host without the kvm module has
   none: a /dev of its own (tmpfs) holding bind mounts of every entry of the real /dev but kvm. The real
@@ -48,28 +51,35 @@ BROKEN = (  # what a binary with a missing library prints (ld.so), and its exit 
 )
 COPY = "/var/lib/libvirt/images/local/qemu-reinstalled"  # per host, emptied by reset()
 CACHE = "/var/cache/libvirt/qemu/capabilities"  # libvirt's QEMU capabilities cache (per lab host, kept by reset)
-# host2's own /dev without kvm: every entry of the real /dev bound into a tmpfs, kvm left out
-NO_DEV_KVM = """set -e
-mkdir -p /run/lab/realdev
-mount --rbind /dev /run/lab/realdev
-mount --make-rprivate /run/lab/realdev
-mount -t tmpfs -o mode=755,size=1m labdev /dev
-for e in /run/lab/realdev/* /run/lab/realdev/.[!.]*; do
+LIBEXEC_QEMU = "/usr/libexec/qemu-kvm"  # RHEL's emulator path; Debian has none
+# SHADOW DIR SKIP: DIR becomes a tmpfs of this host's own holding bind mounts of every entry of the real
+# DIR but SKIP (its mount namespace only): a /dev without kvm, a /usr/libexec that can gain a qemu-kvm.
+SHADOW = """set -e
+d=$1; skip=$2; real=/run/lab/real${d##*/}
+mkdir -p "$real"
+mount --rbind "$d" "$real"
+mount --make-rprivate "$real"
+mount -t tmpfs -o mode=755,size=1m labshadow "$d"
+for e in "$real"/* "$real"/.[!.]*; do
   [ -e "$e" ] || [ -L "$e" ] || continue
   n=${e##*/}
-  [ "$n" = kvm ] && continue
-  if [ -L "$e" ]; then cp -P "$e" "/dev/$n"
-  elif [ -d "$e" ]; then mkdir "/dev/$n" && mount --rbind "$e" "/dev/$n"
-  else touch "/dev/$n" && mount --bind "$e" "/dev/$n"; fi
-done
-test ! -e /dev/kvm && test -c /dev/null"""
+  [ "$n" = "$skip" ] && continue
+  if [ -L "$e" ]; then cp -P "$e" "$d/$n"
+  elif [ -d "$e" ]; then mkdir "$d/$n" && mount --rbind "$e" "$d/$n"
+  else touch "$d/$n" && mount --bind "$e" "$d/$n"; fi
+done"""
 # Undo whatever of the faults is in place (each step only when mounted), then prove the baseline is back.
 UNDO = f"""m() {{ awk -v p="$1" '$5 == p {{ f = 1 }} END {{ exit !f }}' /proc/self/mountinfo; }}
 while m {QEMU}; do umount {QEMU} || exit 1; done
 if m /run/lab/realdev; then  # lazily: libvirtd holds /dev/null open; the cache probed without KVM goes too
   umount -R -l /dev && umount -R -l /run/lab/realdev && rm -f {CACHE}/*.xml || exit 1
 fi
-test -c /dev/kvm && {QEMU} -version >/dev/null"""
+if m /run/lab/reallibexec; then umount -R -l /usr/libexec && umount -R -l /run/lab/reallibexec || exit 1; fi
+test -c /dev/kvm && {QEMU} -version >/dev/null && test ! -e {LIBEXEC_QEMU}"""
+
+
+def shadow(lab: Lab, host: str, directory: str, skip: str = "") -> None:
+    lab.exec(host, ["/bin/sh", "-c", SHADOW, "shadow", directory, skip], check=True)
 
 
 def emulator_broken(lab: Lab) -> None:
@@ -98,10 +108,28 @@ def kvm_guest(lab: Lab) -> None:
 def no_dev_kvm(fresh_libvirt: bool) -> Callable[[Lab], None]:
     def fault(lab: Lab) -> None:
         kvm_guest(lab)
-        lab.exec("host2", NO_DEV_KVM, check=True)
+        shadow(lab, "host2", "/dev", skip="kvm")
+        lab.exec("host2", "test ! -e /dev/kvm && test -c /dev/null", check=True)
         if fresh_libvirt:  # a host installed (or upgraded) without KVM: libvirt probes QEMU with no /dev/kvm
             lab.exec("host2", f"rm -f {CACHE}/*.xml", check=True)
             lab.restart_daemon("host2", "libvirtd")
+    return fault
+
+
+def rhel_emulator_path(on_dest: bool) -> Callable[[Lab], None]:
+    """g1 redefined with RHEL's <emulator>/usr/libexec/qemu-kvm</emulator>: host1 has it (the real QEMU
+    bound there; QEMU finds its modules relative to its own directory, which works from /usr/libexec),
+    host2 only when on_dest (a Debian destination has no such path)."""
+    def fault(lab: Lab) -> None:
+        for host in ("host1", "host2") if on_dest else ("host1",):
+            shadow(lab, host, "/usr/libexec")
+            lab.exec(host, f"touch {LIBEXEC_QEMU} && mount --bind {QEMU} {LIBEXEC_QEMU}", check=True)
+        xml = guest_xml("g1", f"{SHARED_DIR}/g1.qcow2")
+        assert f"<emulator>{QEMU}</emulator>" in xml
+        lab.exec("host1", "virsh -q destroy g1; virsh -q undefine g1", timeout=30)
+        lab.write_file("host1", "/run/lab/g1-libexec.xml", xml.replace(QEMU, LIBEXEC_QEMU))
+        lab.exec("host1", "virsh -q define /run/lab/g1-libexec.xml && virsh -q start g1", check=True, timeout=60)
+        assert f"<emulator>{LIBEXEC_QEMU}</emulator>" in lab.virsh("host1", "dumpxml", "g1").stdout
     return fault
 
 
@@ -111,6 +139,9 @@ SCENARIOS = [
     (Scenario("dest emulator does not run (missing library)", emulator_broken, expect=("GST006",)),
      f"Failed to start QEMU binary {QEMU} for probing"),
     (Scenario("dest emulator reinstalled (new ctime), runs", emulator_reinstalled), ""),
+    (Scenario("guest's emulator /usr/libexec/qemu-kvm missing on dest", rhel_emulator_path(on_dest=False),
+              expect=("GST006",)), f"Cannot check QEMU binary {LIBEXEC_QEMU}: No such file or directory"),
+    (Scenario("guest's emulator /usr/libexec/qemu-kvm on both", rhel_emulator_path(on_dest=True)), ""),
     (Scenario("kvm guest, /dev/kvm on both", kvm_guest), ""),
     (Scenario("kvm guest, dest without /dev/kvm (libvirt probed QEMU without it)", no_dev_kvm(fresh_libvirt=True),
               expect=("GST007",)), NO_KVM),
@@ -124,7 +155,8 @@ def test_emulator_prediction_agrees_with_real_migration(lab: Lab, sc: Scenario, 
     try:
         run_scenario(lab, sc)
     finally:
-        lab.exec("host2", UNDO, check=True)
+        for host in lab.hosts:
+            lab.exec(host, UNDO, check=True)
     outcome = ROWS[-1].outcome
     assert (error in outcome) if error else outcome == "all migrations succeeded", outcome
 

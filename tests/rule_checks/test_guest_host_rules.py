@@ -104,7 +104,7 @@ def test_gst006_emulator_missing_fails_as_libvirt_would() -> None:
     missing = Probe(P.emulator_key(QEMU), "x", Availability.MISSING, rc=1, error=f"{QEMU}: No such file or directory")
     r = report(*hosts(domain_xml(), missing))
     [f] = of(r, "GST006")
-    assert f.status is Status.FAIL and f"Failed to start QEMU binary {QEMU} for probing" in f.message
+    assert f.status is Status.FAIL and f"Cannot check QEMU binary {QEMU}: No such file" in f.message  # measured
     assert QEMU in (f.remediation or "") and r.verdict == Verdict.NOT_READY
 
 
