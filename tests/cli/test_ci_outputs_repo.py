@@ -205,3 +205,36 @@ def test_text_report_shows_the_waiver_not_a_failure(gated_repo: Path) -> None:
     assert ssh and ssh[0].lstrip().startswith("WAIVED")
     assert "waived: MaxStartups, raised: by Ansible\\x07 (config " in out
     assert out.splitlines()[-1].endswith(", 1 waived")
+
+
+def test_one_run_writes_every_output_as_the_single_format_runs_do(repo: Path, tmp_path: Path) -> None:
+    """A CI job's one run: text on the terminal, SARIF + JUnit + annotations in files, each the same
+    as its own --format run (so everything above holds for them too)."""
+    outs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("sarif", "junit", "github", "json")}
+    flags = [a for fmt, path in outs.items() for a in ("--output-format", f"{fmt}:{path}")]
+    out = preflight(*pair_args(repo), *flags, cwd=repo / "images")
+    assert out.returncode == 1, out.stderr
+    assert out.stdout.splitlines()[-1].startswith("NOT READY")
+    validate(json.loads(outs["sarif"].read_text()))
+    for fmt, path in outs.items():
+        alone = run(repo, pair_args(repo), fmt, 1)
+        if fmt == "json":  # gather timings differ between runs
+            a, b = json.loads(alone), json.loads(path.read_text())
+            assert a["findings"] == b["findings"] and a["verdict"] == b["verdict"]
+        else:
+            assert path.read_text() == alone, fmt
+
+
+def test_lint_sarif_of_the_image_roots_validates_and_points_into_the_repo(repo: Path) -> None:
+    args = ["lint", "host1", "host2", "--concurrency", "12", "--peer", "host1.example.com,host2.example.com",
+            "--format", "sarif"]
+    out = preflight(*args, cwd=repo / "images")
+    assert out.returncode == 1, out.stderr
+    doc = json.loads(out.stdout)
+    validate(doc)
+    sarif_run = doc["runs"][0]
+    assert sarif_run["results"]
+    for r in sarif_run["results"]:
+        for loc in r["locations"]:
+            path = resolve(repo, sarif_run, loc["physicalLocation"]["artifactLocation"])
+            assert path is not None and path.exists() and path.relative_to(repo).parts[0] == "images"
