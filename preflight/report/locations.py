@@ -79,3 +79,10 @@ def repo_file_line(where: str, root: str | None = None) -> tuple[str, int | None
     if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
         return None
     return rel.replace(os.sep, "/"), line
+
+
+def host_key(snapshot: HostSnapshot, root: str | None = None) -> str:
+    """A host's identity for fingerprints that does not depend on where the repository is checked
+    out (CI runners use different paths): an image root's repository path, else the spec."""
+    rel = repo_path(snapshot, None, root)
+    return f"repo:{rel or '.'}" if rel is not None else snapshot.spec

@@ -16,6 +16,11 @@ Choices a CI dashboard depends on:
   has a logical location: host role + subject (guest, disk, daemon).
 - ``partialFingerprints``: a hash of rule, host role, subject and host file: stable across runs,
   line moves and message wording, different for the same finding on the other host.
+- The gate policy: a waived finding keeps its result with ``suppressions`` (inSource for an inline
+  comment, external for a config or baseline waiver; the reason as justification); expired or
+  unused waivers are ``toolConfigurationNotifications``; rules left out (--ignore, --select, the
+  config) are ``ruleConfigurationOverrides`` with ``enabled: false`` and why; ``--fail-on`` and the
+  config file are run properties.
 """
 
 from __future__ import annotations

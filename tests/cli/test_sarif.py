@@ -234,3 +234,16 @@ def test_source_and_destination_findings_on_one_file_do_not_share_a_location(tmp
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in lim}
     assert uris == {"images/host1/etc/libvirt/libvirtd.conf", "images/host2/etc/libvirt/libvirtd.conf"}
     assert len({r["partialFingerprints"]["preflightFinding/v1"] for r in lim}) == 2
+
+
+def test_host_key_does_not_depend_on_the_checkout_path(tmp_path: Path) -> None:
+    from preflight.report.locations import host_key
+
+    keys = set()
+    for checkout in ("a", "b"):
+        top = tmp_path / checkout
+        image = HostSnapshot(role="source", spec=str(top / "images" / "host1"), mode=HostMode.IMAGE)
+        keys.add(host_key(image, root=str(top)))
+    assert keys == {"repo:images/host1"}
+    live = HostSnapshot(role="destination", spec="ssh://root@host2", mode=HostMode.SSH)
+    assert host_key(live, root=str(tmp_path)) == "ssh://root@host2"
