@@ -122,7 +122,7 @@ def lint_hosts(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], 
     conc = (flags.concurrency, "--concurrency") if flags.concurrency else \
         (DEFAULT_CONCURRENCY, f"default ({DEFAULT_CONCURRENCY}, lint's)")
     out: dict[str, HostLint] = {}
-    for name, snap in snapshots.items():
+    for name, snap in ((h, snapshots[h]) for h in hosts if h in snapshots):
         settings = LintSettings(conc[0], conc[1], tuple(peers[name]), "the hosts it shares a group with")
         out[name] = judge_host(snap, settings, chosen)
     return out

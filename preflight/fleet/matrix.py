@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from preflight import __version__
-from preflight.engine import Verdict
+from preflight.engine import Report, Verdict
 from preflight.fleet.judge import FleetResult, PairVerdict
 from preflight.fleet.pairs import running_guests
 from preflight.model.findings import Finding, Status
@@ -34,14 +34,6 @@ def cell(p: PairVerdict) -> str:
         rules = p.failing
         return ",".join(rules[:2]) + (f" +{len(rules) - 2}" if len(rules) > 2 else "")
     return "unknown"
-
-
-def _first_message(p: PairVerdict, rule: str, status: Status) -> str:
-    assert p.report is not None
-    for f in p.report.findings:
-        if f.rule == rule and f.status is status:
-            return safe.line(f.message)
-    return ""
 
 
 def _host_lines(res: FleetResult) -> list[str]:
@@ -82,37 +74,33 @@ def _ids(findings: list[Finding]) -> list[str]:
     return list(dict.fromkeys(f.rule for f in findings))
 
 
-def _lint_lines(res: FleetResult, verdict: str) -> list[str]:
-    out = []
-    for name, lint in res.lints.items():
-        if lint.report.verdict != verdict:
-            continue
-        found = lint.report.blocking_failures if verdict == Verdict.NOT_READY else lint.report.blocking_unknowns
-        for rule in _ids(found):
-            first = next(f for f in found if f.rule == rule)
-            out.append(f"  {safe.line(name)} (alone): {rule} {safe.line(first.message)}")
-    return out
+def _report_lines(head: str, report: Report, verdict: str) -> list[str]:
+    """NOT READY: one line per failing rule (what to fix); UNKNOWN: one line (why it could not be judged)."""
+    if verdict == Verdict.NOT_READY:
+        found = report.blocking_failures
+        return [f"{head}: {rule} {safe.line(next(f for f in found if f.rule == rule).message)}"
+                for rule in _ids(found)]
+    if report.unreachable:
+        down = report.unreachable[0]
+        return [f"{head}: could not inspect {safe.line(down.spec)}: {safe.line(down.unreachable_reason or '')}"]
+    found = report.blocking_unknowns
+    rules = _ids(found)
+    first = f" (first: {safe.line(found[0].message)})" if found else ""
+    return [f"{head}: could not judge {', '.join(rules) or 'the pair'}{first}"]
 
 
 def _pair_lines(res: FleetResult) -> list[str]:
     out: list[str] = []
     for title, verdict in (("Not ready", Verdict.NOT_READY), ("Unknown", Verdict.UNKNOWN)):
-        chosen = [p for p in res.pairs if p.verdict == verdict]
-        alone = _lint_lines(res, verdict)
-        if not chosen and not alone:
-            continue
-        out += ["", f"{title}:"] + alone
-        for p in chosen:
+        lines: list[str] = []
+        for name, lint in res.lints.items():
+            if lint.report.verdict == verdict:
+                lines += _report_lines(f"  {safe.line(name)} (alone)", lint.report, verdict)
+        for p in (p for p in res.pairs if p.verdict == verdict):
             head = f"  {safe.line(p.source)} -> {safe.line(p.dest)}"
-            if p.report is None:
-                out.append(f"{head}: {safe.line(p.reason)}")
-                continue
-            rules = p.failing if verdict == Verdict.NOT_READY else p.unknown
-            status = Status.FAIL if verdict == Verdict.NOT_READY else Status.UNKNOWN
-            if not rules and verdict == Verdict.UNKNOWN:
-                out.append(f"{head}: a host could not be inspected")
-            for rule in rules:
-                out.append(f"{head}: {rule} {_first_message(p, rule, status)}")
+            lines += [f"{head}: {safe.line(p.reason)}"] if p.report is None else _report_lines(head, p.report, verdict)
+        if lines:
+            out += ["", f"{title}:", *lines]
     return out
 
 
