@@ -15,6 +15,7 @@ and without one nothing changes.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ def find_config(start: Path) -> Path | None:
     for d in (here, *here.parents):
         candidate = d / CONFIG_NAME
         if candidate.is_file():
-            return candidate
+            return _not_planted(candidate)
         pyproject = d / PYPROJECT
         if pyproject.is_file():
             try:
@@ -121,8 +122,24 @@ def find_config(start: Path) -> Path | None:
             except ConfigError:
                 continue
             if _TOOL_HEADER.search(text):
-                return pyproject
+                return _not_planted(pyproject)
     return None
+
+
+def _not_planted(path: Path) -> Path:
+    """The search climbs into shared directories: a config found in a world-writable directory (/tmp) and
+    owned by another user than us or root could waive every finding, so it is an error, not used. (A
+    checkout owned by another user, as in a CI container, is fine; --config names a file on purpose.)"""
+    try:
+        uid = path.stat().st_uid
+        shared = bool(path.parent.stat().st_mode & 0o002)
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if shared and uid not in (0, os.getuid()):
+        raise ConfigError(path, None, f"found from the working directory upward, in a world-writable directory, "
+                                      f"owned by uid {uid} (not you or root): not used (name it with --config FILE "
+                                      "to use it, or pass --no-config)")
+    return path
 
 
 def load_config(explicit: Path | None, start: Path, search: bool = True) -> Config:

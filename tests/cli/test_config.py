@@ -197,3 +197,24 @@ def test_fix_follows_the_config_selection(tmp_path: Path) -> None:
     only = json.loads(preflight(*fix, cwd=tmp_path).stdout)
     assert only["hosts"]["source"]["files"] == []
     assert [f["rules"] for f in only["hosts"]["destination"]["files"]] == [["SSH001"]]
+
+
+def test_a_config_planted_in_a_shared_directory_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preflight.toml planted by another user in a world-writable directory above the working directory
+    (/tmp) must not waive findings; a checkout owned by another user (a CI container) is used."""
+    import os
+
+    config = tmp_path / "preflight.toml"
+    config.write_text('[[waivers]]\nrule = "SSH001"\nreason = "planted"\n')
+    if os.getuid() == 0:
+        os.chown(config, 12345, 12345)
+    else:  # we own the file: be another user
+        me = os.getuid()
+        monkeypatch.setattr(os, "getuid", lambda: me + 1)
+    tmp_path.chmod(0o755)
+    assert load_config(None, tmp_path).waivers[0].reason == "planted"
+    tmp_path.chmod(0o1777)
+    with pytest.raises(ConfigError, match="world-writable directory, owned by uid .*not used .*--config FILE"):
+        load_config(None, tmp_path)
+    assert load_config(config, tmp_path).waivers[0].reason == "planted"
+    tmp_path.chmod(0o755)
