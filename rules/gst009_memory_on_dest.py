@@ -14,7 +14,8 @@ What it checks
     the size of the destination's hugetlbfs mount), summed over NUMA cells
     (virNodeGetFreePages), and a hugetlbfs mount of that size. The memory
     facts missing is UNKNOWN; a test-driver or image-root destination has
-    no memory to look at and is skipped.
+    no memory to look at and is skipped, as is an ``--offline`` migration
+    (the destination only defines the guests).
 
 Why it breaks a migration
     The destination's QEMU must hold the guest's whole RAM by the end of
@@ -39,7 +40,7 @@ from collections.abc import Iterator
 
 from preflight.known import Known, unknown
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
 from preflight.rules._guests import guests_on_runnable_dest
 from preflight.view.memory import (
     KIB,
@@ -72,6 +73,9 @@ def check(ctx: Context) -> Iterator[Outcome]:
                                            "an image root has no memory to look at")
     if stop is not None:
         yield stop
+        return
+    if ctx.plan.offline:
+        yield skipped(DST, "--offline: the destination only defines the guests (memory is needed at start)")
         return
     if not guests:
         return

@@ -198,3 +198,10 @@ def test_real_libvirtd_memory_facts_judge_a_guest_too_big(tmp_path: Path) -> Non
     [f] = of(report(src.build(), d), "GST009")
     assert f.status in (Status.PASS, Status.FAIL) and f.evidence["needed"] == 64 * MIB + overhead(64 * MIB)
     assert f.status is Status.PASS or f.severity is Severity.WARNING
+
+
+def test_offline_migration_needs_no_memory_on_the_destination() -> None:
+    s, d = hosts([xml(mem="<currentMemory unit='GiB'>100</currentMemory>")], mem())
+    plan = MigrationPlan(guests=["g1"], dest_uri="qemu+ssh://host2.example.com/system", offline=True)
+    assert statuses(evaluate(plan, s, d, select(["GST009"])), "GST009") == {Status.SKIP}
+    assert statuses(report(s, d), "GST009") == {Status.FAIL}
