@@ -64,7 +64,7 @@ def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot])
     """Mark FAIL findings suppressed in their own file as waived ("inline: reason"); notes for
     suppressions that name the finding's rule but give no reason (not applied)."""
     notes: list[Note] = []
-    reported: set[tuple[str, str, int]] = set()
+    reported: set[str] = set()  # one note per comment, however many findings or roles point at it
     for f in findings:
         if f.status is not Status.FAIL or f.waived is not None or not f.file or not f.line:
             continue
@@ -81,8 +81,8 @@ def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot])
             if s.reason:
                 f.waived = Waived(kind="inline", reason=f"inline: {s.reason}", origin=where)
                 break
-            if (f.host.value, f.file, s.line) not in reported:
-                reported.add((f.host.value, f.file, s.line))
+            if where not in reported:
+                reported.add(where)
                 notes.append(Note(level="warning", kind="suppression-without-reason", where=where,
                                   message=f"{where}: `preflight: ignore[{', '.join(s.rules)}]` without a reason is not "
                                           f"applied; say why after the bracket (# preflight: ignore[{f.rule}] why)"))
