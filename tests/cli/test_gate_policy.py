@@ -163,3 +163,51 @@ def test_pre_commit_hook_runs_preflight_lint_on_image_roots() -> None:
                     "host1/etc/hosts", "preflight.toml"):
         assert files.search(changed), changed
     assert not files.search("README.md")
+
+
+# --- the issue's acceptance: a repo of image roots gated by lint and check ------------------------------------
+_ANNOTATION = re.compile(r"^::(error|warning|notice)( [a-z]+=[^,:]*(,[a-z]+=[^,:]*)*)?::.+$")
+
+
+def _gate_repo(tmp_path: Path, expires: str) -> Path:
+    root = images(tmp_path)
+    conf = root / "host2" / "etc" / "ssh" / "sshd_config"
+    conf.write_text(conf.read_text().replace(
+        "#MaxStartups 10:30:100", "# preflight: ignore[SSH001] at most 10 migrations at once\nMaxStartups 10:30:100"))
+    (tmp_path / "preflight.toml").write_text(
+        'concurrency = 12\npeers = ["host2.example.com"]\n\n'
+        '[[waivers]]\nrule = "NET001"\nhost = "images/host1"\nsubject = "host2.example.com"\n'
+        f'reason = "names come from DNS in production"\nexpires = {expires}\n\n'
+        '[[waivers]]\nrule = "SSH001"\nhost = "images/host1"\nreason = "host1 only sends migrations"\n')
+    return root
+
+
+@pytest.mark.parametrize("command", ["check", "lint"])
+def test_a_repo_of_image_roots_gated_with_a_config_and_waivers(tmp_path: Path, command: str) -> None:
+    import datetime
+
+    root = _gate_repo(tmp_path, (datetime.date.today() + datetime.timedelta(days=30)).isoformat())
+    args = example_args(root) if command == "check" else ["lint", "images/host1", "images/host2"]
+    if command == "check":  # the config gives the concurrency
+        i = args.index("--concurrency")
+        del args[i:i + 2]
+    outputs = ["--output-format", "sarif:r.sarif", "--output-format", "junit:r.xml", "--output-format", "github:r.txt"]
+    out = preflight(*args, *outputs, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr  # every failing finding is waived
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+    results = [r for run in sarif["runs"] for r in run["results"]]
+    assert {r["ruleId"] for r in results if r.get("suppressions")} >= {"NET001", "SSH001"}
+    for r in results:
+        for loc in r.get("locations", []):
+            art = loc["physicalLocation"]["artifactLocation"]
+            if art.get("uriBaseId") == "%SRCROOT%":
+                assert (tmp_path / art["uri"]).is_file(), art
+    ET.parse(tmp_path / "r.xml")
+    lines = (tmp_path / "r.txt").read_text().splitlines()
+    assert all(_ANNOTATION.match(a) for a in lines if a.startswith("::")), lines
+
+    expired = _gate_repo(tmp_path / "expired", (datetime.date.today() - datetime.timedelta(days=1)).isoformat())
+    args = [a.replace(str(root), str(expired)) for a in args]
+    out = preflight(*args, cwd=tmp_path / "expired")
+    assert out.returncode == 1 and "expired on" in out.stderr, out.stdout + out.stderr
