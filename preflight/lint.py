@@ -31,6 +31,11 @@ Settings per host (each report says which value came from where): ``--concurrenc
 ``--peer`` win, else the config's ``[[paths]]`` entry for an image root, else its top level, else
 concurrency 10 (the RHEL guide's "default max_clients 20 allows 10 migrations") and no peers.
 
+Policy as ``check`` (:func:`apply_policy`, preflight.waivers on each host's report): the config's
+select/ignore and [severity], ``[[paths]]`` ignore/severity per image root, inline suppressions,
+waivers (a waiver naming a host or image root applies there; it is "unused" only when no host
+used it), ``--fail-on``. Rules without LINT that a selection names are listed as not run.
+
 Exit codes as ``check``: 0 every host clean, 1 a failing finding (any host), 2 usage, 3 a host
 that could not be inspected (or an error-level UNKNOWN) and nothing failed.
 """
