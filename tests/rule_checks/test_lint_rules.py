@@ -16,6 +16,7 @@ import pytest
 
 from preflight.lint import judge_host
 from preflight.lint_context import LintContext, LintSettings, contexts
+from preflight.model import probes as P
 from preflight.model.facts import HostMode, HostSnapshot
 from preflight.model.findings import Scope, Status
 from preflight.rulekit import Context, Outcome, Rule
@@ -108,3 +109,23 @@ def test_a_peer_is_this_hosts_facts_under_the_peers_name_with_unknown_addresses(
     assert not view.addresses.ok and not view.host_uuid.ok
     assert HostView(snap).hostname.get() == "host2.example.com"  # the host's own facts are untouched
     assert replace(snap).probes == snap.probes
+
+
+def _tls_host(server: str = "server.pem") -> HostSnapshot:
+    from tests.rule_checks.test_tls_rules import NOW, pem, tls_pair
+
+    dst = tls_pair()[1]
+    dst.files[P.SERVER_CERT] = pem(server)
+    snap = dst.build()
+    snap.gathered_at = NOW
+    return snap
+
+
+def test_tls_certificates_of_a_lone_host_are_judged_against_its_own_ca() -> None:
+    """--transport tls: the peer is this host's image, so its CA signs both ends (a fleet with one CA)."""
+    tls = LintSettings(4, "test", ("host1.example.com",), "test", "tls")
+    rule = [r for r in DECLARED if r.ID == "TLS002"]
+    good = judge_host(_tls_host(), tls, rule).report.findings
+    assert {(f.host, f.status) for f in good} == {(Scope.DESTINATION, Status.PASS), (Scope.SOURCE, Status.PASS)}
+    bad = judge_host(_tls_host("server-other-ca.pem"), tls, rule).report.findings
+    assert {(f.host, f.status) for f in bad if f.status is Status.FAIL} == {(Scope.DESTINATION, Status.FAIL)}
