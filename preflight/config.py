@@ -231,6 +231,11 @@ def key_line(text: str, table: tuple[str | int, ...], key: str | None) -> int | 
         for no, line in enumerate(text.splitlines(), 1):
             if dotted.match(line):
                 return no
+    if header_line is None and want:  # an inline table or array (severity = {...}, waivers = [...]): its key
+        parent = re.compile(r"^\s*[\"']?" + re.escape(want[-1]) + r"[\"']?\s*=")
+        for no, line in enumerate(text.splitlines(), 1):
+            if parent.match(line):
+                return no
     return header_line
 
 

@@ -79,6 +79,8 @@ def test_key_line_counts_array_of_tables_entries() -> None:
     assert key_line(text, ("waivers", 1), "bad") == 6
     assert key_line(text, ("waivers", 0), "bad") == 1  # not in that entry: its header
     assert key_line(text, ("waivers", 1), None) == 4
+    inline = 'select = ["NET"]\nseverity = { LIM003 = "fatal" }\n'
+    assert key_line(inline, ("severity",), "LIM003") == 2
 
 
 # --- found like ruff's ---------------------------------------------------------------------------------------
