@@ -20,6 +20,7 @@ from preflight.model.facts import (
     HostSnapshot,
     InterfaceFact,
     LibvirtFacts,
+    MemoryFact,
     Probe,
 )
 from preflight.model.findings import Finding, Status
@@ -28,9 +29,19 @@ from preflight.model.plan import MigrationPlan
 SRC_ADDR, DST_ADDR = "198.18.0.11", "198.18.0.12"
 
 
+# A plain TCG guest's live XML: no <emulator> (GST006/GST007 would need the destination's binary),
+# nothing libvirt refuses to migrate (GST004/GST010), 64 MiB (GST009).
+_XML = ("<domain type='qemu'><name>{n}</name><memory unit='KiB'>65536</memory>"
+        "<currentMemory unit='KiB'>65536</currentMemory><os><type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>"
+        "</os><devices/></domain>")
+
+
 def guest(name: str = "g1", state: str = "running", disks: list[DiskFact] | None = None,
           uuid: str = "11111111-1111-1111-1111-111111111111", **kw: Any) -> GuestFact:
     kw.setdefault("machine", "pc-i440fx-7.2")
+    kw.setdefault("xml", _XML.format(n=name))
+    kw.setdefault("snapshots", 0)
+    kw.setdefault("block_jobs", [])
     return GuestFact(name=name, uuid=uuid, state=state, persistent=True, disks=disks or [], **kw)
 
 
@@ -53,6 +64,10 @@ class HostBuilder:
     mode: HostMode = HostMode.SSH
     networks: list[str] | None = field(default_factory=lambda: ["default"])
     machine_types: list[str] | None = field(default_factory=lambda: ["pc", "pc-i440fx-7.2", "q35", "pc-q35-7.2"])
+    # 16 GiB, 8 GiB free, 12 GiB with the page cache (GST009)
+    memory: MemoryFact | None = field(default_factory=lambda: MemoryFact(total=16 << 30, free=8 << 30,
+                                                                         available=12 << 30))
+    capabilities: str | None = None
 
     def build(self) -> HostSnapshot:
         snap = HostSnapshot(role=self.role, spec=f"ssh://root@{self.hostname}", mode=self.mode)
@@ -72,7 +87,8 @@ class HostBuilder:
                                         hypervisor_type="QEMU", hypervisor_version=self.qemu_version,
                                         lib_version=self.lib_version, hostname=self.hostname,
                                         host_uuid=self.uuid, guests=self.guests, networks=self.networks,
-                                        machine_types=self.machine_types)
+                                        machine_types=self.machine_types, memory=self.memory,
+                                        capabilities=self.capabilities)
         else:
             snap.libvirt = LibvirtFacts(uri=f"qemu+ssh://root@{self.hostname}/system", status=Availability.ERROR,
                                         error="Cannot recv data: Connection reset by peer")
