@@ -197,6 +197,7 @@ def to_sarif(run: LintRun) -> str:
     import hashlib
 
     from preflight.report import safe, sarif
+    from preflight.report.locations import host_key
 
     rep = run.combined
     merged: dict[str, Any] | None = None
@@ -205,7 +206,7 @@ def to_sarif(run: LintRun) -> str:
     for h in run.hosts:
         doc = json.loads(sarif.to_sarif(h.report))
         hrun = doc["runs"][0]
-        spec = safe.line(h.snapshot.spec)
+        spec, key = safe.line(h.snapshot.spec), host_key(h.snapshot)  # key: not the checkout's path
         for res in hrun["results"]:
             res["properties"]["spec"] = spec
             for loc in res.get("locations", []):
@@ -213,7 +214,7 @@ def to_sarif(run: LintRun) -> str:
                     logical["name"] = logical["fullyQualifiedName"] = f"{spec}/{logical['name']}"
             for key, value in res["partialFingerprints"].items():
                 res["partialFingerprints"][key] = hashlib.sha256(
-                    f"{value}\0{spec}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+                    f"{value}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
             results.append(res)
         notes += hrun["invocations"][0].get("toolExecutionNotifications", [])
         if merged is None:

@@ -229,3 +229,14 @@ def test_paths_settings_win_over_the_top_level_and_fail_on_warning(tmp_path: Pat
                              if f["status"] == "fail")
     code, _ = lint_json(str(img), "--no-config", "--concurrency", "12", "--fail-on", "warning")
     assert code == 1
+
+
+def test_sarif_fingerprints_do_not_depend_on_where_the_repo_is_checked_out(tmp_path: Path) -> None:
+    prints = []
+    for checkout in ("a", "b"):
+        top = repo(tmp_path / checkout, "")
+        out = preflight("lint", "--format", "sarif", "--concurrency", "30", cwd=top)
+        results = json.loads(out.stdout)["runs"][0]["results"]
+        assert results, out.stderr
+        prints.append(sorted(r["partialFingerprints"]["preflightFinding/v1"] for r in results))
+    assert prints[0] == prints[1]
