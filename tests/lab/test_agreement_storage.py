@@ -69,6 +69,21 @@ def small_fs_with_pool(lab: Lab) -> None:
     dir_pool()(lab)
 
 
+def filled_guest(lab: Lab) -> None:
+    """g1's 16 MiB disk made to hold 8 MiB of data (written before QEMU opens it again)."""
+    lab.exec("host1", "virsh -q destroy g1", timeout=30)
+    lab.exec("host1", f"qemu-io -c 'write -P 0x11 0 8M' {DISK} >/dev/null", check=True)
+    lab.exec("host1", "virsh -q start g1", check=True, timeout=60)
+
+
+def small_fs(size: str, then: Callable[[Lab], None]) -> Callable[[Lab], None]:
+    def fault(lab: Lab) -> None:
+        filled_guest(lab)
+        lab.exec("host2", f"mount -t tmpfs -o size={size} lab-small {LOCAL_DIR}", check=True)
+        then(lab)
+    return fault
+
+
 def chained_guest(lab: Lab) -> None:
     """g1 (defined diskless by the scenario) becomes a guest on an overlay over a base, both local."""
     lab.exec("host1", "virsh -q destroy g1; virsh -q undefine g1", timeout=30)
@@ -128,6 +143,12 @@ SCENARIOS = [
              flags=ALL, expect=("STO004",)),
     Scenario("--copy-storage-all, dir pool on a 12 MiB filesystem", small_fs_with_pool, disk="local", flags=ALL,
              expect=("STO004",)),
+    Scenario("--copy-storage-all, 8 MiB used, image pre-created on a 4 MiB filesystem", small_fs("4M", precreated()),
+             disk="local", flags=ALL, expect=("STO004",)),
+    Scenario("--copy-storage-all, 8 MiB used, image pre-created on a 12 MiB filesystem",
+             small_fs("12M", precreated()), disk="local", flags=ALL),
+    Scenario("--copy-storage-all, 8 MiB used, dir pool on a 24 MiB filesystem", small_fs("24M", dir_pool()),
+             disk="local", flags=ALL),
     Scenario("--copy-storage-inc, overlay on a base, nothing on dest", chained_guest, disk=None, flags=INC,
              expect=("STO004",)),
     Scenario("--copy-storage-inc, base and overlay on dest", chain_on_dest(), disk=None, flags=INC),
