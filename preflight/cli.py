@@ -393,7 +393,7 @@ def check(
 
     Exit codes: 0 READY, 1 NOT READY, 2 usage or configuration error (bad arguments, config, snapshot or output path), 3 could not inspect, 4 internal error. --fail-on warning: a warning FAIL exits 1 too; --fail-on unknown: also a warning UNKNOWN exits 3; a waived finding never fails.
 
-    Config: preflight.toml or \\[tool.preflight] in pyproject.toml, from the current directory upward (-v says which): select, ignore, \\[severity], concurrency, peers, fail-on, baseline, \\[\\[paths]], \\[\\[waivers]] (rule, host, subject, reason, expires). Inline: `# preflight: ignore\\[SSH001] reason` on the finding's line or the line above it.
+    Config: preflight.toml or \\[tool.preflight] in pyproject.toml, from the current directory upward (-v says which): select, ignore, \\[severity], concurrency, peers, fail-on, baseline, \\[\\[paths]], \\[\\[waivers]] (rule, host, subject, reason, expires). Inline: `# preflight: ignore\\[SSH001] reason` on the finding's line or the line above it; `# preflight: ignore-file\\[SSH001] reason` anywhere in the file for a setting it lacks (a compiled default).
     """
     report, settings = judged(args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls,
                                          copy_storage_all=copy_storage_all, copy_storage_inc=copy_storage_inc,

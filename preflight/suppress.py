@@ -1,9 +1,10 @@
 """Inline suppression in the inspected file itself: ``# preflight: ignore[SSH001] reason``.
 
 On the finding's line (where the file's format allows a trailing comment: libvirtd.conf,
-/etc/hosts) or on the line above it (everywhere, sshd_config included). Pure: the file's text
-is the one in the snapshot, as the rule saw it. Several rules: ``ignore[SSH001,LIM001]``;
-rule ids or slugs. A suppression without a reason is not applied and is reported.
+/etc/hosts) or on the line above it (everywhere, sshd_config included). For a finding about a
+setting the file lacks (a compiled default: no line), ``# preflight: ignore-file[SSH001] reason``
+anywhere in that file. Pure: the file's text is the one in the snapshot, as the rule saw it.
+Several rules: ``ignore[SSH001,LIM001]``; rule ids or slugs. A suppression without a reason is not applied and is reported.
 The reason is text from an inspected file: escaped and bounded before it is stored.
 """
 
@@ -20,6 +21,8 @@ from preflight.model.probes import file_key
 from preflight.textsafe import escape_control
 
 MARKER = re.compile(r"#\s*preflight:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$", re.IGNORECASE)
+# anywhere in the file: for a finding about a setting the file lacks (a compiled default has no line)
+FILE_MARKER = re.compile(r"#\s*preflight:\s*ignore-file\[([^\]]*)\]\s*(.*?)\s*$", re.IGNORECASE)
 MAX_REASON = 200
 
 
@@ -33,8 +36,8 @@ class Suppression:
         return any(r.upper() == finding.rule or r.lower() == finding.name for r in self.rules)
 
 
-def parse_line(text: str, line: int) -> Suppression | None:
-    m = MARKER.search(text)
+def parse_line(text: str, line: int, marker: re.Pattern[str] = MARKER) -> Suppression | None:
+    m = marker.search(text)
     if m is None:
         return None
     rules = tuple(escape_control(r.strip(), keep_newlines=False)[:40] for r in m.group(1).split(",") if r.strip())
@@ -54,6 +57,17 @@ def near(text: str, line: int) -> list[Suppression]:
     return found
 
 
+def whole_file(text: str) -> list[Suppression]:
+    """The ``# preflight: ignore-file[RULE] reason`` comments anywhere in ``text``."""
+    found = []
+    for no, line in enumerate(text.splitlines(), 1):
+        if "ignore-file" in line:
+            s = parse_line(line, no, FILE_MARKER)
+            if s is not None:
+                found.append(s)
+    return found
+
+
 def _where(snap: HostSnapshot, file: str, line: int) -> str:
     """The comment's place as a person opens it: the file inside an image root, else host role + path."""
     place = snap.spec.rstrip("/") + file if snap.mode is HostMode.IMAGE else f"{snap.role} {file}"
@@ -66,7 +80,7 @@ def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot])
     notes: list[Note] = []
     reported: set[str] = set()  # one note per comment, however many findings or roles point at it
     for f in findings:
-        if f.status is not Status.FAIL or f.waived is not None or not f.file or not f.line:
+        if f.status is not Status.FAIL or f.waived is not None or not f.file:
             continue
         snap = snapshots.get(f.host.value)
         if snap is None:
@@ -74,7 +88,7 @@ def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot])
         probe = snap.probe(file_key(f.file))
         if not probe.ok or probe.text is None:
             continue
-        for s in near(probe.text, f.line):
+        for s in (near(probe.text, f.line) if f.line else []) + whole_file(probe.text):
             if not s.covers(f):
                 continue
             where = _where(snap, f.file, s.line)

@@ -191,3 +191,21 @@ def test_a_waiver_names_a_live_host_by_spec_or_name() -> None:
     for host, expected in (("ssh://root@host2.example.com:22", True), ("host2.example.com", True),
                            ("destination", True), ("source", False), ("host1.example.com", False), (None, True)):
         assert host_matches(Waiver(rule="SSH001", reason="r", host=host), f, snaps) is expected, host
+
+
+def test_ignore_file_suppresses_a_finding_about_a_setting_the_file_lacks(tmp_path: Path) -> None:
+    """The example's findings are about compiled defaults (no line): only a file-level comment can name them."""
+    root = images(tmp_path)
+    code, rep, _ = run_json(*example_args(root), "--select", "NET001", cwd=tmp_path)
+    (f,) = [f for f in rep["findings"] if f["rule"] == "NET001" and f["status"] == "fail"]
+    assert code == 1 and f["file"] == "/etc/hosts" and f["line"] is None
+    hosts = root / "host1" / "etc" / "hosts"
+    hosts.write_text(hosts.read_text() + "# preflight: ignore-file[dest-name-resolves] DNS in production\n")
+    code, rep, err = run_json(*example_args(root), "--select", "NET001", cwd=tmp_path)
+    assert code == 0, err
+    w = waived(rep)[("NET001", "source")]
+    assert w["reason"] == "inline: DNS in production"
+    assert w["origin"] == f"{root / 'host1'}/etc/hosts:{len(hosts.read_text().splitlines())}"
+    # a line-level comment does not reach a finding without a line
+    hosts.write_text(hosts.read_text().replace("ignore-file[", "ignore["))
+    assert run_json(*example_args(root), "--select", "NET001", cwd=tmp_path)[0] == 1
