@@ -30,9 +30,6 @@ class Verdict:
     UNKNOWN = "unknown"
 
 
-FAIL_ON = ("error", "warning", "unknown")  # --fail-on, each level stricter than the one before
-
-
 @dataclass(frozen=True)
 class Note:
     """Something about the run's policy a person should act on: an expired or unused waiver, an inline
