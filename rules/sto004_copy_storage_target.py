@@ -53,6 +53,7 @@ How to fix it
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -72,6 +73,7 @@ NEEDS = ("libvirt", "mounts", "path_stat")  # path_stat brings the free-space pr
 SEED = "Beyond the RHEL guide: --copy-storage-* needs a target for each copied disk on the destination (measured)."
 
 DST = Scope.DESTINATION
+q = shlex.quote  # paths and formats come from hostile guest XML: quoted in every command we suggest
 POOL_FIX = ("On the destination, start a storage pool on {d} (virsh pool-define-as NAME dir --target {d}; "
             "virsh pool-start NAME; virsh pool-autostart NAME), or create the image there with the guest's "
             "format and exact virtual size (qemu-img create -f {fmt} {path} {size})")
@@ -132,7 +134,7 @@ def _missing(ctx: Context, what: str, disk: DiskFact, demands: dict[str, Demand]
     if ctx.plan.copy_storage_inc:
         yield failed(DST, f"{what}: {path} does not exist on the destination and --copy-storage-inc pre-creates "
                      "nothing: libvirt fails with 'pre-creation of storage targets for incremental storage "
-                     "migration is not supported'", INC_FIX.format(fmt=fmt, path=path, size=size), subject=what)
+                     "migration is not supported'", INC_FIX.format(fmt=q(fmt), path=q(path), size=size), subject=what)
         return
     if disk.type != "file":
         yield failed(DST, f"{what}: {path} does not exist on the destination and libvirt cannot pre-create a "
@@ -149,7 +151,7 @@ def _missing(ctx: Context, what: str, disk: DiskFact, demands: dict[str, Demand]
         why = f" (pool {idle} has that target but is not active)" if idle else ""
         yield failed(DST, f"{what}: {path} does not exist on the destination and no active storage pool has the "
                      f"target path {d}{why}: libvirt fails with 'Storage pool not found: no storage pool with "
-                     f"matching target path '{d}''", POOL_FIX.format(d=d, fmt=fmt, path=path, size=size),
+                     f"matching target path '{d}''", POOL_FIX.format(d=q(d), fmt=q(fmt), path=q(path), size=size),
                      subject=what, evidence={"directory": d, "inactive_pools": [p.name for p in pools.get()]})
         return
     pool = active[0]
@@ -189,7 +191,7 @@ def _existing(ctx: Context, what: str, disk: DiskFact, demands: dict[str, Demand
     if img.format != want:
         yield failed(DST, f"{what}: {path} on the destination is {img.format}, the guest's disk is {want}: "
                      f"QEMU refuses it (e.g. 'Image is not in qcow2 format')",
-                     f"Recreate it on the destination as {want} (qemu-img create -f {want} {path} "
+                     f"Recreate it on the destination as {want} (qemu-img create -f {want} {q(path)} "
                      f"{disk.capacity or 'SIZE'}), or remove it and start a storage pool on {disk_dir(path)}",
                      subject=what, evidence={"destination_format": img.format, "format": want})
         return
@@ -200,7 +202,7 @@ def _existing(ctx: Context, what: str, disk: DiskFact, demands: dict[str, Demand
         yield failed(DST, f"{what}: {path} on the destination has a virtual size of {img.virtual_size} bytes, "
                      f"the source's {disk.capacity}: the copy fails with 'Source and target image have different "
                      "sizes'", f"Resize it on the destination to exactly {disk.capacity} bytes "
-                     f"(qemu-img resize {path} {disk.capacity}), or recreate it", subject=what,
+                     f"(qemu-img resize {q(path)} {disk.capacity}), or recreate it", subject=what,
                      evidence={"destination_size": img.virtual_size, "capacity": disk.capacity})
         return
     if ctx.plan.copy_storage_inc:
@@ -225,7 +227,7 @@ def _chain(ctx: Context, what: str, disk: DiskFact, has_backing: bool | None) ->
         if ctx.dest.path_missing(base):
             yield failed(DST, f"{what}: backing file {base} does not exist on the destination: --copy-storage-inc "
                          "copies the top image only; libvirt fails with 'Cannot access backing file'",
-                         INC_FIX.format(fmt=fmt, path=path, size=size), subject=what, evidence={"missing": base})
+                         INC_FIX.format(fmt=q(fmt), path=q(path), size=size), subject=what, evidence={"missing": base})
             return
         seen = ctx.dest.path_stat(base)
         if not seen.ok:
@@ -235,7 +237,7 @@ def _chain(ctx: Context, what: str, disk: DiskFact, has_backing: bool | None) ->
         yield failed(DST, f"{what}: {path} on the destination names no backing file, but the source's image sits on "
                      f"{disk.backing[0]}: --copy-storage-inc copies the top layer only, so the guest would run "
                      "without its base data (the migration 'succeeds', measured)",
-                     INC_FIX.format(fmt=fmt, path=path, size=size), subject=what)
+                     INC_FIX.format(fmt=q(fmt), path=q(path), size=size), subject=what)
 
 
 def _demand(ctx: Context, disk: DiskFact, dest_size: int, fmt: str, demands: dict[str, Demand]) -> None:

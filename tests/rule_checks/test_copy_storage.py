@@ -401,3 +401,11 @@ def test_without_copy_a_local_readonly_iso_on_dest_is_enough() -> None:
                                                                                                        Status.PASS]
     [f] = rule(judge(src, dst, p, missing=(ISO,)), "STO002", Status.FAIL)
     assert "does not exist on the destination" in f.message
+
+
+def test_suggested_commands_quote_the_hostile_path() -> None:
+    """The path comes from the guest's XML: a copied-and-pasted suggestion must not run a second command."""
+    evil = f"{LOCAL}/a b;reboot.qcow2"
+    src, dst = hosts(file_disk(evil, format="qcow2", capacity=CAP, allocation=ALLOC))
+    [f] = only(judge(src, dst, missing=(evil,)), Status.FAIL)
+    assert f"qemu-img create -f qcow2 '{evil}' {CAP}" in (f.remediation or "")
