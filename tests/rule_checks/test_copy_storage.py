@@ -409,3 +409,13 @@ def test_suggested_commands_quote_the_hostile_path() -> None:
     src, dst = hosts(file_disk(evil, format="qcow2", capacity=CAP, allocation=ALLOC))
     [f] = only(judge(src, dst, missing=(evil,)), Status.FAIL)
     assert f"qemu-img create -f qcow2 '{evil}' {CAP}" in (f.remediation or "")
+
+
+def test_select_sto004_gathers_disk_paths_and_their_free_space() -> None:
+    from preflight.gather.plan import probes_for
+    from preflight.rules import find_rule
+
+    rule_ = find_rule("STO004")
+    assert rule_ is not None
+    only = probes_for(rule_.NEEDS)
+    assert P.gathered(P.path_key(DISK), only) and P.gathered(P.space_key(LOCAL), only)
