@@ -71,13 +71,12 @@ def junit_name(f: Finding) -> str:
 
 
 def _repo_file(f: Finding, report: Report, root: str) -> str | None:
-    """The file as a CI user finds it: the repository path for an image root, else ``host:path``."""
+    """The finding's file as a repository path (an image root in the repository), else None."""
     if not f.file:
         return None
     from preflight.report.locations import repo_path
 
-    rel = repo_path(report.snapshots.get(f.host.value), f.file, root)
-    return rel if rel is not None else f"{f.host.value}:{f.file}"
+    return repo_path(report.snapshots.get(f.host.value), f.file, root)
 
 
 def waived_text(f: Finding) -> str:
@@ -114,9 +113,10 @@ def to_junit(report: Report) -> str:
             name = f"{name} #{seen[name]}"
         case = ET.SubElement(suite, "testcase", classname=x(f"preflight.{f.host.value}.{f.rule}"), name=x(name))
         file = _repo_file(f, report, root)
-        if file is not None:
+        if file is not None:  # a repository file: the CI system links it
             case.set("file", x(file))
-        where = None if file is None else file + (f":{f.line}" if f.line else "")
+        shown = file if file is not None else (f"{f.host.value}:{f.file}" if f.file else None)
+        where = None if shown is None else shown + (f":{f.line}" if f.line else "")
         parts = ([f"at {where}"] if where else []) + ([f"Fix: {f.remediation}"] if f.remediation else [])
         detail = "\n".join(x(p) for p in parts) or None
         if f.waived is not None:

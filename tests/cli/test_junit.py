@@ -101,7 +101,7 @@ def test_image_root_files_are_repository_paths_and_live_files_name_the_host(tmp_
     xml = machine.to_junit(report(finding(Status.FAIL, Severity.ERROR, file="/etc/libvirt/libvirtd.conf", line=7),
                                   snapshots={"destination": live}))
     case = cases(xml)[0]
-    assert case.get("file") == "destination:/etc/libvirt/libvirtd.conf"
+    assert case.get("file") is None  # not a repository file: a CI system would link nothing
     failure = case.find("failure")
     assert failure is not None and "at destination:/etc/libvirt/libvirtd.conf:7" in (failure.text or "")
 
