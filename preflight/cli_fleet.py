@@ -199,8 +199,13 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     started = time.monotonic()
 
+    stop_judging = threading.Event()
+
     def interrupted(signum: int, _frame: Any) -> None:
-        cancel.set()  # the wait loop closes the masters; a second Ctrl-C exits at once (cleanup's handler)
+        if not gather.finished:
+            cancel.set()  # the watcher closes the masters; what was gathered is judged
+            return
+        stop_judging.set()  # judging: the pairs left are UNKNOWN; one more Ctrl-C exits at once
         signal.signal(signal.SIGINT, previous)
 
     previous = signal.getsignal(signal.SIGINT)
@@ -209,33 +214,32 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
         signal.signal(signal.SIGINT, interrupted)
     try:
         with progress if progress is not None else contextlib.nullcontext():
-            watcher = threading.Thread(target=_close_on_cancel, args=(cancel, gather), daemon=True)
-            watcher.start()
+            threading.Thread(target=_close_on_cancel, args=(cancel, gather), name="fleet-cancel", daemon=True).start()
             gather.run()
+        if cancel.is_set():
+            cleanup.close_all()
+            sys.stderr.write("preflight: interrupted: ssh connections closed; judging what was gathered\n")
+        snapshots = dict(gather.snapshots)
+        if cancel.is_set():  # a host that ended while its master was being closed was not seen: not judged
+            snapshots = {h: s for h, s in snapshots.items() if h in gather.ended_before_cancel}
+        # a Ctrl-C while judging: the pairs not judged yet are UNKNOWN, what was judged is printed
+        pairs = judge_pairs(setup.hosts, snapshots, setup.pairs, flags, rules, cancel=stop_judging)
+        lints = lint_hosts(setup.hosts, snapshots, setup.pairs, flags, rules, cancel=stop_judging)
     finally:
         if in_main and signal.getsignal(signal.SIGINT) is interrupted:
             signal.signal(signal.SIGINT, previous)
-        stopped = cancel.is_set()
-        cancel.set()  # ends the watcher
-        if stopped:
-            cleanup.close_all()
-    if stopped:
-        sys.stderr.write("preflight: interrupted: ssh connections closed; judging what was gathered\n")
-    snapshots = dict(gather.snapshots)
-    if stopped:  # a host that ended while its master was being closed was not seen: not judged
-        snapshots = {h: s for h, s in snapshots.items() if h in gather.ended_before_cancel}
-    pairs = judge_pairs(setup.hosts, snapshots, setup.pairs, flags, rules, interrupted=stopped)
-    lints = lint_hosts(setup.hosts, snapshots, setup.pairs, flags, rules)
-    return FleetResult(setup.path, setup.limit, setup.hosts, snapshots, pairs, setup.groups,
-                       interrupted=stopped, seconds=time.monotonic() - started, unmatched=setup.unmatched,
-                       lints=lints)
+    stopped = cancel.is_set() or stop_judging.is_set()
+    return FleetResult(setup.path, setup.limit, setup.hosts, snapshots, pairs, setup.groups, interrupted=stopped,
+                       seconds=time.monotonic() - started, unmatched=setup.unmatched, lints=lints)
 
 
 def _close_on_cancel(cancel: threading.Event, gather: FleetGather) -> None:
     """Ctrl-C: note which hosts had ended, then close every ssh master so the steps in flight end now."""
     from preflight.access import cleanup
 
-    cancel.wait()
+    while not cancel.wait(0.1):
+        if gather.finished:
+            return
     if not gather.finished:
         gather.mark_cancelled()
         cleanup.close_all()

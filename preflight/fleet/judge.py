@@ -7,6 +7,7 @@ be reached is judged like `check` judges it (INS001: UNKNOWN unless something se
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -84,7 +85,10 @@ class FleetResult:
 
 
 def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], pairs: dict[Pair, list[str]],
-                flags: PlanFlags, rules: Iterable[Rule] | None = None, interrupted: bool = False) -> list[PairVerdict]:
+                flags: PlanFlags, rules: Iterable[Rule] | None = None,
+                cancel: threading.Event | None = None) -> list[PairVerdict]:
+    """Every pair judged; after ``cancel`` is set (Ctrl-C), the pairs left are UNKNOWN, not judged."""
+    cancel = cancel or threading.Event()
     chosen = list(rules) if rules is not None else None
     as_source: dict[str, HostSnapshot] = {}
     as_dest: dict[str, HostSnapshot] = {}
@@ -94,10 +98,9 @@ def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot],
     out: list[PairVerdict] = []
     for (s, d), groups in pairs.items():
         missing = [h for h in (s, d) if h not in snapshots]
-        if missing:
-            why = "interrupted (Ctrl-C) before" if interrupted else "never"
-            out.append(PairVerdict(s, d, groups, Verdict.UNKNOWN,
-                                   reason=f"not judged: {', '.join(missing)} {why} gathered"))
+        if missing or cancel.is_set():
+            what = f"{', '.join(missing)} not gathered" if missing else "interrupted (Ctrl-C) before this pair"
+            out.append(PairVerdict(s, d, groups, Verdict.UNKNOWN, reason=f"not judged: {what}"))
             continue
         plan = plan_for(hosts[d].dest_uri, as_source[s], flags)
         report = evaluate(plan, as_source[s], as_dest[d], chosen)
@@ -106,7 +109,8 @@ def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot],
 
 
 def lint_hosts(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], pairs: dict[Pair, list[str]],
-               flags: PlanFlags, rules: Iterable[Rule] | None = None) -> dict[str, HostLint]:
+               flags: PlanFlags, rules: Iterable[Rule] | None = None,
+               cancel: threading.Event | None = None) -> dict[str, HostLint]:
     """Each gathered host alone, as `preflight lint` judges it: its peers are the hosts it sends to
     (the names in their DESTURIs, which its gather resolved), its concurrency --concurrency or lint's."""
     from preflight.lint import judge_host, lint_rules
@@ -123,6 +127,8 @@ def lint_hosts(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], 
         (DEFAULT_CONCURRENCY, f"default ({DEFAULT_CONCURRENCY}, lint's)")
     out: dict[str, HostLint] = {}
     for name, snap in ((h, snapshots[h]) for h in hosts if h in snapshots):
+        if cancel is not None and cancel.is_set():
+            break  # Ctrl-C: the hosts not linted yet show no lint
         settings = LintSettings(conc[0], conc[1], tuple(peers[name]), "the hosts it shares a group with")
         out[name] = judge_host(snap, settings, chosen)
     return out

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import queue
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 
 from preflight.fleet.hosts import FleetHost
@@ -29,6 +32,7 @@ from preflight.gather.pair import _Host
 from preflight.gather.plan import destination_names, guest_disk_paths, guest_emulators
 from preflight.model.facts import HostSnapshot
 from preflight.model.plan import MigrationPlan
+from preflight.textsafe import escape_control
 
 WAIT_AFTER_CANCEL_S = 5.0  # steps in flight get this long to end once their masters are closed
 
@@ -86,7 +90,8 @@ class _Steps:
                 try:
                     self.fns[name][1]()
                 except Exception:  # noqa: BLE001 - a step's own code records what failed; never stall the DAG
-                    pass
+                    if os.environ.get("PREFLIGHT_DEBUG"):  # frames and lines only, host text escaped
+                        sys.stderr.write(escape_control(traceback.format_exc()))
             with self.lock:
                 self.left -= 1
                 for dep in self.dependants.get(name, []):
