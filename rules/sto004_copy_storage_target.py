@@ -103,7 +103,11 @@ def check(ctx: Context) -> Iterator[Outcome]:
         yield not_seen(DST, "guest disks", conn)
         return
     demands: dict[str, Demand] = {}
-    for guest, disk in planned_disks(ctx):
+    disks = list(planned_disks(ctx))
+    if not disks:
+        yield skipped(DST, f"{_flag(ctx)}: no planned guest has a disk to copy")
+        return
+    for guest, disk in disks:
         yield from _disk(ctx, label(guest, disk), disk, demands)
     yield from _space(ctx, demands)
 

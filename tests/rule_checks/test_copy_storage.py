@@ -224,6 +224,9 @@ def test_network_disk_is_skipped_and_readonly_disk_is_not_copied() -> None:
     src.guests = [guest(disks=[net, cd])]
     got = sto004(judge(src, dst))
     assert [f.status for f in got] == [Status.SKIP] and "network disk" in got[0].message
+    src.guests = [guest(disks=[cd])]  # nothing to copy at all: said, not silent
+    [f] = sto004(judge(src, dst))
+    assert f.status is Status.SKIP and "no planned guest has a disk to copy" in f.message
 
 
 def test_missing_block_device_fails_and_an_existing_ones_size_is_unknown() -> None:
