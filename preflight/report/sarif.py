@@ -116,7 +116,8 @@ def _locations(f: Finding, report: Report, root: str) -> list[dict[str, Any]]:
             for role in roles]
 
 
-def _result(f: Finding, report: Report, index: dict[str, int], root: str, occurrence: int) -> dict[str, Any]:
+def _result(f: Finding, report: Report, index: dict[str, int], root: str, occurrence: int,
+            blocking: bool) -> dict[str, Any]:
     text = f"[{f.host.value}] {f.message}" + (f" Fix: {f.remediation}" if f.remediation else "")
     res: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in index:
@@ -127,7 +128,7 @@ def _result(f: Finding, report: Report, index: dict[str, int], root: str, occurr
     else:  # UNKNOWN: not seen, never clean
         res["kind"] = "open"
         res["level"] = "none"
-        gate = " (blocks the gate)" if f.severity is Severity.ERROR else ""
+        gate = " (blocks the gate)" if blocking else ""
         text = f"Could not tell{gate}: {text}"
     res["message"] = {"text": text}
     res["locations"] = _locations(f, report, root)
@@ -174,7 +175,10 @@ def to_sarif(report: Report) -> str:
     rules = _rules()
     index = {r.ID: i for i, r in enumerate(rules)}
     root = locations.source_root()
-    findings = [safe.finding(f) for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)]
+    shown = [f for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)]
+    findings = [safe.finding(f) for f in shown]
+    gate = {id(f) for f in report.blocking_unknowns}
+    blocking = [id(f) in gate for f in shown]
     run: dict[str, Any] = {
         "tool": {"driver": {"name": TOOL_NAME, "version": __version__, "semanticVersion": __version__,
                             "informationUri": ruledocs.docs_url(),
@@ -182,8 +186,8 @@ def to_sarif(report: Report) -> str:
         "invocations": [_invocation(report, index)],
         "originalUriBaseIds": {SRCROOT: {"uri": "file://" + quote(root.rstrip("/") + "/",
                                                                    errors="surrogateescape")}},
-        "results": [_result(f, report, index, root, n)
-                    for f, n in zip(findings, _occurrences(findings), strict=True)],
+        "results": [_result(f, report, index, root, n, b)
+                    for f, n, b in zip(findings, _occurrences(findings), blocking, strict=True)],
         "properties": {"verdict": report.verdict, "failOn": report.fail_on,
                        **({"config": safe.line(report.config)} if report.config else {})},
     }

@@ -247,3 +247,21 @@ def test_host_key_does_not_depend_on_the_checkout_path(tmp_path: Path) -> None:
     assert keys == {"repo:images/host1"}
     live = HostSnapshot(role="destination", spec="ssh://root@host2", mode=HostMode.SSH)
     assert host_key(live, root=str(tmp_path)) == "ssh://root@host2"
+
+
+def test_unknown_says_whether_it_blocks_the_gate() -> None:
+    from preflight.engine import Report
+    from preflight.model.findings import Finding, Scope, Severity, Status
+    from preflight.model.plan import MigrationPlan
+
+    def doc(fail_on: str) -> dict[str, Any]:
+        unknown = Finding(rule="NET005", name="migration-ports-open", status=Status.UNKNOWN,
+                          severity=Severity.WARNING, host=Scope.DESTINATION, message="firewall not seen")
+        rep = Report(plan=MigrationPlan(guests=["g"], dest_uri=URI), findings=[unknown], fail_on=fail_on)
+        out: dict[str, Any] = json.loads(sarif.to_sarif(rep))
+        validate(out)
+        return out
+
+    default = doc("error")["runs"][0]["results"][0]["message"]["text"]
+    strict = doc("unknown")["runs"][0]["results"][0]["message"]["text"]
+    assert default.startswith("Could not tell: ") and strict.startswith("Could not tell (blocks the gate): ")
