@@ -4,7 +4,8 @@ On the finding's line (where the file's format allows a trailing comment: libvir
 /etc/hosts) or on the line above it (everywhere, sshd_config included). For a finding about a
 setting the file lacks (a compiled default: no line), ``# preflight: ignore-file[SSH001] reason``
 anywhere in that file. Pure: the file's text is the one in the snapshot, as the rule saw it.
-Several rules: ``ignore[SSH001,LIM001]``; rule ids or slugs. A suppression without a reason is not applied and is reported.
+Several rules: ``ignore[SSH001,LIM001]``; rule ids or slugs. A suppression without a reason is not
+applied and is reported.
 The reason is text from an inspected file: escaped and bounded before it is stored.
 """
 

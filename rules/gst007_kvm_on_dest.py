@@ -93,11 +93,18 @@ def check(ctx: Context) -> Iterator[Outcome]:
             yield not_seen(DST, f"{name}: KVM on the destination", dest, subject=name)
             continue
         k = dest.get()
-        ev: dict[str, object] = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode,
+        ev: dict[str, object] = {"dev_kvm": k.dev, "kvm_module": k.module, "mode": k.mode, "rdev": k.rdev,
                                  "judged_by": "/dev/kvm, /sys/module/kvm"}
         emu = emulator_of(guest).value or "the emulator"
         says = ("libvirt refuses the guest ('Domain requires KVM, but it is not available'; defining it there: "
                 f"'Emulator '{emu}' does not support virt type 'kvm'')")
+        if k.wrong_device:
+            yield failed(DST, f"{name}: /dev/kvm on the destination is character device {k.rdev} (hex), not KVM's "
+                         f"a:e8 (10:232), e.g. /dev/null mounted over it: QEMU fails with 'kvm version too old' "
+                         f"(measured); {JUDGED}",
+                         "On the destination remove what is mounted over /dev/kvm or recreate it (mknod /dev/kvm c 10 "
+                         "232, group kvm, mode 660; udev does it when the kvm module loads)", subject=name, evidence=ev)
+            continue
         if not k.usable:
             why = {"absent": "no /dev/kvm", "other": "/dev/kvm is not a character device"}.get(k.dev, "")
             why = why or "the kvm module is not loaded (no /sys/module/kvm)"

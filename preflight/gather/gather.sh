@@ -478,12 +478,15 @@ emulator_help() {  # emulator_help KEY PATH ARG...: the binary's own list, no si
 
 # kvm_section: /dev/kvm a character device, the kvm module loaded, /dev/kvm's mode and owner.
 kvm_section() {
-    begin cmd:kvm "test -c /dev/kvm, /sys/module/kvm, stat -L -c '%a %U %G' /dev/kvm"
+    begin cmd:kvm "test -c /dev/kvm, /sys/module/kvm, stat -L -c '%a %U %G' and '%t:%T' /dev/kvm"
     if [ -c /dev/kvm ]; then d=char; elif [ -e /dev/kvm ]; then d=other; else d=absent; fi
     if [ -d /sys/module/kvm ]; then m=present; else m=absent; fi
     st=-
     if [ -e /dev/kvm ]; then st=$(tmo stat -L -c '%a %U %G' -- /dev/kvm 2>>"$ERR") || st=-; fi
-    printf 'dev\t%s\nmodule\t%s\nmode\t%s\n' "$d" "$m" "$st"
+    # which character device it is: KVM is misc 10:232 (a:e8); /dev/null bound over it is a char device too
+    rd=-
+    if [ "$d" = char ]; then rd=$(tmo stat -L -c '%t:%T' -- /dev/kvm 2>>"$ERR") || rd=-; fi
+    printf 'dev\t%s\nmodule\t%s\nmode\t%s\nrdev\t%s\n' "$d" "$m" "$st" "$rd"
     end 0 ok
 }
 

@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 from preflight import progress
 from preflight.access import AccessOptions, HostAccess, HostSpec, HostUnreachable, SshAccess, open_access
 from preflight.gather.image import gather_image
-from preflight.gather.libvirt_facts import gather_libvirt
 from preflight.gather.plan import (
     destination_names,
     guest_disk_paths,
@@ -108,6 +107,8 @@ class _Host:
                 return
             uri = libvirt_uri(self.spec, verify_host_key=_verify(self.options),
                               command=self.access.libvirt_ssh_command()) or uri
+        from preflight.gather.libvirt_facts import gather_libvirt  # ~12 ms: only when libvirt is asked
+
         self.snap.libvirt = gather_libvirt(uri, timeout=max(LIBVIRT_MIN_S, LIBVIRT_STEPS * self.options.timeout))
         self.snap.libvirt.uri = self.libvirt_uri  # the wrapper's temp path means nothing later
         if self.snap.libvirt.error and uri != self.libvirt_uri:

@@ -127,7 +127,8 @@ EMULATOR_ACCELS_PREFIX = "cmd:emulator-accels:"
 # status MISSING when the directory does not exist.
 SPACE_PREFIX = "cmd:space:"
 # KVM on the host: "dev<TAB>char|absent|other" (/dev/kvm), "module<TAB>present|absent" (/sys/module/kvm),
-# "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent).
+# "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent),
+# "rdev<TAB>MAJOR:MINOR" in hex (`stat -L -c '%t:%T'`; "a:e8" = 10:232 is KVM; "-" not a char device).
 KVM = "cmd:kvm"
 
 

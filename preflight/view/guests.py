@@ -86,10 +86,20 @@ class Kvm:
     dev: str  # char | absent | other (/dev/kvm)
     module: str  # present | absent (/sys/module/kvm)
     mode: str  # "660 root kvm", or "-"
+    rdev: str = "-"  # "a:e8" (10:232, KVM's misc device) in hex; "-": not seen (older snapshots)
+
+    @property
+    def wrong_device(self) -> bool:
+        """A character device that is not KVM's (e.g. /dev/null bind-mounted over /dev/kvm: QEMU says
+        'kvm version too old', measured)."""
+        return self.dev == "char" and self.rdev not in ("-", KVM_RDEV)
 
     @property
     def usable(self) -> bool:
-        return self.dev == "char" and self.module == "present"
+        return self.dev == "char" and self.module == "present" and not self.wrong_device
+
+
+KVM_RDEV = "a:e8"  # misc major 10, minor 232 (Documentation/admin-guide/devices.txt)
 
 
 def kvm(host: HostView) -> Known[Kvm]:
@@ -98,7 +108,8 @@ def kvm(host: HostView) -> Known[Kvm]:
         fields = dict(ln.split("\t", 1) for ln in text.splitlines() if "\t" in ln)
         if "dev" not in fields or "module" not in fields:
             return None
-        return Kvm(fields["dev"].strip(), fields["module"].strip(), escape_control(fields.get("mode", "-").strip()))
+        return Kvm(fields["dev"].strip(), fields["module"].strip(), escape_control(fields.get("mode", "-").strip()),
+                   escape_control(fields.get("rdev", "-").strip()))
 
     return host.text(P.KVM).map(parse, f"{P.KVM}: output not understood")
 

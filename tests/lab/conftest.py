@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 from collections.abc import Iterator
@@ -44,6 +45,9 @@ def lab_session(request: pytest.FixtureRequest) -> Lab:
 
     def teardown() -> None:
         lab.down()
+        # the safety net's atexit would run down() again after the lock is released, and remove the
+        # lab directory of the next session (another pytest run) under it
+        atexit.unregister(lab.down)
         note("down", lab.timings["down"])
 
     request.addfinalizer(teardown)

@@ -71,6 +71,7 @@ done"""
 # Undo whatever of the faults is in place (each step only when mounted), then prove the baseline is back.
 UNDO = f"""m() {{ awk -v p="$1" '$5 == p {{ f = 1 }} END {{ exit !f }}' /proc/self/mountinfo; }}
 while m {QEMU}; do umount {QEMU} || exit 1; done
+while m /dev/kvm; do umount /dev/kvm || exit 1; done
 if m /run/lab/realdev; then  # lazily: libvirtd holds /dev/null open; the cache probed without KVM goes too
   umount -R -l /dev && umount -R -l /run/lab/realdev && rm -f {CACHE}/*.xml || exit 1
 fi
@@ -116,6 +117,12 @@ def no_dev_kvm(fresh_libvirt: bool) -> Callable[[Lab], None]:
     return fault
 
 
+def dev_null_over_dev_kvm(lab: Lab) -> None:
+    """host2's /dev/kvm is /dev/null bind-mounted over it (a character device, but not KVM's 10:232)."""
+    kvm_guest(lab)
+    lab.exec("host2", "mount --bind /dev/null /dev/kvm && test -c /dev/kvm", check=True)
+
+
 def rhel_emulator_path(on_dest: bool) -> Callable[[Lab], None]:
     """g1 redefined with RHEL's <emulator>/usr/libexec/qemu-kvm</emulator>: host1 has it (the real QEMU
     bound there; QEMU finds its modules relative to its own directory, which works from /usr/libexec),
@@ -147,6 +154,8 @@ SCENARIOS = [
               expect=("GST007",)), NO_KVM),
     (Scenario("kvm guest, dest /dev/kvm gone under a running libvirtd", no_dev_kvm(fresh_libvirt=False),
               expect=("GST007",)), NO_KVM),
+    (Scenario("kvm guest, dest /dev/kvm is /dev/null (a char device, not KVM's)", dev_null_over_dev_kvm,
+              expect=("GST007",)), "kvm version too old"),
 ]
 
 

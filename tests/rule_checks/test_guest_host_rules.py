@@ -238,6 +238,22 @@ def test_local_gather_kvm_matches_this_machine() -> None:
         assert k.mode.split()[0] == format(stat.S_IMODE(os.stat("/dev/kvm").st_mode), "o")
     else:
         assert k.mode == "-"
+    if is_char:
+        rdev = os.stat("/dev/kvm").st_rdev
+        assert k.rdev == f"{os.major(rdev):x}:{os.minor(rdev):x}" and not k.wrong_device
+
+
+def test_gst007_dev_null_over_dev_kvm_fails() -> None:
+    """/dev/null bind-mounted over /dev/kvm is a character device too: the migration fails with 'kvm
+    version too old' (measured in the lab), so the device numbers are judged, not only the type."""
+    text = "dev\tchar\nmodule\tpresent\nmode\t666 root root\nrdev\t1:3\n"
+    r = report(*hosts(domain_xml("kvm"), runs(), kvm_text=text))
+    [f] = of(r, "GST007")
+    assert f.status is Status.FAIL and "1:3" in f.message and "kvm version too old" in f.message
+    assert r.verdict == Verdict.NOT_READY
+    ok = "dev\tchar\nmodule\tpresent\nmode\t660 root kvm\nrdev\ta:e8\n"
+    [g] = of(report(*hosts(domain_xml("kvm"), runs(), kvm_text=ok)), "GST007")
+    assert g.status is Status.PASS
 
 
 @pytest.mark.parametrize("mode,conf,warns", [
