@@ -234,7 +234,8 @@ def test_sto_local_disk_fails_on_both_sides_unless_copy_storage() -> None:
     src.guests = [guest(disks=[file_disk(LOCAL, format="qcow2", capacity=16777216, allocation=200704)])]
     src.cmds[P.path_key(LOCAL)] = path_stat(LOCAL)
     # the destination's copy target: a qcow2 image of the same virtual size (STO004 under --copy-storage-all)
-    dst.cmds[P.path_key(LOCAL)] = path_stat(LOCAL).rstrip("\n") + "\t514649fb00000003" + "00" * 16 + "0000000001000000\n"
+    qcow2_16m = "514649fb00000003" + "00" * 16 + "0000000001000000"
+    dst.cmds[P.path_key(LOCAL)] = path_stat(LOCAL).rstrip("\n") + f"\t{qcow2_16m}\n"
     report = run(src, dst)
     assert "Unsafe migration" in failing(report, "STO001").message
     assert "not shared" in failing(report, "STO002").message
