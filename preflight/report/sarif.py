@@ -44,6 +44,8 @@ SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "preflightFinding/v1"
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+CATEGORIES = {"INS": "inspection", "NET": "network", "TLS": "tls", "OS": "os-release", "VER": "versions",
+              "DMN": "daemon", "GST": "guests", "STO": "storage", "LIM": "limits", "SSH": "ssh", "SEC": "security"}
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:
@@ -51,8 +53,8 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     markdown = ruledocs.rule_markdown(rule).split("\n", 2)[2]  # without the "### ID slug" heading
     props: dict[str, Any] = {"severities": [s.value for s in rule.SEVERITIES], "fix": rule.FIX.value,
                              "needs": list(rule.NEEDS)}
-    if rule.TAGS:
-        props["tags"] = list(rule.TAGS)
+    category = CATEGORIES.get(rule.ID.rstrip("0123456789"))
+    props["tags"] = ["live-migration", *([category] if category else []), *rule.TAGS]  # code scanning filters
     return {
         "id": rule.ID,
         "name": rule.NAME,
