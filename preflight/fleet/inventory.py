@@ -37,6 +37,8 @@ class Host:
     vars: dict[str, object] = field(default_factory=dict)
     where: dict[str, Where] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)  # direct groups, in the order they listed the host
+    file_vars: dict[str, object] = field(default_factory=dict)  # host_vars/NAME (beats the inventory's)
+    file_where: dict[str, Where] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Group:
     parents: list[str] = field(default_factory=list)
     vars: dict[str, object] = field(default_factory=dict)
     where: dict[str, Where] = field(default_factory=dict)
+    file_vars: dict[str, object] = field(default_factory=dict)  # group_vars/NAME
+    file_where: dict[str, Where] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,29 +164,35 @@ class Inventory:
         return 0 if group == ALL or not parents else 1 + max(self.depth(p) for p in parents)
 
     def var(self, host: str, key: str) -> Var:
-        """``key`` for ``host`` as Ansible resolves it: host vars, then groups deepest (then by name) first."""
+        """``key`` for ``host`` as Ansible's VariableManager resolves it (its default precedence), strongest
+        first: host_vars/ files, the inventory's host vars, group_vars/ files of the host's groups (deepest,
+        then last by name, first), group_vars/all, the inventory's vars of those groups, then of ``all``."""
         h = self.hosts[host]
+        if key in h.file_vars:
+            return Var(h.file_vars[key], h.file_where.get(key), "host")
         if key in h.vars:
             return Var(h.vars[key], h.where.get(key), "host")
-        ordered = sorted(self.host_groups(host), key=lambda g: (self.depth(g), g), reverse=True)
-        for g in ordered:
-            grp = self.groups[g]
-            if key in grp.vars:
-                return Var(grp.vars[key], grp.where.get(key), f"group {g}")
+        ordered = sorted((g for g in self.host_groups(host) if g != ALL), key=lambda g: (self.depth(g), g),
+                         reverse=True)
+        for files in (True, False):
+            for g in [*ordered, ALL]:
+                grp = self.groups[g]
+                found, where = (grp.file_vars, grp.file_where) if files else (grp.vars, grp.where)
+                if key in found:
+                    return Var(found[key], where.get(key), f"group {g}")
         return Var(None, None, "")
 
 
-def load(path: str) -> Inventory:
-    """Parse the inventory at ``path`` (INI, or YAML for .yml/.yaml/.json); InventoryError when it cannot be."""
+def read_text(path: str, what: str = "the inventory") -> str:
+    """A regular file's text, bounded (MAX_BYTES), UTF-8; InventoryError naming the file otherwise."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
     except OSError as exc:
-        raise InventoryError(f"{path}: cannot read the inventory: {exc.strerror or exc}") from None
+        raise InventoryError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     try:
         import stat
 
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise InventoryError(f"{path}: not a regular file (an inventory directory or script is not supported)")
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(MAX_BYTES + 1)
@@ -191,14 +201,25 @@ def load(path: str) -> Inventory:
     if len(data) > MAX_BYTES:
         raise InventoryError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise InventoryError(f"{path}:{line}: not UTF-8") from None
+
+
+def load(path: str) -> Inventory:
+    """Parse the inventory at ``path`` (INI, or YAML for .yml/.yaml/.json), then the group_vars/ and
+    host_vars/ beside it; InventoryError when it cannot be."""
+    text = read_text(path)
     if path.lower().endswith(YAML_SUFFIXES):
         from preflight.fleet.yamlinv import parse_yaml
 
-        return parse_yaml(text, path)
-    from preflight.fleet.ini import parse_ini
+        inv = parse_yaml(text, path)
+    else:
+        from preflight.fleet.ini import parse_ini
 
-    return parse_ini(text, path)
+        inv = parse_ini(text, path)
+    from preflight.fleet.varsdirs import load_vars_dirs
+
+    load_vars_dirs(inv)
+    return inv

@@ -132,3 +132,23 @@ def _group(inv: Inventory, walk: _Walk, name: str, node: Any, where: Where, dept
                         host.vars["ansible_port"], host.where["ansible_port"] = port, hw
                     for var, val, vw in variables:
                         host.vars[var], host.where[var] = val, vw
+
+
+def parse_vars(text: str, path: str) -> list[tuple[str, object, Where]]:
+    """A vars file (group_vars/NAME.yml): a mapping of variables, each with its line; empty is none."""
+    import yaml  # type: ignore[import-untyped]
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        walk = _Walk(path, loader)
+        return [(walk.key(k, "a variable name"), walk.scalar(v, "value"), walk.where(k))
+                for k, v in walk.mapping(root, "a vars file")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InventoryError(f"{path}:{mark.line + 1 if mark is not None else 1}: not YAML: "
+                             f"{getattr(exc, 'problem', None) or exc}") from None
+    finally:
+        loader.dispose()

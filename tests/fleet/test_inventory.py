@@ -259,3 +259,36 @@ def test_specs_and_dest_uris(tmp_path: Path) -> None:
     v6 = build(inv, "v6", AccessOptions())
     assert str(v6.spec) == "ssh://[fd00::5]" and v6.dest_uri == "qemu+ssh://v6.example.com/system"
     assert v6.options.sudo is True and one.options.sudo is False
+
+
+def test_group_vars_and_host_vars_dirs_agree_with_ansible(inventory: Path, tmp_path: Path) -> None:
+    """group_vars/ and host_vars/ beside the inventory, with Ansible's precedence: every group_vars file
+    beats every inventory group var, group_vars/all included; host_vars beats the inventory's host vars."""
+    gv, hv = inventory.parent / "group_vars", inventory.parent / "host_vars"
+    (gv / "rack1").mkdir(parents=True)
+    hv.mkdir()
+    (gv / "all.yml").write_text("level: gv-all\nonly_gv_all: 1\nansible_port: 2299\n")
+    (gv / "kvm.yaml").write_text("level: gv-kvm\nansible_user: gv-kvm-user\n")
+    (gv / "rack1" / "a.yml").write_text("level: gv-rack1-a\nlist_var: [1, 2]\n")
+    (gv / "rack1" / "b.yml").write_text("level: gv-rack1-b\n")
+    (gv / "rack1" / ".hidden.yml").write_text("level: hidden\n")
+    (hv / "h9").write_text("ansible_user: hv-user\nansible_port: 2022\n")
+    (hv / "e3.json").write_text('{"level": "hv-e3"}')
+    inv = load(str(inventory))
+    theirs = ansible_inventory(inventory, tmp_path)["_meta"]["hostvars"]
+    for host, their_vars in theirs.items():
+        for key, value in their_vars.items():
+            assert inv.var(host, key).value == value, (host, key, inv.var(host, key))
+    assert inv.var("kvm01.example.com", "level").value == "gv-rack1-b"  # the deepest group's file, files sorted
+    assert inv.var("solo", "level").value == "gv-all"  # group_vars/all beats [all:vars]
+    assert inv.var("h9", "ansible_user").value == "hv-user"
+    assert str(inv.var("h9", "ansible_port").where) == f"{hv / 'h9'}:2"
+
+
+def test_vars_file_errors_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "kvm.yml").write_text("a: 1\nb: [unclosed\n")
+    path = tmp_path / "hosts"
+    path.write_text("[kvm]\nh1\n")
+    with pytest.raises(InventoryError, match=r"group_vars/kvm\.yml:\d+: not YAML"):
+        load(str(path))
