@@ -54,7 +54,8 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     props: dict[str, Any] = {"severities": [s.value for s in rule.SEVERITIES], "fix": rule.FIX.value,
                              "needs": list(rule.NEEDS)}
     category = CATEGORIES.get(rule.ID.rstrip("0123456789"))
-    props["tags"] = ["live-migration", *([category] if category else []), *rule.TAGS]  # code scanning filters
+    tags = ["live-migration", *([category] if category else []), *rule.TAGS]  # code scanning filters by them
+    props["tags"] = list(dict.fromkeys(tags))  # a set: the schema's uniqueItems
     return {
         "id": rule.ID,
         "name": rule.NAME,
