@@ -194,3 +194,12 @@ def test_progress_on_a_terminal_only(roots: Path) -> None:
 
 def _venv_path() -> dict[str, str]:
     return {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+
+
+def test_select_and_ignore_apply_to_every_pair(roots: Path) -> None:
+    inv = str(image_inventory(roots))
+    code, data = fleet_json("-i", inv, "--concurrency", "12", "--select", "SSH")
+    assert code == 1 and {r for p in data["pairs"] for r in p["failing_rules"]} == {"SSH001"}
+    assert {f["rule"] for p in data["pairs"] for f in p["findings"]} <= {"SSH001", "SSH002", "SSH003", "INS001"}
+    code, data = fleet_json("-i", inv, "--concurrency", "12", "--ignore", "SSH001")
+    assert code == 0 and all(p["verdict"] == "ready" for p in data["pairs"]), data["pairs"]
