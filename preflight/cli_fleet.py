@@ -109,7 +109,7 @@ def fleet(
     _check_flags(flags, fail_usage)
     base = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None)
     setup = _load(inventory, limit, group, base, fail_usage)
-    result = _gather_and_judge(setup, flags, forks, chosen, quiet)
+    result = _gather_and_judge(setup, flags, forks, chosen, quiet, keep_passes=verbose)
     from preflight.fleet import matrix
 
     if fmt == "json":
@@ -183,7 +183,8 @@ def _load(path: str, limit: str | None, groups: list[str], base: AccessOptions, 
     return _Setup(path, limit, inv, built, pairs, pairing, unmatched)
 
 
-def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[Any], quiet: bool) -> FleetResult:
+def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[Any], quiet: bool,
+                      keep_passes: bool = False) -> FleetResult:
     """Gather (Ctrl-C: stop, close every ssh master, judge what was gathered) and judge."""
     import contextlib
 
@@ -223,7 +224,8 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
         if cancel.is_set():  # a host that ended while its master was being closed was not seen: not judged
             snapshots = {h: s for h, s in snapshots.items() if h in gather.ended_before_cancel}
         # a Ctrl-C while judging: the pairs not judged yet are UNKNOWN, what was judged is printed
-        pairs = judge_pairs(setup.hosts, snapshots, setup.pairs, flags, rules, cancel=stop_judging)
+        pairs = judge_pairs(setup.hosts, snapshots, setup.pairs, flags, rules, cancel=stop_judging,
+                            keep_passes=keep_passes)
         lints = lint_hosts(setup.hosts, snapshots, setup.pairs, flags, rules, cancel=stop_judging)
     finally:
         if in_main and signal.getsignal(signal.SIGINT) is interrupted:

@@ -16,6 +16,7 @@ from preflight.engine import ExitCode, Report, Verdict, evaluate
 from preflight.fleet.hosts import FleetHost
 from preflight.fleet.pairs import Pair, PlanFlags, plan_for
 from preflight.model.facts import HostSnapshot
+from preflight.model.findings import Status
 from preflight.rulekit import Rule
 from preflight.uri import dest_host_spec
 
@@ -86,8 +87,11 @@ class FleetResult:
 
 def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot], pairs: dict[Pair, list[str]],
                 flags: PlanFlags, rules: Iterable[Rule] | None = None,
-                cancel: threading.Event | None = None) -> list[PairVerdict]:
-    """Every pair judged; after ``cancel`` is set (Ctrl-C), the pairs left are UNKNOWN, not judged."""
+                cancel: threading.Event | None = None, keep_passes: bool = True) -> list[PairVerdict]:
+    """Every pair judged; after ``cancel`` is set (Ctrl-C), the pairs left are UNKNOWN, not judged.
+
+    ``keep_passes=False`` drops each report's passes and skips once judged (the verdict does not
+    read them): thousands of pairs then hold only what is printed."""
     cancel = cancel or threading.Event()
     chosen = list(rules) if rules is not None else None
     as_source: dict[str, HostSnapshot] = {}
@@ -104,6 +108,8 @@ def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot],
             continue
         plan = plan_for(hosts[d].dest_uri, as_source[s], flags)
         report = evaluate(plan, as_source[s], as_dest[d], chosen)
+        if not keep_passes:
+            report.findings = [f for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)]
         out.append(PairVerdict(s, d, groups, report.verdict, report))
     return out
 

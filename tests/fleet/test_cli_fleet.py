@@ -203,3 +203,20 @@ def test_select_and_ignore_apply_to_every_pair(roots: Path) -> None:
     assert {f["rule"] for p in data["pairs"] for f in p["findings"]} <= {"SSH001", "SSH002", "SSH003", "INS001"}
     code, data = fleet_json("-i", inv, "--concurrency", "12", "--ignore", "SSH001")
     assert code == 0 and all(p["verdict"] == "ready" for p in data["pairs"]), data["pairs"]
+
+
+def test_json_findings_failures_only_unless_verbose(roots: Path) -> None:
+    inv = str(image_inventory(roots))
+    _, short = fleet_json("-i", inv, "--concurrency", "12")
+    _, full = fleet_json("-i", inv, "--concurrency", "12", "-v")
+    assert {f["status"] for p in short["pairs"] for f in p["findings"]} == {"fail"}
+    assert "pass" in {f["status"] for p in full["pairs"] for f in p["findings"]}
+    assert [p["failing_rules"] for p in short["pairs"]] == [p["failing_rules"] for p in full["pairs"]]
+
+
+def test_a_failed_host_is_shown_on_the_terminal_as_it_fails(roots: Path) -> None:
+    inv = str(image_inventory(roots, "down.example.com ansible_host=127.0.0.1 ansible_port=1\n"))
+    run = ptyrun.run("fleet", "-i", inv, "--timeout", "3", stdout_tty=False, env={"NO_COLOR": "1", **_venv_path()})
+    assert run.returncode in (1, 3), run.tty
+    assert "preflight: down.example.com: failed: ssh: connect to host 127.0.0.1 port 1" in run.tty
+    assert "1 failed" in run.tty  # the live line's count
