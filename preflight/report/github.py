@@ -42,6 +42,8 @@ def annotation(f: Finding, report: Report, root: str | None = None, blocking: bo
         level = _LEVEL[f.severity] if f.status is Status.FAIL else "warning"
     props = []
     where = repo_path(report.snapshots.get(f.host.value), f.file, root) if f.file else None
+    if where is not None and safe.line(where) != where:  # the image root's name holds a control character:
+        where = None  # no faithful file=, the message names the host and (escaped) file instead
     if where is not None:
         props.append(f"file={escape_property(where)}")
         if f.line:
@@ -57,6 +59,8 @@ def note_annotation(note: Note, root: str | None = None) -> str:
     """A policy note (expired or unused waiver, a suppression without a reason) on its config line."""
     props = []
     place = repo_file_line(note.where, root)
+    if place is not None and safe.line(place[0]) != place[0]:
+        place = None
     if place is not None:
         props.append(f"file={escape_property(place[0])}")
         if place[1]:

@@ -76,7 +76,8 @@ def _repo_file(f: Finding, report: Report, root: str) -> str | None:
         return None
     from preflight.report.locations import repo_path
 
-    return repo_path(report.snapshots.get(f.host.value), f.file, root)
+    rel = repo_path(report.snapshots.get(f.host.value), f.file, root)
+    return rel if rel is None or safe.line(rel) == rel else None  # a control character: no faithful path
 
 
 def waived_text(f: Finding) -> str:

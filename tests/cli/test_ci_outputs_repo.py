@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,7 +24,14 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from preflight.engine import Note, Report
+from preflight.model.facts import HostMode, HostSnapshot
+from preflight.model.findings import Finding, Scope, Severity, Status, Waived
+from preflight.model.plan import MigrationPlan
+from preflight.report import github, machine, sarif
 from tests.cli.test_cli import EXAMPLES, URI, preflight
 from tests.cli.test_github_format import parse
 from tests.cli.test_sarif import validate
@@ -238,3 +246,45 @@ def test_lint_sarif_of_the_image_roots_validates_and_points_into_the_repo(repo: 
         for loc in r["locations"]:
             path = resolve(repo, sarif_run, loc["physicalLocation"]["artifactLocation"])
             assert path is not None and path.exists() and path.relative_to(repo).parts[0] == "images"
+
+
+# --- any text a host or a config can hold: the outputs stay valid -------------------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
+    ["%0A::error::x", "a,b:c", "\r\n", "\x1b[31m", "<x>&", "\ufffe", "é ü", "#?[]@", "..", "%", " "])
+
+
+@settings(max_examples=int(os.environ.get("PREFLIGHT_CI_OUTPUT_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(root_name=_TEXT.filter(lambda s: s.strip(" .") != "" and "/" not in s and "\x00" not in s),
+       file=_TEXT, subject=_TEXT | st.none(), message=_TEXT, reason=_TEXT, line=st.none() | st.integers(1, 10**6),
+       status=st.sampled_from([Status.FAIL, Status.UNKNOWN]), host=st.sampled_from(list(Scope)),
+       waived=st.booleans())
+def test_any_text_gives_valid_sarif_junit_and_annotations(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root_name: str, file: str, subject: str | None,
+        message: str, reason: str, line: int | None, status: Status, host: Scope, waived: bool) -> None:
+    monkeypatch.chdir(tmp_path)
+    image = tmp_path / "images" / root_name
+    snaps = {"source": HostSnapshot(role="source", spec=str(image), mode=HostMode.IMAGE),
+             "destination": HostSnapshot(role="destination", spec=f"ssh://root@h{len(root_name)}.example",
+                                         mode=HostMode.SSH, reachable=False, unreachable_reason=message)}
+    found = Finding(rule="SSH001", name="sshd-max-startups", status=status, severity=Severity.ERROR, host=host,
+                    message=message, file="/" + file, line=line, remediation=reason, subject=subject,
+                    waived=Waived(kind="config", reason=reason, origin=f"{reason}:3") if waived else None)
+    bare = Finding(rule="GST001", name="guest-exists", status=status, severity=Severity.WARNING, host=host,
+                   message=message, subject=subject)
+    rep = Report(plan=MigrationPlan(guests=[subject or "g"], dest_uri=URI), findings=[found, bare],
+                 snapshots=snaps, not_selected=[{"rule": "LIM003", "why": reason}],
+                 notes=[Note(level="warning", kind="unused-waiver", where=f"{file}:2", message=reason)])
+    doc = json.loads(sarif.to_sarif(rep))
+    validate(doc)
+    for r in doc["runs"][0]["results"]:
+        for loc in r["locations"]:
+            art = loc["physicalLocation"]["artifactLocation"]
+            if "uriBaseId" in art:  # the image root's file, in the repository
+                assert (tmp_path / unquote(art["uri"])).resolve().is_relative_to(tmp_path / "images")
+    ET.fromstring(machine.to_junit(rep))
+    *commands, verdict = github.to_github(rep).splitlines()
+    assert len(commands) == 3 and not verdict.startswith("::")
+    for command in commands:
+        parse(command)
