@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from preflight.access.base import CommandResult, HostAccess, sh_command
+from preflight.access.base import CommandResult, HostAccess
 from preflight.access.spec import HostSpec
 from preflight.gather.libvirt_facts import gather_libvirt
 from preflight.gather.plan import destination_names, guest_disk_paths, guest_emulators
@@ -30,8 +30,14 @@ from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtF
 from preflight.model.plan import MigrationPlan
 from preflight.uri import libvirt_uri
 
-# run(command_line) -> (rc, stdout, stderr); raises whatever the transport raises when it cannot connect
-RunCommand = Callable[[str], tuple[int, str, str]]
+# run(command_line, stdin) -> (rc, stdout, stderr); raises whatever the transport raises when it cannot connect
+RunCommand = Callable[[str, bytes], tuple[int, str, str]]
+
+# The script travels on stdin and is read whole (to EOF) before it runs, so no command inside it can
+# read its rest as input (the reason preflight's own transports pass it as an argument); on stdin,
+# because a transport given no input may allocate a terminal (Ansible's ssh uses -tt then), whose
+# hang-up kills the script's background jobs and whose line discipline rewrites its output.
+READ_THEN_RUN = 'script=$(cat) && exec sh -c "$script" preflight-gather "$@"'
 
 LIBVIRT_TIMEOUT_S = 30.0  # a qemu+ssh open chains ssh, virt-ssh-helper and the RPC handshake
 NOT_ASKED = "not gathered: libvirt facts were switched off (libvirt: false)"
@@ -40,13 +46,14 @@ PLAN_FLAGS = ("live", "p2p", "tunnelled", "copy_storage_all", "copy_storage_inc"
 
 
 class CommandLineAccess(HostAccess):
-    """HostAccess over a caller's "run this command line": the script and its words quoted here."""
+    """HostAccess over a caller's "run this command line with this input"; every word quoted here.
+
+    Privilege escalation is the caller's (Ansible's become wraps the command line)."""
 
     kind = "external"
 
-    def __init__(self, run: RunCommand, sudo: bool = False) -> None:
+    def __init__(self, run: RunCommand) -> None:
         self._run = run
-        self.sudo = sudo  # the caller's own privilege escalation (Ansible's become) is preferred
         self.connections_opened = 0
         self.commands_run = 0
 
@@ -54,8 +61,13 @@ class CommandLineAccess(HostAccess):
         # ``timeout`` is the transport's business (Ansible: the task's timeout); each command
         # inside the script stays bounded by its own t: word.
         self.commands_run += 1
-        rc, out, err = self._run(sh_command(script, args, self.sudo))
+        rc, out, err = self._run(command_line(args), script.encode("utf-8"))
         return CommandResult(rc, out, err)
+
+
+def command_line(args: Sequence[str]) -> str:
+    """``sh -c READ_THEN_RUN preflight-gather ARGS``, each word shell-quoted: names and paths stay data."""
+    return shlex.join(["sh", "-c", READ_THEN_RUN, "preflight-gather", *args])
 
 
 def plan_from(options: Mapping[str, Any]) -> MigrationPlan:
@@ -132,7 +144,7 @@ def dest_wants(plan: MigrationPlan, source: HostSnapshot) -> Wants:
 
 
 def gather(run: RunCommand, spec: HostSpec, role: str, libvirt: LibvirtFacts, wants: Wants,
-           command_timeout: float = 10.0, sudo: bool = False) -> HostSnapshot:
+           command_timeout: float = 10.0) -> HostSnapshot:
     """One host's snapshot: ``libvirt`` (read by the caller first: the source's paths come from it)
     plus one script run through ``run``."""
     if role not in ROLES:
@@ -141,7 +153,7 @@ def gather(run: RunCommand, spec: HostSpec, role: str, libvirt: LibvirtFacts, wa
     mode = HostMode.LOCAL if spec.kind == "local" else HostMode.SSH
     snap = HostSnapshot(role=role, spec=str(spec), mode=mode, gathered_at=datetime.now(timezone.utc).isoformat(),
                         libvirt=libvirt)
-    access = CommandLineAccess(run, sudo)
+    access = CommandLineAccess(run)
     snap.probes.update(run_gather(access, wants.names, wants.paths, command_timeout=command_timeout,
                                   emulators=wants.emulators))
     snap.remote_commands = access.commands_run
@@ -149,12 +161,12 @@ def gather(run: RunCommand, spec: HostSpec, role: str, libvirt: LibvirtFacts, wa
     return snap
 
 
-def add_names(run: RunCommand, snap: HostSnapshot, names: Sequence[str], command_timeout: float = 10.0,
-              sudo: bool = False) -> HostSnapshot:
+def add_names(run: RunCommand, snap: HostSnapshot, names: Sequence[str], command_timeout: float = 10.0
+              ) -> HostSnapshot:
     """``snap`` plus a names-only run for ``names`` (those learned from the destination's snapshot)."""
     out = dataclasses.replace(snap, probes=dict(snap.probes))
     if names:
-        access = CommandLineAccess(run, sudo)
+        access = CommandLineAccess(run)
         out.probes.update(run_gather(access, names, (), command_timeout=command_timeout, names_only=True))
         out.remote_commands += access.commands_run
     return out

@@ -74,6 +74,7 @@ class ActionModule(ActionBase):
             result["failed"] = True
             result["msg"] = wrap_var(external.verdict_message(judged))
         else:
-            result["msg"] = wrap_var(f"READY: {len(judged['migrate_commands'])} guest(s) to {judged['plan']['dest_uri']}")
+            n, uri = len(judged['migrate_commands']), judged['plan']['dest_uri']
+            result['msg'] = wrap_var(f'READY: {n} guest(s) to {uri}')
         return result
 

@@ -66,8 +66,9 @@ class ActionModule(ActionBase):
         except HostSpecError as exc:
             raise AnsibleActionFail(f"inventory address of {task_vars.get('inventory_hostname')}: {exc}") from None
 
-        def run(command: str) -> tuple[int, str, str]:
-            out = self._low_level_execute_command(command, sudoable=True)
+        def run(command: str, script: bytes) -> tuple[int, str, str]:
+            # the script on stdin: Ansible's ssh allocates no terminal for a command with input
+            out = self._low_level_execute_command(command, sudoable=True, in_data=script)
             return int(out.get("rc", 1)), out.get("stdout", ""), out.get("stderr", "")
 
         timeout = max(1, args["command_timeout"])

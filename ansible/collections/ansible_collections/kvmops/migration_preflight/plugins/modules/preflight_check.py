@@ -85,7 +85,9 @@ exit_code:
   type: int
   returned: always
 findings:
-  description: Every finding that did not pass or skip (fail, unknown), as C(preflight check --format json) prints it (control characters escaped).
+  description:
+    - Every finding that did not pass or skip (fail, unknown), as C(preflight check --format json)
+      prints it (control characters escaped).
   type: list
   elements: dict
   returned: always
@@ -114,7 +116,7 @@ hosts:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402 - after the docs, as Ansible lays modules out
 
 
 def main() -> None:

@@ -123,7 +123,7 @@ libvirt_error:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402 - after the docs, as Ansible lays modules out
 
 
 def main() -> None:
