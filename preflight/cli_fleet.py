@@ -220,7 +220,8 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
         if cancel.is_set():
             cleanup.close_all()
             sys.stderr.write("preflight: interrupted: ssh connections closed; judging what was gathered\n")
-        snapshots = dict(gather.snapshots)
+        with gather.lock:  # a step still ending (its master just closed) may add one
+            snapshots = dict(gather.snapshots)
         if cancel.is_set():  # a host that ended while its master was being closed was not seen: not judged
             snapshots = {h: s for h, s in snapshots.items() if h in gather.ended_before_cancel}
         # a Ctrl-C while judging: the pairs not judged yet are UNKNOWN, what was judged is printed

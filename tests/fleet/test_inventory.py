@@ -105,7 +105,41 @@ def inventory(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return path
 
 
+EDGE = """\
+[all]
+top1 ansible_host=10.9.9.9 # a comment after the vars
+[ungrouped]
+loose1 v='a b c' n=0x10 t=True l="[1, 2]"
+; a semicolon comment
+[web]
+w1 ansible_port="2222" empty= quoted="x=y"
+w1 extra=again
+top1
+
+[web:vars]
+spaced = value with spaces
+eq=a=b
+
+[db:children]
+web
+[db]
+d[8:10] ansible_user=db
+"""
+
+
+def test_ini_edge_cases_agree_with_ansible(tmp_path: Path) -> None:
+    """[all] and [ungrouped] sections, trailing and ; comments, literals (0x10, True, lists), quotes,
+    empty values, a host listed twice, spaces around = in :vars, children declared before the group."""
+    path = tmp_path / "edge"
+    path.write_text(EDGE)
+    agree_with_ansible(path, tmp_path)
+
+
 def test_hosts_groups_and_vars_agree_with_ansible(inventory: Path, tmp_path: Path) -> None:
+    agree_with_ansible(inventory, tmp_path)
+
+
+def agree_with_ansible(inventory: Path, tmp_path: Path) -> None:
     inv = load(str(inventory))
     theirs = ansible_inventory(inventory, tmp_path)
     hostvars = theirs["_meta"]["hostvars"]
