@@ -12,6 +12,7 @@ destination differ.
 from __future__ import annotations
 
 import os
+import posixpath
 from urllib.parse import quote
 
 from preflight.model.facts import HostMode, HostSnapshot
@@ -30,13 +31,19 @@ def source_root(cwd: str | None = None) -> str:
         here = parent
 
 
+def host_path(path: str) -> str:
+    """``path`` as the host resolves it lexically: absolute, no '.' or '..' (``/..`` is ``/``), so
+    it never names anything outside the host's (or image root's) own tree."""
+    return posixpath.normpath("/" + path.lstrip("/")).replace("//", "/")
+
+
 def repo_path(snapshot: HostSnapshot | None, path: str | None, root: str | None = None) -> str | None:
     """For an image root inside the repository: the repository path ('/'-separated) of ``path`` on
     the host, or of the image root itself when ``path`` is None; None for anything else."""
     if snapshot is None or snapshot.mode is not HostMode.IMAGE:
         return None
     image = os.path.abspath(os.path.expanduser(snapshot.spec))
-    target = os.path.join(image, path.lstrip("/")) if path else image
+    target = os.path.join(image, host_path(path).lstrip("/")) if path else image
     rel = os.path.relpath(os.path.normpath(target), root or source_root())
     if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
         return None
@@ -57,12 +64,13 @@ def host_authority(snapshot: HostSnapshot | None) -> str:
 
 
 def file_uri(snapshot: HostSnapshot | None, path: str | None) -> str:
-    """An absolute ``file:`` URI for ``path`` (or the host's root, for a directory: trailing '/')."""
+    """An absolute ``file:`` URI for ``path`` (or the host's root, for a directory: trailing '/'),
+    normalised: no '..' segment (SARIF validators refuse them: symlinks make them ambiguous)."""
     if snapshot is not None and snapshot.mode is HostMode.IMAGE:
         image = os.path.abspath(os.path.expanduser(snapshot.spec))
-        full = os.path.join(image, path.lstrip("/")) if path else image.rstrip("/") + "/"
+        full = posixpath.join(image, host_path(path).lstrip("/")) if path else image.rstrip("/") + "/"
         return "file://" + quote(full, errors="surrogateescape")
-    where = path if path else "/"
+    where = host_path(path) if path else "/"
     return f"file://{host_authority(snapshot)}{quote(where, errors='surrogateescape')}"
 
 

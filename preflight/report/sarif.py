@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 from urllib.parse import quote
 
@@ -79,6 +80,10 @@ def fingerprint(f: Finding, occurrence: int = 1) -> str:
     ``occurrence`` > 1 for a repeat of the same four in one report (in the rules' stable order)."""
     parts = [f.rule, f.host.value, f.subject or "", f.file or ""] + ([str(occurrence)] if occurrence > 1 else [])
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _dir_uri(path: str) -> str:
+    return "file://" + quote(path.rstrip("/") + "/", errors="surrogateescape")
 
 
 def _occurrences(findings: list[Finding]) -> list[int]:
@@ -157,7 +162,9 @@ def _invocation(report: Report, index: dict[str, int]) -> dict[str, Any]:
                       "message": {"text": f"could not inspect the {role} ({safe.line(s.spec)}): {why}"},
                       "associatedRule": {"id": "INS001", "index": index.get("INS001", 0)},
                       "properties": {"host": role}})
-    inv: dict[str, Any] = {"executionSuccessful": not notes, "exitCode": int(report.exit_code)}
+    inv: dict[str, Any] = {"executionSuccessful": not notes, "exitCode": int(report.exit_code),
+                           # lets GitHub tell the checkout from a live host's absolute file:// URIs
+                           "workingDirectory": {"uri": _dir_uri(os.getcwd())}}
     if notes:
         inv["toolExecutionNotifications"] = notes
     # the policy: expired / unused waivers, suppressions without a reason; rules left out and why
@@ -187,8 +194,7 @@ def to_sarif(report: Report) -> str:
                             "informationUri": ruledocs.docs_url(),
                             "rules": [_descriptor(r) for r in rules]}},
         "invocations": [_invocation(report, index)],
-        "originalUriBaseIds": {SRCROOT: {"uri": "file://" + quote(root.rstrip("/") + "/",
-                                                                   errors="surrogateescape")}},
+        "originalUriBaseIds": {SRCROOT: {"uri": _dir_uri(root)}},
         "results": [_result(f, report, index, root, n, b)
                     for f, n, b in zip(findings, _occurrences(findings), blocking, strict=True)],
         "properties": {"verdict": report.verdict, "failOn": report.fail_on,

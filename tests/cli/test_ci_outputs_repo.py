@@ -251,7 +251,8 @@ def test_lint_sarif_of_the_image_roots_validates_and_points_into_the_repo(repo: 
 # --- any text a host or a config can hold: the outputs stay valid -------------------------------------------
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
-    ["%0A::error::x", "a,b:c", "\r\n", "\x1b[31m", "<x>&", "\ufffe", "é ü", "#?[]@", "..", "%", " "])
+    ["%0A::error::x", "a,b:c", "\r\n", "\x1b[31m", "<x>&", "\ufffe", "é ü", "#?[]@", "..", "%", " ",
+                     "../..", "../../../x", "/./a//b/../c", "//"])
 
 
 @settings(max_examples=int(os.environ.get("PREFLIGHT_CI_OUTPUT_EXAMPLES", "60")), deadline=None,

@@ -16,6 +16,7 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -57,14 +58,38 @@ def _checker() -> jsonschema.FormatChecker:
     return checker
 
 
+def _no_dot_dot(uri: str) -> bool:
+    return ".." not in urlsplit(uri).path.split("/")
+
+
 def validate(doc: dict[str, Any]) -> None:
-    """The OASIS schema, then GitHub's ingestion rule: each result location has a physical URI."""
+    """The OASIS schema, then the rules of Microsoft's SARIF validator (sarif-sdk docs/ValidationRules.md)
+    that GitHub's ingestion depends on: GH1001 every result location has a physical URI; SARIF1001 a
+    rule's name differs from its id; SARIF1002 no '..' segment in a file URI; SARIF1004 a uriBaseId
+    only with a relative URI, and every base absolute, ending in '/', without query or fragment;
+    SARIF1009 ruleIndex points at its rule; GH1006 a working directory for absolute file URIs."""
     jsonschema.Draft4Validator(schema(), format_checker=_checker()).validate(doc)
     for run in doc["runs"]:
+        rules = run["tool"]["driver"].get("rules", [])
+        assert all(r.get("name") != r["id"] for r in rules)
+        for name, base in run.get("originalUriBaseIds", {}).items():
+            parts = urlsplit(base["uri"])
+            assert parts.scheme and base["uri"].endswith("/") and not parts.query and not parts.fragment, name
+            assert _no_dot_dot(base["uri"]), name
         for res in run["results"]:
             assert res["locations"], f"GitHub refuses a result with no location: {res}"
+            if "ruleIndex" in res:
+                assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
             for loc in res["locations"]:
-                assert loc.get("physicalLocation", {}).get("artifactLocation", {}).get("uri"), f"no URI: {res}"
+                art = loc.get("physicalLocation", {}).get("artifactLocation", {})
+                assert art.get("uri"), f"no URI: {res}"
+                if "uriBaseId" in art:
+                    assert not urlsplit(art["uri"]).scheme and not art["uri"].startswith("/"), art
+                    assert art["uriBaseId"] in run["originalUriBaseIds"], art
+                else:
+                    assert art["uri"].startswith("file://"), art
+                    assert all("workingDirectory" in inv for inv in run["invocations"]), "GH1006"
+                assert _no_dot_dot(art["uri"]), art
 
 
 def run_sarif(*args: str, cwd: Path | None = None) -> dict[str, Any]:
@@ -267,3 +292,14 @@ def test_unknown_says_whether_it_blocks_the_gate() -> None:
     default = doc("error")["runs"][0]["results"][0]["message"]["text"]
     strict = doc("unknown")["runs"][0]["results"][0]["message"]["text"]
     assert default.startswith("Could not tell: ") and strict.startswith("Could not tell (blocks the gate): ")
+
+
+def test_file_uris_have_no_dot_dot_segments(tmp_path: Path) -> None:
+    live = HostSnapshot(role="destination", spec="ssh://root@host2", mode=HostMode.SSH)
+    assert sarif.artifact(live, "/etc/ssh/../ssh/sshd_config")["uri"] == "file://host2/etc/ssh/sshd_config"
+    image = HostSnapshot(role="source", spec=str(tmp_path / "img"), mode=HostMode.IMAGE)
+    art = sarif.artifact(image, "/etc/../../../etc/hosts", root=str(tmp_path / "elsewhere"))
+    assert art["uri"] == (tmp_path / "img" / "etc" / "hosts").as_uri()  # the host's /.. is /
+    assert sarif.artifact(image, "../../x", root=str(tmp_path)) == {"uri": "img/x", "uriBaseId": "%SRCROOT%"}
+    inside = sarif.artifact(image, "/etc/../etc/hosts", root=str(tmp_path))
+    assert inside == {"uri": "img/etc/hosts", "uriBaseId": "%SRCROOT%"}
