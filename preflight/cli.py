@@ -15,14 +15,17 @@ import click
 import typer
 
 import preflight.cli_options as opt  # not `from preflight import`: a stale package attribute after a sys.modules reset (pytester) would pair an old typer with the new
-from preflight.engine import ExitCode, Report, evaluate
-from preflight.model.facts import HostSnapshot
-from preflight.model.plan import MigrationPlan
+from preflight.exitcodes import ExitCode
 from preflight.report.output import OutputError, facts_directory, output_file, write_file
 from preflight.textsafe import escape_control
 
+# The rule engine, the models and libvirt are imported where a command needs them, not here: `--help`
+# and a usage error never load them, and a check starts its ssh handshakes before they load.
 if TYPE_CHECKING:
     from preflight.config import Config, Waiver
+    from preflight.engine import Report
+    from preflight.model.facts import HostSnapshot
+    from preflight.model.plan import MigrationPlan
 
 DEBUG_ENV = "PREFLIGHT_DEBUG"
 
@@ -99,8 +102,17 @@ def dest_spec_from_uri(uri: str) -> str:
     return from_uri(uri)
 
 
+def evaluate(plan: MigrationPlan, source: HostSnapshot, dest: HostSnapshot, rules: list[Any] | None = None,
+             severity: dict[str, str] | None = None) -> Report:
+    """preflight.engine.evaluate, imported when the hosts are gathered (a module attribute: tests replace it)."""
+    from preflight.engine import evaluate as run
+
+    return run(plan, source, dest, rules, severity=severity)
+
+
 def build_plan(args: list[str], source_libvirt: str | None = None, **flags: object) -> MigrationPlan:
     """The plan from virsh-style words, checked as virsh and libvirt would (preflight.plan_checks)."""
+    from preflight.model.plan import MigrationPlan
     from preflight.plan_checks import check_plan
 
     if not args:
@@ -143,6 +155,8 @@ def progress_shown(quiet: bool) -> contextlib.AbstractContextManager[object]:
 
 
 def load_snapshot(path: Path, role: str) -> HostSnapshot:
+    from preflight.model.facts import HostSnapshot
+
     try:
         snap = HostSnapshot.load(path)
     except (OSError, ValueError) as exc:  # SnapshotError is a ValueError; UnsafePath an OSError
@@ -681,6 +695,10 @@ cli_lint.register(app)
 from preflight import cli_fleet  # noqa: E402 - `fleet` uses the helpers above
 
 cli_fleet.register(app)
+
+from preflight import cli_evacuate  # noqa: E402 - `evacuate` uses the helpers above
+
+cli_evacuate.register(app)
 
 
 def _encodable_streams() -> None:
