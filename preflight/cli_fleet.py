@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, List, Optional  # noqa: UP035 - typer reads these at run time
 
 import click
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from preflight.fleet.judge import FleetResult
     from preflight.fleet.pairs import Pair, PlanFlags
     from preflight.fleet.run import FleetGather
+    from preflight.model.facts import HostSnapshot
 
 Usage = Callable[[str], typer.Exit]
 
@@ -54,6 +56,12 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", rich_help_panel=opt.OU
                                        help="JSON: every finding of every pair (default: failures and unknowns).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=opt.OUTPUT,
                                      help="No progress on the terminal; text: only the verdict line.")]
+SaveFacts = Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer reads it at run time
+    "--save-facts", metavar="DIR", rich_help_panel=opt.OUTPUT,
+    help="Also save every host's snapshot (DIR/NAME.json) for a later --facts DIR.")]
+Facts = Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer reads it at run time
+    "--facts", metavar="DIR", rich_help_panel=FLEET,
+    help="Judge the snapshots saved by --save-facts DIR instead of gathering (no host is contacted).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -75,6 +83,8 @@ def fleet(
     output: opt.Output = None,
     verbose: Verbose = False,
     quiet: Quiet = False,
+    save_facts: SaveFacts = None,
+    facts: Facts = None,
     select: opt.Select = [],  # noqa: B006
     ignore: opt.Ignore = [],  # noqa: B006
 ) -> None:
@@ -95,12 +105,15 @@ def fleet(
     judged so far is printed).
     """
     from preflight.cli import chosen_rules, fail_usage, write_output
-    from preflight.report.output import OutputError, output_file
+    from preflight.report.output import OutputError, facts_directory, output_file
 
     try:
         out_path = output_file(output) if output is not None else None
+        save_dir = facts_directory(save_facts, create=False) if save_facts is not None else None
     except OutputError as exc:
         raise fail_usage(str(exc)) from None
+    if facts is not None and save_facts is not None:
+        raise fail_usage("--facts judges saved snapshots; --save-facts saves gathered ones: not both")
     chosen = chosen_rules(select, ignore)
     from preflight.access import AccessOptions
     from preflight.fleet.pairs import PlanFlags
@@ -109,7 +122,23 @@ def fleet(
     _check_flags(flags, fail_usage)
     base = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None)
     setup = _load(inventory, limit, group, base, fail_usage)
-    result = _gather_and_judge(setup, flags, forks, chosen, quiet, keep_passes=verbose)
+    loaded = None
+    if facts is not None:
+        from preflight.fleet.facts import FactsError
+        from preflight.fleet.facts import load as load_facts
+
+        try:
+            loaded = load_facts(Path(facts), list(setup.hosts))
+        except FactsError as exc:
+            raise fail_usage(str(exc)) from None
+    result = _gather_and_judge(setup, flags, forks, chosen, quiet, keep_passes=verbose, loaded=loaded)
+    if save_dir is not None:
+        from preflight.fleet.facts import save
+
+        try:
+            save(facts_directory(str(save_dir), create=True), result.snapshots)
+        except (OutputError, OSError) as exc:
+            raise fail_usage(str(exc)) from None
     from preflight.fleet import matrix
 
     if fmt == "json":
@@ -184,7 +213,7 @@ def _load(path: str, limit: str | None, groups: list[str], base: AccessOptions, 
 
 
 def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[Any], quiet: bool,
-                      keep_passes: bool = False) -> FleetResult:
+                      keep_passes: bool = False, loaded: dict[str, HostSnapshot] | None = None) -> FleetResult:
     """Gather (Ctrl-C: stop, close every ssh master, judge what was gathered) and judge."""
     import contextlib
 
@@ -194,7 +223,7 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
     from preflight.fleet.run import FleetGather
 
     cancel = threading.Event()
-    shown = not quiet and sys.stderr.isatty()
+    shown = not quiet and sys.stderr.isatty() and loaded is None
     progress = FleetProgress(sys.stderr) if shown else None
     gather = FleetGather(setup.hosts, list(setup.pairs), flags, forks, cancel, progress)
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
@@ -214,9 +243,14 @@ def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[A
     if in_main:
         signal.signal(signal.SIGINT, interrupted)
     try:
-        with progress if progress is not None else contextlib.nullcontext():
-            threading.Thread(target=_close_on_cancel, args=(cancel, gather), name="fleet-cancel", daemon=True).start()
-            gather.run()
+        if loaded is not None:  # --facts: judged as saved, nothing gathered
+            gather.snapshots.update(loaded)
+            gather.finished = True
+        else:
+            with progress if progress is not None else contextlib.nullcontext():
+                threading.Thread(target=_close_on_cancel, args=(cancel, gather), name="fleet-cancel",
+                                 daemon=True).start()
+                gather.run()
         if cancel.is_set():
             cleanup.close_all()
             sys.stderr.write("preflight: interrupted: ssh connections closed; judging what was gathered\n")

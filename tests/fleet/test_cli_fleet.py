@@ -220,3 +220,43 @@ def test_a_failed_host_is_shown_on_the_terminal_as_it_fails(roots: Path) -> None
     assert run.returncode in (1, 3), run.tty
     assert "preflight: down.example.com: failed: ssh: connect to host 127.0.0.1 port 1" in run.tty
     assert "1 failed" in run.tty  # the live line's count
+
+
+def test_saved_facts_are_judged_again_without_any_host(roots: Path, tmp_path: Path) -> None:
+    """--save-facts DIR, then --facts DIR: the same pairs and findings, with the image roots gone; the
+    plan can change offline (--concurrency)."""
+    inv = image_inventory(roots)
+    saved = tmp_path / "facts"
+    code, first = fleet_json("-i", str(inv), "--save-facts", str(saved))
+    assert sorted(p.name for p in saved.iterdir()) == ["host1.example.com.json", "host2.example.com.json"]
+    for h in ("host1", "host2"):
+        shutil.rmtree(roots / h / "etc")  # nothing left to read: the verdicts come from the snapshots
+        (roots / h / "etc").mkdir()
+    again_code, again = fleet_json("-i", str(inv), "--facts", str(saved))
+    assert again_code == code == 0
+    assert [(p["source"], p["destination"], p["verdict"], p["findings"]) for p in again["pairs"]] == \
+        [(p["source"], p["destination"], p["verdict"], p["findings"]) for p in first["pairs"]]
+    code12, offline = fleet_json("-i", str(inv), "--facts", str(saved), "--concurrency", "12")
+    assert code12 == 1 and "SSH001" in offline["pairs"][0]["failing_rules"]
+
+
+def test_facts_dir_problems_are_usage_errors(roots: Path, tmp_path: Path) -> None:
+    inv = str(image_inventory(roots))
+    out = run("fleet", "-i", inv, "--facts", str(tmp_path / "none"))
+    assert out.returncode == 2 and "not a directory" in out.stderr
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "host1.example.com.json").write_text("{}")
+    out = run("fleet", "-i", inv, "--facts", str(tmp_path / "f"))
+    assert out.returncode == 2 and "host1.example.com.json: not a usable facts snapshot" in out.stderr
+    (tmp_path / "f" / "host1.example.com.json").unlink()
+    out = run("fleet", "-i", inv, "--facts", str(tmp_path / "f"))
+    assert out.returncode == 2 and "no snapshot of host 'host1.example.com'" in out.stderr
+
+
+def test_hostile_host_names_never_become_paths() -> None:
+    from preflight.fleet.facts import file_name
+
+    assert file_name("kvm01.example.com") == "kvm01.example.com.json"
+    for hostile in ("../../etc/passwd", ".hidden", "a/b", "x\x1b[31m", "", "-rf"):
+        name = file_name(hostile)
+        assert name.startswith("host-") and "/" not in name and name.endswith(".json")
