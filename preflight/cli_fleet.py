@@ -93,6 +93,10 @@ def fleet(
 
     Example: preflight fleet -i hosts.ini --limit 'kvm:!kvm07' --forks 16
 
+    The inventory is read as Ansible reads it: groups, [g:children], [g:vars], host ranges, host:port,
+    group_vars/ and host_vars/ beside it, Ansible's variable precedence. Pairs: every ordered pair of hosts
+    sharing a group (every group but all; --group to choose). Each host is also judged alone (as lint).
+
     Hosts: ansible_host / ansible_user / ansible_port (validated: a value ssh could read as an option is
     refused with its file:line), ansible_connection=local, ansible_become (sudo). preflight_root=DIR
     judges an image root instead (CI), with preflight_libvirt=test:///FILE.xml.
