@@ -108,8 +108,15 @@ def _bool(value: object, key: str) -> bool:
 
 
 def snapshot_from(data: object, role: str) -> HostSnapshot:
-    """A snapshot from its JSON dict (an Ansible fact) in ``role``; SnapshotError says what is wrong."""
-    snap = HostSnapshot.from_dict(data)
+    """A snapshot from its JSON dict (an Ansible fact) in ``role``; SnapshotError says what is wrong.
+
+    A JSON round trip first: Ansible hands back its own str/int subclasses (origin-tagged values),
+    which the snapshot's strict schema does not take for the plain types it wrote."""
+    try:
+        plain = json.loads(json.dumps(data))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not JSON data: {exc}") from None
+    snap = HostSnapshot.from_dict(plain)
     return dataclasses.replace(snap, role=role)
 
 
@@ -117,9 +124,14 @@ def host_libvirt(spec: HostSpec, enabled: bool = True, timeout: float = LIBVIRT_
     """The host's libvirt facts, read from this machine: qemu:///system for a local host, else
     qemu+ssh://[user@]host[:port]/system with host keys verified (built by preflight.uri only)."""
     uri = libvirt_uri(spec, verify_host_key=True) or ""
-    if not enabled:
-        return LibvirtFacts(uri=uri, status=Availability.NOT_AVAILABLE, error=NOT_ASKED)
+    if not enabled:  # ERROR, not NOT_AVAILABLE: the rules SKIP what is "not available" (image mode)
+        return not_gathered(uri, NOT_ASKED)
     return gather_libvirt(uri, timeout=timeout)
+
+
+def not_gathered(uri: str, why: str) -> LibvirtFacts:
+    """libvirt facts that were not read, with why: every rule that needs them is UNKNOWN."""
+    return LibvirtFacts(uri=uri, status=Availability.ERROR, error=why)
 
 
 @dataclasses.dataclass(frozen=True)

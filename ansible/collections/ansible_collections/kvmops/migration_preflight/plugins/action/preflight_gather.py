@@ -110,14 +110,11 @@ class ActionModule(ActionBase):
 
     def _gather(self, external: Any, args: dict[str, Any], plan: Any, run: Any, timeout: int, spec: Any,
                 transport: str) -> Any:
-        from preflight.model.facts import Availability, LibvirtFacts
-
         if transport in SSH_CONNECTIONS or transport == "local":
             libvirt = external.host_libvirt(spec, args["libvirt"], args["libvirt_timeout"])
         else:  # docker, podman, winrm ...: the controller cannot open libvirt the way Ansible connects
-            libvirt = LibvirtFacts(uri="", status=Availability.NOT_AVAILABLE,
-                                   error=f"not gathered: connection {transport!r} gives no libvirt URI "
-                                         "(ssh and local do)")
+            libvirt = external.not_gathered("", f"not gathered: connection {transport!r} gives no libvirt URI "
+                                                "(ssh and local do)")
         if args["role"] == "source":
             peer = external.snapshot_from(args["peer"], "destination") if args["peer"] else None
             wants = external.source_wants(plan, libvirt, peer)

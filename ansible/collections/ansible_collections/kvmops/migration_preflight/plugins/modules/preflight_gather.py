@@ -114,7 +114,7 @@ probes:
   type: int
   returned: always
 libvirt_status:
-  description: C(ok), C(error) or C(not_available).
+  description: C(ok) or C(error) (not opened, or switched off with O(libvirt=false); the reason in RV(libvirt_error)).
   type: str
   returned: always
 libvirt_error:
