@@ -34,7 +34,7 @@ from preflight.model.plan import MigrationPlan
 from preflight.report import github, machine, sarif
 from tests.cli.test_cli import EXAMPLES, URI, preflight
 from tests.cli.test_github_format import parse
-from tests.cli.test_sarif import validate
+from tests.cli.test_sarif import validate, validate_for_github
 
 DOWN = "qemu+ssh://root@127.0.0.1:1/system"
 
@@ -81,7 +81,7 @@ def resolve(repo: Path, run_doc: dict[str, Any], art: dict[str, Any]) -> Path | 
 def test_sarif_validates_and_points_into_the_repo(repo: Path, case: str) -> None:
     args, code = (pair_args(repo), 1) if case == "pair" else (down_args(repo), 3)
     doc = json.loads(run(repo, args, "sarif", code))
-    validate(doc)
+    validate_for_github(doc)
     sarif_run = doc["runs"][0]
     results = sarif_run["results"]
     assert results
@@ -278,7 +278,7 @@ def test_any_text_gives_valid_sarif_junit_and_annotations(
                  snapshots=snaps, not_selected=[{"rule": "LIM003", "why": reason}],
                  notes=[Note(level="warning", kind="unused-waiver", where=f"{file}:2", message=reason)])
     doc = json.loads(sarif.to_sarif(rep))
-    validate(doc)
+    validate_for_github(doc)
     for r in doc["runs"][0]["results"]:
         for loc in r["locations"]:
             art = loc["physicalLocation"]["artifactLocation"]

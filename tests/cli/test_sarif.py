@@ -23,7 +23,7 @@ import pytest
 
 from preflight.model.facts import HostMode, HostSnapshot
 from preflight.report import ruledocs, sarif
-from tests.cli.test_cli import EXAMPLES, URI, example_args, preflight
+from tests.cli.test_cli import EXAMPLES, TOP, URI, example_args, preflight
 
 VENDORED = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -67,7 +67,7 @@ def validate(doc: dict[str, Any]) -> None:
     that GitHub's ingestion depends on: GH1001 every result location has a physical URI; SARIF1001 a
     rule's name differs from its id; SARIF1002 no '..' segment in a file URI; SARIF1004 a uriBaseId
     only with a relative URI, and every base absolute, ending in '/', without query or fragment;
-    SARIF1009 ruleIndex points at its rule; GH1006 a working directory for absolute file URIs."""
+    SARIF1009 ruleIndex points at its rule (GH1006: validate_for_github)."""
     jsonschema.Draft4Validator(schema(), format_checker=_checker()).validate(doc)
     for run in doc["runs"]:
         rules = run["tool"]["driver"].get("rules", [])
@@ -88,8 +88,16 @@ def validate(doc: dict[str, Any]) -> None:
                     assert art["uriBaseId"] in run["originalUriBaseIds"], art
                 else:
                     assert art["uri"].startswith("file://"), art
-                    assert all("workingDirectory" in inv for inv in run["invocations"]), "GH1006"
                 assert _no_dot_dot(art["uri"]), art
+
+
+def validate_for_github(doc: dict[str, Any]) -> None:
+    """validate(), and GH1006: a log with absolute file URIs (a live host's) names the working directory."""
+    validate(doc)
+    for run in doc["runs"]:
+        absolute = any("uriBaseId" not in loc["physicalLocation"]["artifactLocation"]
+                       for res in run["results"] for loc in res["locations"])
+        assert not absolute or all("workingDirectory" in inv for inv in run["invocations"]), "GH1006"
 
 
 def run_sarif(*args: str, cwd: Path | None = None) -> dict[str, Any]:
@@ -195,7 +203,7 @@ def test_could_not_inspect_is_not_a_clean_run() -> None:
     doc = run_sarif("check", "--live", "guest1-rhel6-64", "qemu+ssh://root@127.0.0.1:1/system",
                     "--source", str(EXAMPLES / "host1"), "--source-libvirt", f"test://{EXAMPLES / 'host1.xml'}",
                     "--timeout", "5")
-    validate(doc)
+    validate_for_github(doc)
     run = doc["runs"][0]
     inv = run["invocations"][0]
     assert inv["executionSuccessful"] is False and inv["exitCode"] == 3
@@ -213,6 +221,10 @@ def test_could_not_inspect_is_not_a_clean_run() -> None:
             # a live host: an absolute URI no consumer resolves against the repository
             uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             assert uri.startswith("file://127.0.0.1/"), uri
+    assert inv["workingDirectory"]["uri"] == TOP.as_uri() + "/"
+    del inv["workingDirectory"]
+    with pytest.raises(AssertionError, match="GH1006"):
+        validate_for_github(doc)
 
 
 def test_every_rule_is_described_with_help_uri() -> None:
