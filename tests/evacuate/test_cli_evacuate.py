@@ -101,3 +101,30 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert out.stderr.startswith("preflight: error:"), out.stderr
     del ex
+
+
+def test_saved_facts_give_the_same_plan_as_gathering(tmp_path: Path) -> None:
+    ex = roots(tmp_path, names_known=True)
+    for host, role in (("host1", "source"), ("host2", "destination"), ("host3", "destination")):
+        saved = preflight("facts", str(ex / host), "--libvirt", f"test://{ex / host}.xml", "--role", role,
+                          "-o", str(tmp_path / f"{host}.json"),
+                          *(["--resolve", "host2.example.com", "--resolve", "host3.example.com"] if role == "source"
+                            else ["--disk", "/var/lib/libvirt/images/guest1-rhel6-64.qcow2"]))
+        assert saved.returncode == 0, saved.stderr
+    gathered = json.loads(evacuate(ex, "host2", "host3").stdout)
+    out = preflight("evacuate", str(ex / "host1"), "--source-facts", str(tmp_path / "host1.json"),
+                    "--to", str(ex / "host2"), "--dest-facts", str(tmp_path / "host2.json"),
+                    "--to", str(ex / "host3"), "--dest-facts", str(tmp_path / "host3.json"), "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json.loads(out.stdout)
+    assert data["placement"] == gathered["placement"] and data["waves"] == gathered["waves"]
+    assert [d["excluded"] for d in data["destinations"]] == [False, False]
+    # a destination saved without the guest's disk: STO002 could not be seen there, nothing refused it
+    (tmp_path / "host2.json").unlink()
+    assert preflight("facts", str(ex / "host2"), "--libvirt", f"test://{ex / 'host2'}.xml", "--role", "destination",
+                     "-o", str(tmp_path / "host2.json")).returncode == 0
+    out = preflight("evacuate", str(ex / "host1"), "--source-facts", str(tmp_path / "host1.json"),
+                    "--to", str(ex / "host2"), "--dest-facts", str(tmp_path / "host2.json"), "--format", "json")
+    data = json.loads(out.stdout)
+    (reason,) = data["unplaced"][GUEST]
+    assert out.returncode == 3 and not reason["definite"] and "STO002" in reason["rules"], data["unplaced"]
