@@ -36,7 +36,9 @@ class _App(typer.Typer):
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         try:
-            rv = super().__call__(*args, standalone_mode=False, **kwargs)
+            words = kwargs.get("args", args[0] if args else None)
+            chosen = self.for_words(list(words) if isinstance(words, (list, tuple)) else sys.argv[1:])
+            rv = typer.Typer.__call__(chosen, *args, standalone_mode=False, **kwargs)
         except click.exceptions.NoArgsIsHelpError as exc:  # `preflight check` alone: its help, as click does
             from typer import rich_utils
 
@@ -58,6 +60,33 @@ class _App(typer.Typer):
                   file=sys.stderr)
             raise SystemExit(int(ExitCode.INTERNAL)) from None
         raise SystemExit(rv if isinstance(rv, int) else 0)  # non-standalone click returns typer.Exit's code
+
+    def for_words(self, words: list[str]) -> typer.Typer:
+        """The app that runs these words: for `preflight CMD ...` a copy holding CMD alone, as typer builds
+        every registered command's click parameters from its signature on each call (~2 ms per command) and
+        a LAZY_COMMANDS module is imported only when named; for anything else (--help, --version, shell
+        completion, an unknown word) a copy holding every command, in the order of `preflight --help`."""
+        import copy
+        import importlib
+
+        chosen = copy.copy(self)
+        word = words[0] if words else ""
+        named = [info for info in self.registered_commands if command_name(info) == word]
+        if named:
+            chosen.registered_commands = named
+        elif word in LAZY_COMMANDS:
+            chosen.registered_commands = []
+            importlib.import_module(LAZY_COMMANDS[word]).register(chosen)
+        else:
+            chosen.registered_commands = list(self.registered_commands)
+            for module in LAZY_COMMANDS.values():
+                importlib.import_module(module).register(chosen)
+        return chosen
+
+
+def command_name(info: Any) -> str:
+    """A registered command's name as typer derives it (`list_rules` registered as "rules" keeps that)."""
+    return str(info.name or info.callback.__name__.lower().replace("_", "-"))
 
 
 app = _App(
@@ -444,13 +473,18 @@ def judged(args: list[str], flags: dict[str, object], source: str, dest: str | N
         raise fail_usage(str(exc)) from None
     files.extra = output_formats(output_format or [], files.output)
     cfg, waivers = load_policy(config_file, no_config, baseline, config_baseline)
-    chosen, left_out = selection(select, ignore, cfg)
-    from preflight.gather.plan import probes_for
-
+    chosen: list[Any] | None = None  # None: every rule, imported while the hosts are gathered
+    left_out: list[dict[str, str]] = []
+    if _split(select) or _split(ignore) or cfg.select or cfg.ignore:
+        chosen, left_out = selection(select, ignore, cfg)
     if flags.get("concurrency") is None and cfg.concurrency is not None:
         flags = {**flags, "concurrency": cfg.concurrency}
     # a selection gathers only what its rules declare they need (NEEDS); no selection: every fact
-    only = probes_for(n for r in chosen for n in r.NEEDS) if left_out else None
+    only = None
+    if left_out:
+        from preflight.gather.plan import probes_for
+
+        only = probes_for(n for r in chosen or () for n in r.NEEDS)
     plan, src_snap, dst_snap = plan_and_snapshots(args, flags, source, dest, source_libvirt, dest_libvirt,
                                                   source_facts, dest_facts, sudo, ssh_config, timeout, only, quiet)
     if files.facts_dir is not None:
@@ -688,13 +722,14 @@ def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest
         typer.echo(f"Comes from: {reference(found.SEED) or GUIDE}")
 
 
-from preflight import cli_lint  # noqa: E402 - `lint` uses the helpers above
-
-cli_lint.register(app)
-
-from preflight import cli_fleet  # noqa: E402 - `fleet` uses the helpers above
-
-cli_fleet.register(app)
+# Commands in modules of their own (they use the helpers above): NAME -> the module whose register(app)
+# adds it. Imported only when NAME is the command run, or for the whole list (--help, completion), so
+# that `check` does not pay for lint's or fleet's imports. (A module registered eagerly, as
+# `from preflight import cli_x; cli_x.register(app)`, works too: it is in app.registered_commands.)
+LAZY_COMMANDS: dict[str, str] = {
+    "lint": "preflight.cli_lint",
+    "fleet": "preflight.cli_fleet",
+}
 
 from preflight import cli_evacuate  # noqa: E402 - `evacuate` uses the helpers above
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
 
+from preflight.exitcodes import ExitCode
 from preflight.known import Unseen
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Severity, Status
@@ -14,14 +14,6 @@ from preflight.model.plan import MigrationPlan
 from preflight.report.words import human, opt_human
 from preflight.rulekit import Context, Outcome, Rule, not_seen
 from preflight.view import HostView
-
-
-class ExitCode(IntEnum):
-    READY = 0
-    NOT_READY = 1
-    USAGE = 2
-    COULD_NOT_INSPECT = 3
-    INTERNAL = 4  # a bug in preflight (one line on stderr; PREFLIGHT_DEBUG=1 for the traceback)
 
 
 class Verdict:
