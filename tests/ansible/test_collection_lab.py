@@ -110,3 +110,20 @@ def test_drain_playbook_fails_on_net001_when_the_source_cannot_resolve_the_dest_
     assert subjects & {"host2", fqdn("host2")}, judged["findings"]
     theirs, _ = check_wall(lab, "g1", f"qemu+ssh://{H2}/system")  # preflight check agrees
     assert theirs["verdict"] == "not-ready" and errors(theirs) == judged["failing_rules"], theirs
+
+
+def test_drain_playbook_carries_hostile_bytes_as_data(lab: Lab) -> None:
+    """A byte that is not UTF-8 and a terminal escape in host2's /etc/hosts (a comment): the snapshot
+    travels through Ansible's facts intact (READY, as the file is fine), nothing raw is printed."""
+    lab.define_guest("host1", "g1", disk=("shared", "g1.qcow2"))
+    lab.exec("host2", r"printf '# \377 \033[32mREADY\n' >> /etc/hosts", check=True)
+    rc, text, last, _ = play(lab, BY_NAME)
+    assert rc == 0, text
+    assert last["msg"] == ["virsh migrate --live -- g1 qemu+ssh://host2/system"], last
+    assert "\x1b" not in text
+    # the tree callback writes the snapshot back out with the raw byte: read it as preflight decodes
+    tail = lab.exec("host1", ["python3", "-c", "import json, sys; d = json.loads(open(sys.argv[1], 'rb').read()"
+                              ".decode('utf-8', 'surrogateescape')); print(ascii(d['ansible_facts']"
+                              "['preflight_snapshot']['probes']['file:/etc/hosts']['text'][-15:]))",
+                              f"{TREE}/host2"], check=True).stdout.strip()
+    assert tail == ascii("# \udcff \x1b[32mREADY\n"), tail  # the byte kept as a surrogate escape
