@@ -206,15 +206,15 @@ def to_sarif(run: LintRun) -> str:
     for h in run.hosts:
         doc = json.loads(sarif.to_sarif(h.report))
         hrun = doc["runs"][0]
-        spec, key = safe.line(h.snapshot.spec), host_key(h.snapshot)  # key: not the checkout's path
+        spec, hkey = safe.line(h.snapshot.spec), host_key(h.snapshot)  # hkey: not the checkout's path
         for res in hrun["results"]:
             res["properties"]["spec"] = spec
             for loc in res.get("locations", []):
                 for logical in loc.get("logicalLocations", []):
                     logical["name"] = logical["fullyQualifiedName"] = f"{spec}/{logical['name']}"
-            for key, value in res["partialFingerprints"].items():
-                res["partialFingerprints"][key] = hashlib.sha256(
-                    f"{value}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+            for name, value in res["partialFingerprints"].items():  # the same finding on two hosts differs
+                res["partialFingerprints"][name] = hashlib.sha256(
+                    f"{value}\0{hkey}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
             results.append(res)
         notes += hrun["invocations"][0].get("toolExecutionNotifications", [])
         if merged is None:
@@ -222,7 +222,10 @@ def to_sarif(run: LintRun) -> str:
     assert merged is not None
     out_run = merged["runs"][0]
     out_run["results"] = results
-    inv: dict[str, Any] = {"executionSuccessful": not notes, "exitCode": int(rep.exit_code)}
+    # the first host's invocation (workingDirectory ...) with the run's success and exit code
+    inv: dict[str, Any] = {**out_run["invocations"][0], "executionSuccessful": not notes,
+                           "exitCode": int(rep.exit_code)}
+    inv.pop("toolExecutionNotifications", None)
     if notes:
         inv["toolExecutionNotifications"] = notes
     out_run["invocations"] = [inv]

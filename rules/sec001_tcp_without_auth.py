@@ -48,13 +48,13 @@ def check(ctx: Context) -> Iterator[Outcome]:
         for daemon in listener_daemons(host, "tcp"):
             auth, listen = conf_value(host, daemon, "auth_tcp"), conf_value(host, daemon, "listen_tcp")
             if not auth.ok:
-                yield not_seen(scope, f"{daemon.name}'s auth_tcp", auth)
+                yield not_seen(scope, f"{daemon.name}'s auth_tcp", auth, subject=daemon.name)
                 continue
             ev = {**evidence(daemon), "auth_tcp": auth.get() or "sasl (default)", "tcp_port": port,
                   "listen_tcp": listen.value if listen.value != "" else "0 (default)"}
             if auth.get() != "none":
                 yield passed(scope, f"{daemon.name} requires authentication on TCP (auth_tcp = "
-                             f"{auth.get() or 'sasl, the default'})", evidence=ev)
+                             f"{auth.get() or 'sasl, the default'})", subject=daemon.name, evidence=ev)
                 continue
             live = ports.ok and port in ports.get()
             if listen.value == 1 or live:
@@ -63,11 +63,12 @@ def check(ctx: Context) -> Iterator[Outcome]:
                              "controls the hypervisor, unauthenticated and unencrypted",
                              f"In {daemon.path} set auth_tcp = \"sasl\" (and saslpasswd2 -a libvirt USER) or "
                              f"listen_tcp = 0 and disable {daemon.name}-tcp.socket; prefer qemu+tls or qemu+ssh",
-                             file=daemon.path, evidence=ev)
+                             file=daemon.path, subject=daemon.name, evidence=ev)
             elif not ports.ok:
                 yield not_seen(scope, f"{daemon.name}'s TCP listener (auth_tcp = \"none\")",
                                Known(None, f"{ports.reason}; a socket-activated {daemon.name}-tcp.socket would "
-                                           "accept unauthenticated clients", ports.not_applicable), evidence=ev)
+                                           "accept unauthenticated clients", ports.not_applicable),
+                               subject=daemon.name, evidence=ev)
             else:
                 yield passed(scope, f"{daemon.name} has auth_tcp = \"none\" but nothing listens on TCP {port}",
-                             evidence=ev)
+                             subject=daemon.name, evidence=ev)

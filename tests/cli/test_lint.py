@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from tests.cli.test_sarif import validate
+from tests.cli.test_sarif import validate, validate_for_github
 
 TOP = Path(__file__).resolve().parents[2]
 EXAMPLES = TOP / "examples"
@@ -101,7 +101,8 @@ def test_several_specs_in_one_run_each_judged_and_named(tmp_path: Path) -> None:
     assert [h["verdict"] for h in data["hosts"]] == ["ready", "not-ready"]
     assert set(failing(data, bad)) == {"SSH001"} and not failing(data, good)
     sarif = json.loads(preflight("lint", *args, "--format", "sarif", cwd=tmp_path).stdout)
-    validate(sarif)
+    validate_for_github(sarif)
+    assert sarif["runs"][0]["invocations"][0]["workingDirectory"]["uri"].startswith("file://")
     results = sarif["runs"][0]["results"]
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results
             if r["ruleId"] == "SSH001"] == ["bad/etc/ssh/sshd_config"]
@@ -240,3 +241,15 @@ def test_sarif_fingerprints_do_not_depend_on_where_the_repo_is_checked_out(tmp_p
         assert results, out.stderr
         prints.append(sorted(r["partialFingerprints"]["preflightFinding/v1"] for r in results))
     assert prints[0] == prints[1]
+
+
+def test_the_same_finding_on_two_hosts_has_two_fingerprints(tmp_path: Path) -> None:
+    """Two golden images with the same fault: code scanning must see two alerts, not one."""
+    one = image(tmp_path / "one", "host2.example.com", "10.0.0.20", "10.0.0.10\thost1.example.com\n",
+                sshd="MaxStartups 3\n")
+    two = image(tmp_path / "two", "host2.example.com", "10.0.0.20", "10.0.0.10\thost1.example.com\n",
+                sshd="MaxStartups 3\n")
+    sarif = json.loads(preflight("lint", str(one), str(two), "--peer", PEERS, "--concurrency", "12", "--no-config",
+                                 "--format", "sarif", cwd=tmp_path).stdout)
+    prints = [json.dumps(r["partialFingerprints"]) for r in sarif["runs"][0]["results"] if r["ruleId"] == "SSH001"]
+    assert len(prints) == 2 and prints[0] != prints[1]
