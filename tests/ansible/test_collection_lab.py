@@ -106,8 +106,9 @@ def test_drain_playbook_fails_on_net001_when_the_source_cannot_resolve_the_dest_
     [judged] = verdicts(last)
     assert judged["verdict"] == "not-ready" and judged["failing_rules"] == ["NET001"], judged["msg"]
     # the name failing is host2's own (from its snapshot), resolved by the names-only follow-up
-    subjects = {f["subject"] for f in judged["findings"] if f["rule"] == "NET001" and f["status"] == "fail"}
-    assert subjects & {"host2", fqdn("host2")}, judged["findings"]
+    net001 = [f for f in judged["findings"] if f["rule"] == "NET001" and f["status"] == "fail"]
+    assert {f["subject"] for f in net001} & {"host2", fqdn("host2")}, net001
+    assert not any("not gathered" in f["message"] for f in net001), net001  # looked up, not presumed
     theirs, _ = check_wall(lab, "g1", f"qemu+ssh://{H2}/system")  # preflight check agrees
     assert theirs["verdict"] == "not-ready" and errors(theirs) == judged["failing_rules"], theirs
 
