@@ -38,7 +38,8 @@ PerDest = Annotated[Optional[int], typer.Option(  # noqa: UP045
     help="At most N migrations at once per destination \\[default: what its limits allow].")]
 Format = Annotated[str, typer.Option("--format", click_type=click.Choice(FORMATS), metavar="FORMAT",
                                      rich_help_panel=opt.OUTPUT, help="text (a shell script of waves) or json.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=opt.OUTPUT, help="Only the verdict line.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=opt.OUTPUT,
+                                     help="No progress on the terminal; only the verdict line.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -115,7 +116,9 @@ def evacuate(
             loaded[d.name] = load_snapshot(path, "destination")
     except ValueError as exc:
         raise fail_usage(str(exc)) from None
-    ev = _run(src, dsts, loaded, flags, rules, concurrency)
+    import sys
+
+    ev = _run(src, dsts, loaded, flags, rules, concurrency, progress=not quiet and sys.stderr.isatty())
     from preflight.evacuate import render
 
     if quiet:
@@ -141,14 +144,14 @@ def _flags(p2p: bool, tunnelled: bool, tls: bool, copy_all: bool, copy_inc: bool
 
 
 def _run(src: object, dsts: list, loaded: dict[str, HostSnapshot], flags: Flags, rules: list,  # type: ignore[type-arg]
-         concurrency: int | None) -> Evacuation:
+         concurrency: int | None, progress: bool = False) -> Evacuation:
     from preflight.evacuate import plan
     from preflight.evacuate.gather import gather
     from preflight.fleet.hosts import FleetHost
     from preflight.fleet.pairs import PlanFlags
 
     assert isinstance(src, FleetHost)
-    snaps = gather(src, dsts, PlanFlags(live=True, p2p=flags.p2p, tunnelled=flags.tunnelled), loaded)
+    snaps = gather(src, dsts, PlanFlags(live=True, p2p=flags.p2p, tunnelled=flags.tunnelled), loaded, progress)
     dests: list[Dest] = [plan.Dest(d.name, str(d.spec), d.dest_uri, snaps.get(d.name),
                                    "" if d.name in snaps else "not gathered") for d in dsts]
     return plan.build(str(src.spec), snaps.get(src.name), dests, flags, rules, concurrency)

@@ -5,10 +5,13 @@ each destination's examines the source's guests' disks and emulators. A host giv
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 
 from preflight.fleet.hosts import FleetHost
 from preflight.fleet.pairs import PlanFlags
+from preflight.fleet.progress import FleetProgress
 from preflight.fleet.run import FleetGather
 from preflight.model.facts import HostSnapshot
 
@@ -16,15 +19,19 @@ GATHER_THREADS = 8  # steps at once: a host's connect, libvirt and script are st
 
 
 def gather(source: FleetHost, dests: list[FleetHost], flags: PlanFlags,
-           loaded: dict[str, HostSnapshot]) -> dict[str, HostSnapshot]:
-    """Snapshots by host name (source, dest1, ...); ``loaded``: the hosts read from saved facts."""
+           loaded: dict[str, HostSnapshot], progress: bool = False) -> dict[str, HostSnapshot]:
+    """Snapshots by host name (source, dest1, ...); ``loaded``: the hosts read from saved facts;
+    ``progress``: hosts done / failed / in flight on stderr (a terminal)."""
     hosts = {h.name: h for h in [source, *dests] if h.name not in loaded}
     pairs = [(source.name, d.name) for d in dests if source.name in hosts and d.name in hosts]
     got: dict[str, HostSnapshot] = {}
     if hosts:
-        run = FleetGather(hosts, pairs, flags, max(2, min(GATHER_THREADS, 2 * len(hosts))), threading.Event())
+        shown = FleetProgress(sys.stderr) if progress else None
+        run = FleetGather(hosts, pairs, flags, max(2, min(GATHER_THREADS, 2 * len(hosts))), threading.Event(),
+                          shown)
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
-        run.run()
+        with shown if shown is not None else contextlib.nullcontext():
+            run.run()
         got = dict(run.snapshots)
     return {**got, **loaded}
 

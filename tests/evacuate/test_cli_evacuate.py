@@ -74,6 +74,8 @@ def test_fixed_example_prints_a_plan_with_the_virsh_command(tmp_path: Path) -> N
     assert move["argv"] == want and shlex.split(move["command"]) == want
     text = evacuate(ex, "host2", fmt="text")
     assert text.returncode == 0 and shlex.join(want) + " &" in text.stdout.splitlines()
+    parsed = subprocess.run(["sh", "-n"], input=text.stdout, capture_output=True, text=True, timeout=10)
+    assert parsed.returncode == 0, parsed.stderr  # the plan is a shell script a person can run
 
 
 def test_two_destinations_one_excluded_by_a_host_level_failure(tmp_path: Path) -> None:
@@ -128,3 +130,17 @@ def test_saved_facts_give_the_same_plan_as_gathering(tmp_path: Path) -> None:
     data = json.loads(out.stdout)
     (reason,) = data["unplaced"][GUEST]
     assert out.returncode == 3 and not reason["definite"] and "STO002" in reason["rules"], data["unplaced"]
+
+
+def test_progress_on_a_terminal_only_and_not_with_quiet(tmp_path: Path) -> None:
+    from tests.cli.ptyrun import run
+
+    ex = roots(tmp_path, names_known=True)
+    args = ["evacuate", str(ex / "host1"), "--source-libvirt", f"test://{ex / 'host1.xml'}", "--to", str(ex / "host2"),
+            "--dest-libvirt", f"test://{ex / 'host2.xml'}"]
+    shown = run(*args, stdout_tty=False)
+    assert shown.returncode == 0 and "hosts done" in shown.tty, shown.tty
+    assert "virsh -c qemu:///system migrate" in shown.stdout
+    quiet = run(*args, "--quiet", stdout_tty=False)
+    assert quiet.returncode == 0 and "hosts done" not in quiet.tty
+    assert quiet.stdout.startswith("# preflight evacuate") and quiet.stdout.count("\n") == 1

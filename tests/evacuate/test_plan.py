@@ -178,3 +178,22 @@ def test_source_not_inspected_is_exit_3() -> None:
     src.libvirt_ok = False
     ev = evacuate(src, [h2])
     assert ev.exit_code == 3 and ev.source_problem and not ev.waves
+
+
+def test_nothing_running_is_ready_with_no_wave() -> None:
+    src, (h2, _) = hosts([])
+    src.guests = [vm("off", 256, 1, state="shutoff")]  # type: ignore[list-item]
+    ev = evacuate(src, [h2])
+    assert ev.exit_code == 0 and ev.waves == [] and ev.not_running == [("off", "shutoff")]
+    assert "not running, left in place: off" in render.to_text(ev)
+
+
+def test_text_plan_is_a_shell_script_with_waves_in_order() -> None:
+    import subprocess
+
+    src, (h2, _) = hosts([(f"g{i}", 256) for i in range(3)])
+    h2.cmds[P.SSHD_T] = "port 22\nmaxstartups 1:30:10\npersourcemaxstartups none\nmaxsessions 10\n"
+    text = render.to_text(evacuate(src, [h2]))
+    assert subprocess.run(["sh", "-n"], input=text, text=True, timeout=10).returncode == 0
+    body = [ln for ln in text.splitlines() if not ln.startswith("#") and ln]
+    assert [ln if ln == "wait" else "<cmd>" for ln in body] == ["<cmd>", "wait"] * 3  # MaxStartups 1: one at a time
