@@ -235,3 +235,18 @@ def test_migrate_commands_quote_and_escape_a_hostile_guest_name() -> None:
 def test_plan_errors_say_what_is_wrong(plan: dict, why: str) -> None:
     with pytest.raises(ValueError, match=why.replace("+", "\\+")):
         external.plan_from(plan)
+
+
+def test_a_hostile_inventory_address_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """ansible_host is validated by preflight.access.spec before libvirt's URI is built or the script is
+    sent: an ssh option in its place fails the task with the reason, and nothing runs."""
+    (tmp_path / "inv.ini").write_text(f"bad ansible_connection=ssh ansible_host=-oProxyCommand=touch{chr(36)}{{IFS}}"
+                                      f"{tmp_path}/pwned ansible_user=root\n")
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([{"hosts": "bad", "gather_facts": False, "tasks": [
+        {FQCN + "preflight_gather": {"role": "source", "plan": {"guests": ["g1"], "dest_uri": DEST}}}]}]))
+    out = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inv.ini"), str(tmp_path / "play.yml")],
+                         capture_output=True, text=True, env=ansible_env(tmp_path), timeout=60, check=False)
+    assert out.returncode != 0
+    last = json.loads((tmp_path / "tree" / "bad").read_text())
+    assert "inventory address of bad" in last["msg"] and "not a host name" in last["msg"], last
+    assert not (tmp_path / "pwned").exists()
