@@ -539,17 +539,14 @@ def baseline_cmd(
     config_file: opt.ConfigFile = None,
     no_config: opt.NoConfig = False,
 ) -> None:
-    """Write a waiver for every finding that fails now (errors and warnings), to adopt the tool on an
-    existing fleet: later checks with --baseline FILE (or baseline = "FILE" in preflight.toml) fail only on
-    new findings. Same arguments as check.
+    """Write a waiver for every finding that fails now (errors and warnings), to adopt the tool on an existing fleet: later checks with --baseline FILE (or baseline = "FILE" in preflight.toml) fail only on new findings. Same arguments as check.
 
     Example: preflight baseline --live guest1 qemu+ssh://host2/system --source images/host1 --dest images/host2 -o preflight-baseline.toml
 
-    Each waiver's reason is "baseline: accepted on DATE": replace it with the real one. The config's own
-    waivers and inline suppressions are applied first (not written again); its baseline is not (the new
-    file replaces it). An UNKNOWN cannot be waived: it is counted on stderr, never written.
+    Each waiver's reason is "baseline: accepted on DATE": replace it with the real one. The config's own waivers and inline suppressions are applied first (not written again); its baseline is not (the new file replaces it). An UNKNOWN cannot be waived: it is counted on stderr, never written.
 
-    Exit codes: 0 written, 2 usage or configuration error, 3 could not inspect (nothing written), 4 internal error."""
+    Exit codes: 0 written, 2 usage or configuration error, 3 could not inspect (nothing written), 4 internal error.
+    """
     import datetime
 
     from preflight.waivers import baseline_text

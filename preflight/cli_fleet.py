@@ -88,25 +88,17 @@ def fleet(
     select: opt.Select = [],  # noqa: B006
     ignore: opt.Ignore = [],  # noqa: B006
 ) -> None:
-    """Judge every ordered pair of hosts inside each group of an Ansible inventory: can each host
-    live-migrate all its running guests to each other one? Each host is gathered once.
+    """Judge every ordered pair of hosts inside each group of an Ansible inventory: can each host live-migrate all its running guests to each other one? Each host is gathered once.
 
     Example: preflight fleet -i hosts.ini --limit 'kvm:!kvm07' --forks 16
 
-    The inventory is read as Ansible reads it: groups, [g:children], [g:vars], host ranges, host:port,
-    group_vars/ and host_vars/ beside it, Ansible's variable precedence. Pairs: every ordered pair of hosts
-    sharing a group (every group but all; --group to choose). Each host is also judged alone (as lint).
+    The inventory is read as Ansible reads it: groups, \\[g:children], \\[g:vars], host ranges, host:port, group_vars/ and host_vars/ beside it, Ansible's variable precedence. Pairs: every ordered pair of hosts sharing a group (every group but all; --group to choose). Each host is also judged alone (as lint).
 
-    Hosts: ansible_host / ansible_user / ansible_port (validated: a value ssh could read as an option is
-    refused with its file:line), ansible_connection=local, ansible_become (sudo). preflight_root=DIR
-    judges an image root instead (CI), with preflight_libvirt=test:///FILE.xml.
+    Hosts: ansible_host / ansible_user / ansible_port (validated: a value ssh could read as an option is refused with its file:line), ansible_connection=local, ansible_become (sudo). preflight_root=DIR judges an image root instead (CI), with preflight_libvirt=test:///FILE.xml.
 
-    Each pair is judged as `check --live GUESTS qemu+ssh://DEST/system` with every running guest of the
-    source (DEST: the inventory name, or preflight_dest_name).
+    Each pair is judged as `check --live GUESTS qemu+ssh://DEST/system` with every running guest of the source (DEST: the inventory name, or preflight_dest_name).
 
-    Exit codes: 0 every pair READY, 1 a pair NOT READY, 2 usage or inventory error, 3 a host could not be
-    inspected (or nothing NOT READY but something UNKNOWN), 4 internal error, 130 interrupted (what was
-    judged so far is printed).
+    Exit codes: 0 every pair READY, 1 a pair NOT READY, 2 usage or inventory error, 3 a host could not be inspected (or nothing NOT READY but something UNKNOWN), 4 internal error, 130 interrupted (what was judged so far is printed).
     """
     from preflight.cli import chosen_rules, fail_usage, write_output
     from preflight.report.output import OutputError, facts_directory, output_file

@@ -341,7 +341,7 @@ def lint_command(
     Each host is judged as the destination of N concurrent migrations and as their source (daemon config and limits, sshd's MaxStartups, TCP without auth, ...), and as the source toward each peer (the peer's name resolves, not to loopback nor to the host itself). A peer that is the host itself is left out. Rules that need a real pair or guests (versions, UUIDs, storage, guests) are `check`'s.
 
     Exit codes: 0 every host ready, 1 a failing finding, 2 usage or configuration error, 3 a host could not be inspected (and nothing failed), 4 internal error.
-    """  # noqa: E501 - typer reflows each paragraph: one line each
+    """
     from preflight.cli import fail_usage, load_policy, output_formats, print_notes, progress_shown, selection
     from preflight.lint import apply_policy, gather_all, lint, lint_rules
     from preflight.report.output import OutputError, output_file
