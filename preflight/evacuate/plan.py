@@ -33,6 +33,7 @@ class Reason:
     rules: list[str]
     messages: list[str]
     definite: bool  # a FAIL (or no room): False when only UNKNOWNs stand in the way
+    inspected: bool = True  # False: the destination could not be inspected (excluded, not a candidate)
 
 
 @dataclass
@@ -64,7 +65,8 @@ class Evacuation:
     def verdict(self) -> str:
         if self.source_problem or not self.inspected_dests and self.guests:
             return Verdict.UNKNOWN
-        if any(all(r.definite for r in rs) for rs in self.unplaced.values()):
+        # a destination that could not be inspected is excluded: only the others decide
+        if any(all(r.definite for r in rs if r.inspected) for rs in self.unplaced.values()):
             return Verdict.NOT_READY
         return Verdict.UNKNOWN if self.unplaced else Verdict.READY
 
@@ -127,8 +129,10 @@ def build(source_spec: str, source: HostSnapshot | None, dests: list[Dest], flag
         reasons = []
         for d in dests:
             j = ev.judged[d.name]
-            if d.snapshot is None:
-                reasons.append(Reason(d.name, [], [f"not inspected: {d.why_missing or 'not gathered'}"], False))
+            if d.snapshot is None or not d.snapshot.reachable:
+                why = d.why_missing or (d.snapshot.unreachable_reason if d.snapshot is not None else None)
+                reasons.append(Reason(d.name, [f.rule for f in j.host_blocking[:1]],
+                                      [f"not inspected: {why or 'not gathered'}"], False, inspected=False))
             elif j.excluded:
                 reasons.append(_reason(d.name, j.host_blocking))
             elif j.guest_blocking.get(g):

@@ -79,7 +79,8 @@ def to_dict(ev: Evacuation) -> dict[str, Any]:
                           "command": safe.line(shlex.join(argv)), "uuid_because": why or None})
         waves.append({"wave": w.number, "migrations": moves})
     unplaced = {safe.line(g): [{"dest": r.dest, "rules": r.rules, "messages": [safe.line(m) for m in r.messages],
-                                "definite": r.definite} for r in rs] for g, rs in ev.unplaced.items()}
+                                "definite": r.definite, "inspected": r.inspected} for r in rs]
+                for g, rs in ev.unplaced.items()}
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "migration-preflight", "version": __version__},

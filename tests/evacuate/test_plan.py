@@ -197,3 +197,28 @@ def test_text_plan_is_a_shell_script_with_waves_in_order() -> None:
     assert subprocess.run(["sh", "-n"], input=text, text=True, timeout=10).returncode == 0
     body = [ln for ln in text.splitlines() if not ln.startswith("#") and ln]
     assert [ln if ln == "wait" else "<cmd>" for ln in body] == ["<cmd>", "wait"] * 3  # MaxStartups 1: one at a time
+
+
+def test_a_destination_not_inspected_is_excluded_and_does_not_decide() -> None:
+    src, (h2, h3) = hosts([("plain", 256)])
+    src.guests.append(vm("bridged", 256, 9, interfaces=bridge("br9")))  # type: ignore[arg-type]
+    snap3 = h3.build()
+    snap3.reachable, snap3.unreachable_reason = False, "ssh: connect to host host3 port 22: Connection refused"
+    from preflight.evacuate.judge import Flags
+    from preflight.evacuate.plan import Dest, build
+    from preflight.rules import ALL_RULES
+
+    ev = build("local", src.build(), [Dest("dest1", "ssh://root@host2.example.com",
+                                           "qemu+ssh://root@host2.example.com/system", h2.build()),
+                                      Dest("dest2", "ssh://root@host3.example.com",
+                                           "qemu+ssh://root@host3.example.com/system", snap3)], Flags(), ALL_RULES)
+    assert ev.placed.where == {"plain": "dest1"} and ev.judged["dest2"].excluded
+    by_dest = {r.dest: r for r in ev.unplaced["bridged"]}
+    assert by_dest["dest1"].rules == ["NET004"] and not by_dest["dest2"].inspected
+    assert "Connection refused" in by_dest["dest2"].messages[0]
+    assert ev.exit_code == 1  # refused by every destination that could be inspected
+    assert "NOT INSPECTED" in render.to_text(ev)
+    snap2 = h2.build()
+    snap2.reachable, snap2.unreachable_reason = False, "unreachable"
+    ev = build("local", src.build(), [Dest("dest1", "ssh://h2", "qemu+ssh://h2/system", snap2)], Flags(), ALL_RULES)
+    assert ev.exit_code == 3 and not ev.placed.where  # no destination could be inspected
