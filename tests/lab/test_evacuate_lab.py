@@ -4,7 +4,9 @@ plan placed lands on host2 and runs; a guest it refused (a NIC on a bridge host2
 whose real migration fails.
 
 The issue's second case (two destinations, with a third lab host) is not built: the lab has two hosts.
-Two destinations are covered offline (tests/evacuate/).
+Here a second destination that cannot be inspected (a name host1 cannot resolve: no packet leaves) is
+excluded and reported while host2 takes every guest; two inspected destinations are covered offline
+(tests/evacuate/).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import json
 import shlex
 import subprocess
 import threading
+import time
 
 import pytest
 
+from .conftest import note
 from .files import SHARED_DIR, guest_xml
 from .lab import Lab
 
@@ -26,9 +30,11 @@ DEST_URI = "qemu+ssh://root@host2/system"
 BRIDGE_NIC = "    <interface type='bridge'><source bridge='br-lab'/><model type='virtio'/></interface>\n"
 
 
-def evacuate(lab: Lab) -> tuple[int, dict]:
-    out = lab.exec("host1", shlex.join(["preflight", "evacuate", "local", "--to", DEST, "--format", "json",
+def evacuate(lab: Lab, *more: str) -> tuple[int, dict]:
+    t0 = time.monotonic()
+    out = lab.exec("host1", shlex.join(["preflight", "evacuate", "local", "--to", DEST, *more, "--format", "json",
                                         "--timeout", "5"]), timeout=120)
+    note("evacuate (in host1, wall)", time.monotonic() - t0)
     assert out.returncode in (0, 1, 3), f"preflight evacuate failed: rc={out.returncode}\n{out.stderr}"
     report = json.loads(out.stdout)
     assert report["exit_code"] == out.returncode
@@ -113,3 +119,16 @@ def test_evacuate_refuses_the_guest_on_a_missing_bridge_and_its_real_migration_f
         assert lab.domstate("host2", "gnic") != "running"
     finally:
         lab.exec("host1", "ip link del br-lab 2>/dev/null; true")
+
+
+def test_evacuate_to_two_destinations_one_not_inspected(lab: Lab) -> None:
+    for g in ("g1", "g2"):
+        lab.define_guest("host1", g, disk=("shared", f"{g}.qcow2"))
+    code, report = evacuate(lab, "ssh://root@host3")  # no such host in the lab: ssh cannot resolve it
+    first, second = report["destinations"]
+    assert first["inspected"] and not second["inspected"] and second["excluded"], second
+    assert "resolve" in (second["reason"] or "").lower(), second
+    assert code == 0 and set(report["placement"].values()) == {"dest1"}, report["unplaced"]
+    results = run_plan(lab, report)
+    assert all(r.returncode == 0 for r in results.values()), {g: r.stderr for g, r in results.items()}
+    assert landed(lab, "g1") and landed(lab, "g2")
