@@ -27,6 +27,10 @@ To = Annotated[List[str], typer.Option(  # noqa: UP006
     "--to", metavar="DEST", rich_help_panel=EVAC,
     help="A destination: ssh://\\[user@]host\\[:port] or an image root (repeatable; `--to A B C` works too). "
          "Migrations name it qemu+ssh://\\[user@]host\\[:port]/system.")]
+SourceLibvirt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--source-libvirt", metavar="URI", rich_help_panel=opt.HOSTS,
+    help="libvirt URI of SOURCE \\[default: from SOURCE]; test://FILE.xml models guests (relative to the "
+         "current directory).")]
 DestLibvirts = Annotated[List[str], typer.Option(  # noqa: UP006
     "--dest-libvirt", metavar="URI", rich_help_panel=opt.HOSTS,
     help="libvirt URI of each destination, once per --to in the same order \\[default: from the spec].")]
@@ -56,7 +60,7 @@ def evacuate(
     copy_storage_inc: opt.CopyStorageInc = False,
     unsafe: opt.Unsafe = False,
     concurrency: PerDest = None,
-    source_libvirt: opt.SourceLibvirt = None,
+    source_libvirt: SourceLibvirt = None,
     dest_libvirt: DestLibvirts = [],  # noqa: B006
     source_facts: opt.SourceFacts = None,
     dest_facts: DestFactsList = [],  # noqa: B006

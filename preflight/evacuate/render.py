@@ -129,8 +129,8 @@ def to_text(ev: Evacuation) -> str:
             conc = f"; {cap.value} at once ({safe.line(cap.why)})" if cap is not None else ""
             out.append(f"# {label}: {n} guest(s); {safe.line(mem)}{conc}")
     if ev.waves:
-        out.append(f"# run on the source as root; each wave at once, the next when it has ended "
-                   f"(source: at most {ev.source_cap.value} at once: {safe.line(ev.source_cap.why)})")
+        out.append(f"# run on the source ({safe.line(ev.source_spec)}) as root; each wave at once, the next when "
+                   f"it ended (source: at most {ev.source_cap.value} at once: {safe.line(ev.source_cap.why)})")
     for w in ev.waves:
         out.append(f"\n# wave {w.number}: {len(w.moves)} migration(s)")
         for g, dn in w.moves:
