@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from preflight import progress
@@ -42,6 +43,9 @@ from preflight.model import probes as pk
 from preflight.model.facts import Availability, HostMode, HostSnapshot, LibvirtFacts, Probe
 from preflight.model.plan import MigrationPlan
 from preflight.uri import libvirt_uri
+
+if TYPE_CHECKING:
+    from preflight.inspect import Opening
 
 IMAGE_LIBVIRT = "not available in image mode: pass --source-libvirt/--dest-libvirt test:///abs/path.xml"
 
@@ -76,8 +80,9 @@ class _Host:
     """One host during a gather: its spec, access, snapshot and timing."""
 
     def __init__(self, spec: HostSpec, role: str, libvirt_uri: str | None, options: AccessOptions,
-                 only: list[str] | None = None) -> None:
+                 only: list[str] | None = None, opening: Opening | None = None) -> None:
         self.spec = spec
+        self.opening = opening  # its connection, already being opened (preflight.inspect.open_early)
         self.only = only  # the probe keys the selected rules need (None: every one)
         self.options = options
         self.default_uri = libvirt_uri is None
@@ -123,9 +128,13 @@ class _Host:
         if self.spec.kind == "image":
             return
         progress.event(self.snap.role, self.snap.spec, "connecting")
-        self.access = open_access(self.spec, self.options)
         try:
-            self.access.open()
+            if self.opening is not None:  # started before the imports: take it (closed in finish)
+                self.access = self.opening.access
+                self.opening.wait()
+            else:
+                self.access = open_access(self.spec, self.options)
+                self.access.open()
         except HostUnreachable as exc:
             self.unreachable(exc.reason, exc.cause)
         else:
@@ -182,6 +191,8 @@ class _Host:
             self.snap.probes.setdefault(key, Probe(key, key, Availability.ERROR, error=why))
 
     def finish(self) -> HostSnapshot:
+        if self.access is None and self.opening is not None:  # never waited for: still ours to close
+            self.access = self.opening.access
         if self.access is not None:
             self.access.close()
             dropped = getattr(self.access, "dropped_by_max_startups", 0)
@@ -225,14 +236,17 @@ def gather_pair(
     dest_libvirt: str | None = None,
     options: AccessOptions | None = None,
     only: list[str] | None = None,
+    opening: dict[str, Opening | None] | None = None,
 ) -> tuple[HostSnapshot, HostSnapshot]:
     """Snapshots of the source and the destination for ``plan``; never raises for an unreachable host.
 
     ``only``: the probe keys the selected rules need (preflight.gather.plan.probes_for); None: all.
+    ``opening``: by role, a connection already being opened for that host (same spec and options).
     """
     options = options or AccessOptions()
-    src = _Host(source, "source", source_libvirt, options, only)
-    dst = _Host(dest, "destination", dest_libvirt, options, only)
+    early = opening or {}
+    src = _Host(source, "source", source_libvirt, options, only, early.get("source"))
+    dst = _Host(dest, "destination", dest_libvirt, options, only, early.get("destination"))
     names_wanted, paths_wanted = wants_names(only), wants_paths(only)
     with ThreadPoolExecutor(max_workers=PAIR_THREADS, thread_name_prefix="gather") as pool:
         try:
@@ -286,13 +300,15 @@ def gather_host(
     names: Iterable[str] = (),
     paths: Iterable[str] | None = None,
     options: AccessOptions | None = None,
+    opening: Opening | None = None,
 ) -> HostSnapshot:
     """One host's snapshot, for `preflight facts`.
 
     Without ``paths`` the disks of every guest this host's libvirt knows are examined;
     a destination gathered alone cannot know the source's paths: pass them to compare later.
+    ``opening``: its connection, already being opened (same spec and options).
     """
-    host = _Host(spec, role, libvirt_uri, options or AccessOptions())
+    host = _Host(spec, role, libvirt_uri, options or AccessOptions(), opening=opening)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gather") as pool:
         try:
             up = pool.submit(host.connect)
