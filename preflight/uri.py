@@ -92,6 +92,19 @@ def dest_host_spec(desturi: str) -> HostSpec:
     return HostSpec(kind="ssh", user=user, host=host, port=port)
 
 
+def migration_uri(target: HostSpec) -> str:
+    """``qemu+ssh://[user@]host[:port]/system``, the DESTURI a person types for ``target`` (a validated ssh
+    spec), read back to prove it names that host and nothing else (HostSpecError otherwise).
+
+    >>> migration_uri(HostSpec(kind="ssh", user="root", host="host2.example.com", port=2222))
+    'qemu+ssh://root@host2.example.com:2222/system'
+    """
+    uri = UriParts("qemu+ssh", target.authority, "/system", "").with_()
+    if dest_host_spec(uri) != target:
+        raise HostSpecError(f"{target}: cannot build a destination URI that names it")
+    return uri
+
+
 def dest_spec_from_uri(desturi: str) -> str:
     """dest_host_spec as the spec string the user could have passed with --dest."""
     return str(dest_host_spec(desturi))

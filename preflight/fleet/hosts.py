@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from preflight.access import AccessOptions, HostSpec, HostSpecError
 from preflight.access.spec import check_host, check_port, check_user
 from preflight.fleet.inventory import Inventory, InventoryError, Var
-from preflight.uri import UriParts, dest_host_spec
+from preflight.uri import migration_uri
 
 SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh")
 TRUE = ("yes", "on", "true", "1", "y", "t")
@@ -160,8 +160,7 @@ def _dest_uri(inv: Inventory, name: str, spec: HostSpec, port: int | None) -> st
             dest = check_host(name)
         except HostSpecError:
             dest = spec.host or "localhost"
-    target = HostSpec(kind="ssh", host=dest, port=port)
-    uri = UriParts("qemu+ssh", target.authority, "/system", "").with_()
-    if dest_host_spec(uri) != target:  # never a URI that names another host than the one judged
-        raise InventoryError(f"{inv.hosts[name].defined}: host {name!r}: cannot build a destination URI")
-    return uri
+    try:  # never a URI that names another host than the one judged
+        return migration_uri(HostSpec(kind="ssh", host=dest, port=port))
+    except HostSpecError:
+        raise InventoryError(f"{inv.hosts[name].defined}: host {name!r}: cannot build a destination URI") from None
