@@ -12,7 +12,7 @@ from preflight.access import AccessOptions, HostSpec, HostSpecError
 from preflight.access.spec import check_host, parse_host_spec
 from preflight.fleet.hosts import FleetHost
 from preflight.gather.image import read_file_probe
-from preflight.uri import UriParts, dest_host_spec
+from preflight.uri import migration_uri
 
 SOURCE = "source"
 
@@ -26,10 +26,7 @@ def dest_uri(spec: HostSpec) -> str:
     else:
         raise HostSpecError("'local' cannot be a destination: name it as ssh://HOST (the source migrates "
                             "to it over ssh)")
-    uri = UriParts("qemu+ssh", target.authority, "/system", "").with_()
-    if dest_host_spec(uri) != target:  # never a URI naming another host than the one judged
-        raise HostSpecError(f"{spec}: cannot build a destination URI")
-    return uri
+    return migration_uri(target)  # read back: never a URI naming another host than the one judged
 
 
 def image_name(root: str) -> str:
