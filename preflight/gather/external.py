@@ -18,6 +18,7 @@ import json
 import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
@@ -155,19 +156,24 @@ def dest_wants(plan: MigrationPlan, source: HostSnapshot) -> Wants:
     return Wants((), tuple(guest_disk_paths(source.libvirt, plan)), tuple(guest_emulators(source.libvirt, plan)))
 
 
-def gather(run: RunCommand, spec: HostSpec, role: str, libvirt: LibvirtFacts, wants: Wants,
-           command_timeout: float = 10.0) -> HostSnapshot:
-    """One host's snapshot: ``libvirt`` (read by the caller first: the source's paths come from it)
-    plus one script run through ``run``."""
+def gather(run: RunCommand, spec: HostSpec, role: str, libvirt: LibvirtFacts | Callable[[], LibvirtFacts],
+           wants: Wants, command_timeout: float = 10.0) -> HostSnapshot:
+    """One host's snapshot: libvirt facts plus one script run through ``run``.
+
+    ``libvirt``: facts already read (the source's: its guests' disk paths come from them), or how to
+    read them, then done beside the script (a destination's script needs nothing from its libvirt).
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     started = time.monotonic()
     mode = HostMode.LOCAL if spec.kind == "local" else HostMode.SSH
-    snap = HostSnapshot(role=role, spec=str(spec), mode=mode, gathered_at=datetime.now(timezone.utc).isoformat(),
-                        libvirt=libvirt)
+    snap = HostSnapshot(role=role, spec=str(spec), mode=mode, gathered_at=datetime.now(timezone.utc).isoformat())
     access = CommandLineAccess(run)
-    snap.probes.update(run_gather(access, wants.names, wants.paths, command_timeout=command_timeout,
-                                  emulators=wants.emulators))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="libvirt") as pool:
+        pending = pool.submit(libvirt) if callable(libvirt) else None
+        snap.probes.update(run_gather(access, wants.names, wants.paths, command_timeout=command_timeout,
+                                      emulators=wants.emulators))
+        snap.libvirt = pending.result() if pending is not None else libvirt  # type: ignore[assignment]
     snap.remote_commands = access.commands_run
     snap.gather_seconds = round(time.monotonic() - started, 3)
     return snap

@@ -110,20 +110,23 @@ class ActionModule(ActionBase):
 
     def _gather(self, external: Any, args: dict[str, Any], plan: Any, run: Any, timeout: int, spec: Any,
                 transport: str) -> Any:
-        if transport in SSH_CONNECTIONS or transport == "local":
-            libvirt = external.host_libvirt(spec, args["libvirt"], args["libvirt_timeout"])
-        else:  # docker, podman, winrm ...: the controller cannot open libvirt the way Ansible connects
-            libvirt = external.not_gathered("", f"not gathered: connection {transport!r} gives no libvirt URI "
-                                                "(ssh and local do)")
-        if args["role"] == "source":
+        def libvirt() -> Any:
+            if transport in SSH_CONNECTIONS or transport == "local":
+                return external.host_libvirt(spec, args["libvirt"], args["libvirt_timeout"])
+            # docker, podman, winrm ...: the controller cannot open libvirt the way Ansible connects
+            return external.not_gathered("", f"not gathered: connection {transport!r} gives no libvirt URI "
+                                             "(ssh and local do)")
+
+        if args["role"] == "source":  # its guests' disk paths come from its libvirt: read it first
+            facts = libvirt()
             peer = external.snapshot_from(args["peer"], "destination") if args["peer"] else None
-            wants = external.source_wants(plan, libvirt, peer)
-        else:
-            if not args["peer"]:
-                raise AnsibleActionFail("role destination needs peer: the source's snapshot "
-                                        "(its guests' disks and emulators are examined here)")
-            wants = external.dest_wants(plan, external.snapshot_from(args["peer"], "source"))
-        return external.gather(run, spec, args["role"], libvirt, wants, command_timeout=timeout)
+            return external.gather(run, spec, "source", facts, external.source_wants(plan, facts, peer),
+                                   command_timeout=timeout)
+        if not args["peer"]:
+            raise AnsibleActionFail("role destination needs peer: the source's snapshot "
+                                    "(its guests' disks and emulators are examined here)")
+        wants = external.dest_wants(plan, external.snapshot_from(args["peer"], "source"))
+        return external.gather(run, spec, "destination", libvirt, wants, command_timeout=timeout)  # side by side
 
     def _update(self, external: Any, args: dict[str, Any], plan: Any, run: Any, timeout: int,
                 task_vars: dict[str, Any]) -> Any:
