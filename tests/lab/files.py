@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 DOMAIN = "lab.example"
-HOSTS = ("host1", "host2")
-ADDRS = {"host1": "198.18.0.11", "host2": "198.18.0.12"}
+HOSTS = ("host1", "host2")  # the default lab
+HOSTS3 = ("host1", "host2", "host3")  # the optional three-host lab (Lab(dir, hosts=HOSTS3))
+ADDRS = {"host1": "198.18.0.11", "host2": "198.18.0.12", "host3": "198.18.0.13"}
 PREFIX = 24
 SHARED_DIR = "/var/lib/libvirt/images/shared"
 LOCAL_DIR = "/var/lib/libvirt/images/local"
@@ -20,9 +21,9 @@ def host_uuid(host: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"preflight-lab.{fqdn(host)}"))
 
 
-def etc_hosts() -> str:
+def etc_hosts(hosts: tuple[str, ...] = HOSTS) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\t\tlocalhost ip6-localhost ip6-loopback"]
-    lines += [f"{ADDRS[h]}\t{fqdn(h)} {h}" for h in HOSTS]
+    lines += [f"{ADDRS[h]}\t{fqdn(h)} {h}" for h in hosts]
     return "\n".join(lines) + "\n"
 
 
@@ -75,8 +76,8 @@ Host *
 """
 
 
-def known_hosts(host_keys: dict[str, str]) -> str:
-    return "".join(f"{h},{fqdn(h)},{ADDRS[h]} {host_keys[h].strip()}\n" for h in HOSTS)
+def known_hosts(host_keys: dict[str, str], hosts: tuple[str, ...] = HOSTS) -> str:
+    return "".join(f"{h},{fqdn(h)},{ADDRS[h]} {host_keys[h].strip()}\n" for h in hosts)
 
 
 def guest_xml(name: str, disk: str | None, memory_mib: int = 64) -> str:

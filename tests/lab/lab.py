@@ -1,4 +1,6 @@
-"""Two KVM "hosts" on one machine, made of Linux namespaces, for real `virsh migrate --live` runs.
+"""Two KVM "hosts" on one machine, made of Linux namespaces, for real `virsh migrate --live` runs
+(or three, with ``Lab(dir, hosts=HOSTS3)``: then the hosts' eth0s are joined by a bridge inside host1's
+network namespace instead of one veth pair; everything else is the same for each host).
 
 Each host is a PID 1 (hostinit.py) in its own network, mount, UTS, IPC and PID namespaces, with per-host
 copies of /etc/libvirt, /etc/ssh, /etc/hosts, /etc/hostname, /etc/resolv.conf, /etc/os-release, /root,
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Union
 
 from . import files
-from .files import ADDRS, HOSTS, LOCAL_DIR, PREFIX, SHARED_DIR
+from .files import ADDRS, HOSTS, HOSTS3, LOCAL_DIR, PREFIX, SHARED_DIR
 
 DEFAULT_DIR = Path(os.environ.get("PREFLIGHT_LAB_DIR", "/run/preflight-lab"))
 HOSTINIT = Path(__file__).with_name("hostinit.py")
@@ -76,8 +78,8 @@ def _used_root_addrs() -> set[str]:
     return {a["local"] for link in json.loads(out) for a in link.get("addr_info", [])}
 
 
-def missing_prerequisites() -> list[str]:
-    """Why this machine cannot build the lab (empty list: it can)."""
+def missing_prerequisites(hosts: Sequence[str] = HOSTS) -> list[str]:
+    """Why this machine cannot build the lab of these hosts (empty list: it can)."""
     why: list[str] = []
     if os.geteuid() != 0:
         why.append("not root")
@@ -96,7 +98,7 @@ def missing_prerequisites() -> list[str]:
             why.append(f"cannot create namespaces: {probe.stderr.strip()}")
         else:
             try:
-                used = _used_root_addrs() & set(ADDRS.values())
+                used = _used_root_addrs() & {ADDRS[h] for h in hosts}
             except (OSError, subprocess.CalledProcessError, ValueError) as e:
                 used, why = set(), [*why, f"cannot list addresses: {e}"]
             if used:
@@ -205,6 +207,12 @@ ip link set eth0 up || exit 1
 printf '*filter\\n:INPUT ACCEPT\\n:FORWARD ACCEPT\\n:OUTPUT ACCEPT\\nCOMMIT\\n' | iptables-restore
 hostname "$2"
 """
+BRIDGE = "labnet"  # three hosts: the bridge in host1's namespace; its ports are BRIDGE-HOST
+_BRIDGE = """set -e
+br=$1; shift
+ip link add "$br" type bridge forward_delay 0 stp_state 0
+for port in "$@"; do ip link set "$port" master "$br"; ip link set "$port" up; done
+ip link set "$br" up"""
 _DEFINE = """set -e
 if [ -n "$2" ] && [ ! -e "$2" ]; then qemu-img create -q -f qcow2 "$2" 16M; fi
 cat > /run/lab/"$1".xml
@@ -213,9 +221,13 @@ if [ "$3" = 1 ]; then virsh -q -c qemu:///system start "$1" >/dev/null; fi"""
 
 
 class Lab:
-    hosts = HOSTS
+    hosts: tuple[str, ...] = HOSTS
 
-    def __init__(self, state_dir: str | os.PathLike[str] = DEFAULT_DIR) -> None:
+    def __init__(self, state_dir: str | os.PathLike[str] = DEFAULT_DIR, hosts: Sequence[str] = HOSTS) -> None:
+        """hosts: HOSTS (two hosts joined by one veth pair, the default) or HOSTS3 (three, on a bridge)."""
+        if tuple(hosts) not in (HOSTS, HOSTS3):
+            raise ValueError(f"a lab has the hosts {HOSTS} or {HOSTS3}, not {tuple(hosts)}")
+        self.hosts = tuple(hosts)
         self.dir = Path(state_dir)
         self.timings: dict[str, float] = {}
         self.dirty = False  # set by users (the pytest fixture) once they changed something; reset() clears
@@ -234,10 +246,9 @@ class Lab:
     def host_uuid(self, host: str) -> str:
         return files.host_uuid(self._check_host(host))
 
-    @staticmethod
-    def _check_host(host: str) -> str:
-        if host not in HOSTS:
-            raise ValueError(f"unknown lab host {host!r} (hosts: {', '.join(HOSTS)})")
+    def _check_host(self, host: str) -> str:
+        if host not in self.hosts:
+            raise ValueError(f"unknown lab host {host!r} (hosts: {', '.join(self.hosts)})")
         return host
 
     # ---- state ------------------------------------------------------------------------------------
@@ -272,11 +283,11 @@ class Lab:
         return pid
 
     def is_up(self) -> bool:
-        return all(self._alive(h) for h in HOSTS)
+        return all(self._alive(h) for h in self.hosts)
 
     def status(self) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}
-        for h in HOSTS:
+        for h in self.hosts:
             pid = self._alive(h)
             out[h] = {"up": bool(pid), "init_pid": pid, "addr": ADDRS[h], "hostname": files.fqdn(h)}
             if pid:
@@ -351,7 +362,7 @@ class Lab:
             self.start_daemon(host, name)
 
     def _start_script(self, host: str, name: str) -> str:
-        cpu = HOSTS.index(host) % (os.cpu_count() or 1)
+        cpu = self.hosts.index(host) % (os.cpu_count() or 1)
         return _START[self._daemon(name)].replace("@CPU@", str(cpu))
 
     @staticmethod
@@ -423,19 +434,16 @@ class Lab:
             self.timings["up"] = time.monotonic() - t0
             return False
         self.down()
-        why = missing_prerequisites()
+        why = missing_prerequisites(self.hosts)
         if why:
             raise LabError("cannot build the lab: " + "; ".join(why))
         try:
             self.dir.mkdir(mode=0o700, parents=True)
             self._make_keys()
-            for h in HOSTS:
+            for h in self.hosts:
                 self._write_baseline(h, first=True)
             self._parallel(self._spawn_host)
-            pids = [self._init_pid(h) for h in HOSTS]
-            subprocess.run(["ip", "link", "add", "eth0", "netns", str(pids[0]), "type", "veth",
-                            "peer", "name", "eth0", "netns", str(pids[1])],
-                           check=True, capture_output=True, text=True)
+            self._wire()
             self._parallel(self._start_host)
         except BaseException:
             self.down()
@@ -467,8 +475,8 @@ class Lab:
         t0 = time.monotonic()
         # SIGKILL to a host's init ends its PID namespace (all its processes; then its mount and network
         # namespaces, FUSE mount and veth go too); its unshare parent then reaps it and exits.
-        inits = [p for p in (self._alive(h) for h in HOSTS) if p]
-        parents = [p for p in (self._alive(h, "unshare") for h in HOSTS) if p]
+        inits = [p for p in (self._alive(h) for h in self.hosts) if p]
+        parents = [p for p in (self._alive(h, "unshare") for h in self.hosts) if p]
         for pid in inits:
             os.kill(pid, signal.SIGKILL)
         for proc in self._procs:
@@ -517,18 +525,34 @@ class Lab:
             signal.signal(sig, handler)
 
     # ---- building -----------------------------------------------------------------------------------
-    @staticmethod
-    def _parallel(fn: Callable[[str], object]) -> None:
-        with ThreadPoolExecutor(len(HOSTS)) as ex:
-            for f in [ex.submit(fn, h) for h in HOSTS]:
+    def _parallel(self, fn: Callable[[str], object]) -> None:
+        with ThreadPoolExecutor(len(self.hosts)) as ex:
+            for f in [ex.submit(fn, h) for h in self.hosts]:
                 f.result()
+
+    def _wire(self) -> None:
+        """Two hosts: one veth pair, eth0 in each. Three: a bridge (BRIDGE) inside host1's network
+        namespace, with one veth per host (host1's own eth0 too) whose other end is a port of it; no
+        end ever exists in the root namespace, and the bridge dies with host1."""
+        pids = [str(self._init_pid(h)) for h in self.hosts]
+        if len(pids) == 2:
+            subprocess.run(["ip", "link", "add", "eth0", "netns", pids[0], "type", "veth",
+                            "peer", "name", "eth0", "netns", pids[1]],
+                           check=True, capture_output=True, text=True)
+            return
+        ports = [f"{BRIDGE}-{h}" for h in self.hosts]
+        for pid, port in zip(pids, ports, strict=True):
+            subprocess.run(["ip", "link", "add", "eth0", "netns", pid, "type", "veth",
+                            "peer", "name", port, "netns", pids[0]],
+                           check=True, capture_output=True, text=True)
+        self.exec(self.hosts[0], _sh(_BRIDGE, BRIDGE, *ports), check=True)
 
     def _make_keys(self) -> None:
         keys = self.dir / "keys"
         keys.mkdir()
         procs = [subprocess.Popen(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"preflight-lab-{n}",
                                    "-f", str(keys / n)], stdin=subprocess.DEVNULL)
-                 for n in ("lab", *HOSTS)]
+                 for n in ("lab", *self.hosts)]
         if any(p.wait() for p in procs):
             raise LabError("ssh-keygen failed")
 
@@ -555,7 +579,7 @@ class Lab:
         shutil.copy(keys / host, ssh / "ssh_host_ed25519_key")
         shutil.copy(keys / f"{host}.pub", ssh / "ssh_host_ed25519_key.pub")
         (ssh / "ssh_host_ed25519_key").chmod(0o600)
-        for name, text in (("hosts", files.etc_hosts()), ("hostname", f"{host}\n"),
+        for name, text in (("hosts", files.etc_hosts(self.hosts)), ("hostname", f"{host}\n"),
                            ("resolv.conf", "nameserver 127.0.0.1\n"),
                            ("os-release", Path("/etc/os-release").read_text())):
             (etc / name).write_text(text)  # in place: these are bind-mounted files
@@ -564,11 +588,11 @@ class Lab:
         dot_ssh = root / ".ssh"
         _clear_dir(dot_ssh)
         dot_ssh.chmod(0o700)
-        host_keys = {x: (keys / f"{x}.pub").read_text() for x in HOSTS}
+        host_keys = {x: (keys / f"{x}.pub").read_text() for x in self.hosts}
         for name, text in (("id_ed25519", (keys / "lab").read_text()),
                            ("id_ed25519.pub", (keys / "lab.pub").read_text()),
                            ("authorized_keys", (keys / "lab.pub").read_text()),
-                           ("known_hosts", files.known_hosts(host_keys)),
+                           ("known_hosts", files.known_hosts(host_keys, self.hosts)),
                            ("config", files.SSH_CLIENT_CONFIG)):
             (dot_ssh / name).write_text(text)
             (dot_ssh / name).chmod(0o600)
