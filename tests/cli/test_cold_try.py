@@ -1,0 +1,68 @@
+"""Problems found by trying the CLI cold, as a new operator would (copies of the example image roots,
+test:// libvirt models, hostile input); each test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+TOP = Path(__file__).resolve().parents[2]
+EXAMPLES = TOP / "examples"
+DEST = "qemu+ssh://host2.example.com/system"
+
+
+def preflight(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "preflight.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or TOP, timeout=120, env={"PATH": "/usr/sbin:/usr/bin:/bin", "NO_COLOR": "1"})
+
+
+def guests_xml(path: Path, names: list[str]) -> Path:
+    """A test:// model of host1 running ``names`` (copies of the example's guest)."""
+    src = (EXAMPLES / "host1.xml").read_text()
+    domain = re.search(r"<domain.*?</domain>", src, re.S)
+    assert domain is not None
+    doms = [domain.group(0).replace("guest1-rhel6-64</name>", f"{n}</name>", 1)
+            .replace("1d2b3e4f5a61", f"1d2b3e4f{i:04x}").replace("52:54:00:6b:3c:58", f"52:54:00:6b:3c:{i:02x}")
+            for i, n in enumerate(names)]
+    path.write_text("<node>\n" + "\n".join(doms) + "\n</node>\n")
+    return path
+
+
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Copies of the example roots, host1 resolving host2 (NET001 passes)."""
+    import shutil
+
+    h1, h2 = tmp_path / "host1", tmp_path / "host2"
+    shutil.copytree(EXAMPLES / "host1", h1)
+    shutil.copytree(EXAMPLES / "host2", h2)
+    with (h1 / "etc/hosts").open("a") as f:
+        f.write("10.0.0.20 host2.example.com\n")
+    return h1, h2
+
+
+def check_json(*args: str) -> tuple[int, dict[str, Any]]:
+    out = preflight("check", "--format", "json", *args)
+    assert out.stdout, out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def test_all_running_counts_every_running_guest_as_concurrent(tmp_path: Path) -> None:
+    """`check --all-running` with 12 running guests and no --concurrency: the default concurrency is
+    the number of guests (README), so host2's MaxStartups 10 fails SSH001 as it does when the 12 are
+    named; it was judged as 1 migration and said READY."""
+    h1, h2 = pair(tmp_path)
+    xml = guests_xml(tmp_path / "h1.xml", [f"g{i}" for i in range(12)])
+    hosts = ["--source", str(h1), "--source-libvirt", f"test://{xml}",
+             "--dest", str(h2), "--dest-libvirt", f"test://{EXAMPLES / 'host2.xml'}"]
+    named_rc, named = check_json("--live", *[f"g{i}" for i in range(12)], DEST, *hosts)
+    rc, data = check_json("--live", "--all-running", DEST, *hosts)
+    assert named_rc == 1 and any(f["rule"] == "SSH001" and f["status"] == "fail" for f in named["findings"])
+    ssh001 = [f for f in data["findings"] if f["rule"] == "SSH001"]
+    assert [f["status"] for f in ssh001] == ["fail"], ssh001
+    assert ssh001[0]["evidence"]["concurrent"] == 12
+    assert rc == 1 and data["verdict"] == "not-ready"
