@@ -1,9 +1,11 @@
 """Fixtures of the two-host lab: `lab_session` (built once per session, always torn down) and `lab`
-(the same lab, reset to baseline before every test but the first)."""
+(the same lab, reset to baseline before every test but the first); of the three-host lab: `lab3_module`
+(built for one test module, torn down after it, under the same lock) and `lab3` (reset between tests)."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -13,17 +15,19 @@ import pytest
 
 from tests.support.skips import skip_or_fail
 
+from .files import HOSTS3
 from .lab import Lab, missing_prerequisites
 
 TEST_DIR = Path(os.environ.get("PREFLIGHT_LAB_TEST_DIR", "/run/preflight-lab-test"))
+TEST_DIR3 = Path(os.environ.get("PREFLIGHT_LAB3_TEST_DIR", "/run/preflight-lab3-test"))
 TIMINGS: dict[str, list[float]] = {}
 
 
-def require_lab() -> None:
+def require_lab(hosts: tuple[str, ...] | None = None) -> None:
     """Skip (or, with CI=true, fail) when this machine cannot build the lab."""
-    why = missing_prerequisites()
+    why = missing_prerequisites(hosts) if hosts else missing_prerequisites()
     if why:
-        msg = "the two-host lab cannot be built here: " + "; ".join(why)
+        msg = f"the {'three' if hosts == HOSTS3 else 'two'}-host lab cannot be built here: " + "; ".join(why)
         skip_or_fail(msg + " (the lab must run in CI)")
 
 
@@ -64,6 +68,57 @@ def lab(lab_session: Lab) -> Iterator[Lab]:
         note("reset", lab_session.timings["reset"])
     lab_session.dirty = True
     yield lab_session
+
+
+def _lock_held_by_this_process(lock: str) -> bool:
+    """Whether this process holds the flock on `lock` (/proc/locks names each holder's pid and inode)."""
+    try:
+        inode = os.stat(lock).st_ino
+        lines = open("/proc/locks").read().splitlines()  # noqa: SIM115 - a short read
+    except OSError:
+        return False
+    for line in lines:
+        parts = line.split()
+        if "->" in parts or len(parts) < 6 or parts[1] != "FLOCK":
+            continue  # "->": a waiter, not the holder
+        if parts[4] == str(os.getpid()) and parts[5].rsplit(":", 1)[-1] == str(inode):
+            return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def lab3_module() -> Iterator[Lab]:
+    """The three-host lab, under the two-host lab's lock (one lab session at a time on a machine: both
+    use the same names and addresses). Module-scoped, so the lock is free again for a session lab that a
+    later module of this process takes; when this process already holds it (the session lab is up here),
+    the lab is built beside that one (its own namespaces, nothing shared) without locking again."""
+    require_lab(HOSTS3)
+    lock_path = f"{TEST_DIR}.lock"
+    TEST_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if not _lock_held_by_this_process(lock_path):
+            lock = stack.enter_context(open(lock_path, "w"))  # noqa: SIM115 - held for the module
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lab = Lab(TEST_DIR3, hosts=HOSTS3)
+        lab.install_safety_net()
+        try:
+            if not lab.up():  # a lab left behind by a killed session: clean it
+                lab.reset()
+            note("up (3 hosts)", lab.timings["up"])
+            yield lab
+        finally:
+            lab.down()
+            atexit.unregister(lab.down)  # else it would remove the next session's lab directory
+            note("down (3 hosts)", lab.timings["down"])
+
+
+@pytest.fixture
+def lab3(lab3_module: Lab) -> Iterator[Lab]:
+    if lab3_module.dirty:
+        lab3_module.reset()
+        note("reset (3 hosts)", lab3_module.timings["reset"])
+    lab3_module.dirty = True
+    yield lab3_module
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -1,0 +1,154 @@
+"""Issue 11 "Done when", second case, in the three-host lab: host1 is drained to TWO destinations.
+
+`preflight evacuate local --to ssh://root@host2 ssh://root@host3` runs inside host1 with five guests:
+three plain ones (a disk on the shared store), one with a NIC on a bridge only host3 has (so it can
+go to host3 and not host2: NET004 on host2), one with a NIC on a bridge neither destination has (fits
+nowhere), and one shut off (left in place). The printed plan's `virsh migrate` commands run for real,
+wave by wave; every guest the plan placed must land and run on the destination the plan chose, the
+plan must use both destinations, and the refused guest's real migration must fail to each of them.
+The same drain with the destinations taken from an Ansible inventory group (`--to-group`).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import threading
+import time
+
+import pytest
+
+from .conftest import note
+from .files import SHARED_DIR, guest_xml
+from .lab import Lab
+
+pytestmark = pytest.mark.lab
+
+DESTS = ("host2", "host3")
+ONLY_HOST3 = "br-h3"  # on host1 (the guest runs there) and host3
+ONLY_HOST1 = "br-h1"  # on host1 only: the guest on it fits nowhere
+PLAIN = ["g1", "g2", "g3"]
+INVENTORY = "[drain]\nhost2 ansible_user=root\nhost3 ansible_user=root\n\n[other]\nhost1\n"
+
+
+def nic(bridge: str) -> str:
+    return f"    <interface type='bridge'><source bridge='{bridge}'/><model type='virtio'/></interface>\n"
+
+
+def bridges(lab: Lab, present: bool) -> None:
+    wanted = {"host1": (ONLY_HOST3, ONLY_HOST1), "host2": (), "host3": (ONLY_HOST3,)}
+    for host, names in wanted.items():
+        for br in (ONLY_HOST3, ONLY_HOST1):
+            lab.exec(host, f"ip link del {br} 2>/dev/null; true")
+        if present:
+            for br in names:
+                lab.exec(host, f"ip link add {br} type bridge && ip link set {br} up", check=True)
+
+
+def define_with_nic(lab: Lab, name: str, bridge: str) -> None:
+    xml = guest_xml(name, f"{SHARED_DIR}/{name}.qcow2").replace("    <controller", nic(bridge) + "    <controller", 1)
+    lab.exec("host1", f"qemu-img create -q -f qcow2 {SHARED_DIR}/{name}.qcow2 16M", check=True)
+    lab.write_file("host1", f"/run/lab/{name}.xml", xml)
+    lab.exec("host1", f"virsh -q define /run/lab/{name}.xml && virsh -q start {name}", check=True, timeout=60)
+
+
+def setup_guests(lab: Lab) -> None:
+    bridges(lab, True)
+    for g in PLAIN:
+        lab.define_guest("host1", g, disk=("shared", f"{g}.qcow2"))
+    define_with_nic(lab, "gh3", ONLY_HOST3)
+    define_with_nic(lab, "gnowhere", ONLY_HOST1)
+    lab.define_guest("host1", "goff", disk=("shared", "goff.qcow2"), start=False)
+
+
+def evacuate(lab: Lab, *args: str) -> tuple[int, dict]:
+    t0 = time.monotonic()
+    out = lab.exec("host1", shlex.join(["preflight", "evacuate", "local", *args, "--format", "json",
+                                        "--timeout", "5"]), timeout=120)
+    note("evacuate 3 hosts (in host1, wall)", time.monotonic() - t0)
+    assert out.returncode in (0, 1, 3), f"preflight evacuate failed: rc={out.returncode}\n{out.stderr}"
+    report = json.loads(out.stdout)
+    assert report["exit_code"] == out.returncode
+    return out.returncode, report
+
+
+def run_plan(lab: Lab, report: dict) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each wave's commands at once, as printed (argv), inside host1; the next wave after it ended."""
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
+    t0 = time.monotonic()
+    for wave in report["waves"]:
+        def one(move: dict) -> None:
+            results[move["guest"]] = lab.exec("host1", move["argv"], timeout=90)
+
+        threads = [threading.Thread(target=one, args=(m,)) for m in wave["migrations"]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    note("drain to 2 destinations (plan run)", time.monotonic() - t0)
+    return results
+
+
+def dest_hosts(report: dict) -> dict[str, str]:
+    """dest1/dest2 -> the lab host its DESTURI names."""
+    out = {}
+    for d in report["destinations"]:
+        (host,) = [h for h in DESTS if f"@{h}/" in d["dest_uri"] or f"//{h}/" in d["dest_uri"]]
+        out[d["name"]] = host
+    return out
+
+
+def check_drain(lab: Lab, code: int, report: dict) -> None:
+    assert code == 1 and report["verdict"] == "not-ready", report["unplaced"]
+    assert [g["guest"] for g in report["source"]["not_running"]] == ["goff"]
+    hosts = dest_hosts(report)
+    assert sorted(hosts.values()) == list(DESTS)
+    placed = {g: hosts[d] for g, d in report["placement"].items()}
+    assert sorted(placed) == sorted([*PLAIN, "gh3"]), report["unplaced"]
+    assert placed["gh3"] == "host3"
+    assert set(placed.values()) == set(DESTS), placed  # the plan used both destinations
+    refusals = {r["dest"]: r for r in report["unplaced"]["gnowhere"]}
+    assert sorted(hosts[d] for d in refusals) == list(DESTS)
+    assert all("NET004" in r["rules"] and r["definite"] for r in refusals.values()), refusals
+    # the moves name the destination the placement chose
+    moves = {m["guest"]: m for w in report["waves"] for m in w["migrations"]}
+    assert {g: hosts[m["dest"]] for g, m in moves.items()} == placed
+
+    results = run_plan(lab, report)
+    failed = {g: r.stderr.strip() for g, r in results.items() if r.returncode}
+    assert not failed, failed
+    for g, host in placed.items():
+        other = next(h for h in DESTS if h != host)
+        states = (lab.domstate(host, g), lab.domstate("host1", g), lab.domstate(other, g))
+        assert states[0] == "running" and states[1] in ("shut off", "") and states[2] == "", (g, host, states)
+
+    for host in DESTS:  # the refused guest's real migration fails to each destination
+        (refused,) = lab.migrate(["gnowhere"], dest_uri=f"qemu+ssh://root@{host}/system", timeout=60)
+        assert not refused.ok, f"gnowhere migrated to {host} after all"
+        assert ONLY_HOST1 in refused.first_error_line, refused.first_error_line  # "Cannot get interface MTU"
+        assert lab.domstate(host, "gnowhere") == ""
+    assert lab.domstate("host1", "gnowhere") == "running"
+    assert lab.domstate("host1", "goff") == "shut off"
+
+
+def test_drain_host1_to_two_destinations_following_the_plan(lab3: Lab) -> None:
+    setup_guests(lab3)
+    try:
+        code, report = evacuate(lab3, "--to", "ssh://root@host2", "ssh://root@host3")
+        assert [d["dest_uri"] for d in report["destinations"]] == [f"qemu+ssh://root@{h}/system" for h in DESTS]
+        assert all(d["ssh_connections"] == 1 for d in report["destinations"])  # each gathered once
+        check_drain(lab3, code, report)
+    finally:
+        bridges(lab3, False)
+
+
+def test_drain_to_an_inventory_group(lab3: Lab) -> None:
+    setup_guests(lab3)
+    lab3.write_file("host1", "/root/inventory.ini", INVENTORY)
+    try:
+        code, report = evacuate(lab3, "--to-group", "drain", "-i", "/root/inventory.ini")
+        assert [d["dest_uri"] for d in report["destinations"]] == [f"qemu+ssh://{h}/system" for h in DESTS]
+        check_drain(lab3, code, report)
+    finally:
+        bridges(lab3, False)
