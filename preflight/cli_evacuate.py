@@ -77,17 +77,9 @@ def evacuate(
 
     Example: preflight evacuate local --to ssh://root@host2 ssh://root@host3 --p2p
 
-    Each host is gathered once; then each guest is judged on each destination as `check --live GUEST
-    qemu+ssh://DEST/system` would judge it (a destination failing for reasons of its own, e.g. DMN001 or
-    NET001, is excluded for every guest), guests are packed by memory (GST009's need: the guest's memory +
-    QEMU overhead; the biggest first, onto the destination with the most room left), and each
-    destination gets at most as many migrations at once as its limits allow (max_clients, max_workers,
-    MaxStartups, the migration port range). The plan is a shell script: one `virsh migrate` per guest,
-    each wave run at once. Guests that fit nowhere are named with each destination's reasons.
+    Each host is gathered once; then each guest is judged on each destination as `check --live GUEST qemu+ssh://DEST/system` would judge it (a destination failing for reasons of its own, e.g. DMN001 or NET001, is excluded for every guest), guests are packed by memory (GST009's need: the guest's memory + QEMU overhead; the biggest first, onto the destination with the most room left), and each destination gets at most as many migrations at once as its limits allow (max_clients, max_workers, MaxStartups, the migration port range). The plan is a shell script: one `virsh migrate` per guest, each wave run at once. Guests that fit nowhere are named with each destination's reasons.
 
-    Exit codes: 0 every running guest placed, 1 a guest fits nowhere, 2 usage error, 3 the source or
-    every destination could not be inspected (or a guest is left out only by what could not be seen),
-    4 internal error.
+    Exit codes: 0 every running guest placed, 1 a guest fits nowhere, 2 usage error, 3 the source or every destination could not be inspected (or a guest is left out only by what could not be seen), 4 internal error.
     """
     from preflight.cli import chosen_rules, fail_usage, libvirt_arg, load_snapshot, write_output
     from preflight.report.output import OutputError, output_file
