@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.model.facts import Availability
 from preflight.model.findings import Scope, Severity
 from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 
@@ -46,6 +47,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
                 desc = ", ".join(f"{d} ({s[0]}, seen by {s[1]})" for d, s in running.items())
                 if conn.ok or conn.not_applicable:
                     yield passed(scope, f"{desc}")
+                elif host.snap.libvirt is not None and host.snap.libvirt.status is Availability.NOT_AVAILABLE:
+                    yield not_seen(scope, f"whether {name} answers (libvirt was not asked)", conn)  # not a failure
                 else:
                     yield failed(scope, f"{desc}, but libvirt did not answer: {conn.reason}", fix)
             else:

@@ -125,8 +125,8 @@ def host_libvirt(spec: HostSpec, enabled: bool = True, timeout: float = LIBVIRT_
     """The host's libvirt facts, read from this machine: qemu:///system for a local host, else
     qemu+ssh://[user@]host[:port]/system with host keys verified (built by preflight.uri only)."""
     uri = libvirt_uri(spec, verify_host_key=True) or ""
-    if not enabled:  # ERROR, not NOT_AVAILABLE: the rules SKIP what is "not available" (image mode)
-        return not_gathered(uri, NOT_ASKED)
+    if not enabled:  # NOT_AVAILABLE: not asked (UNKNOWN on a live host; DMN001 does not call it a failure)
+        return LibvirtFacts(uri=uri, status=Availability.NOT_AVAILABLE, error=NOT_ASKED)
     return gather_libvirt(uri, timeout=timeout)
 
 

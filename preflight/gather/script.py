@@ -98,5 +98,6 @@ def run_gather(
         why = last[-1].strip() if last else f"gather script exited {result.rc} before the end"
         for key in expected_keys(names, paths, names_only, only, emulators):
             if key not in found:
-                found[key] = Probe(key, key, Availability.ERROR, rc=result.rc, error=why)
+                # rc None: this probe never ran (the script's own exit code says nothing about it)
+                found[key] = Probe(key, key, Availability.ERROR, rc=None, error=why)
     return found

@@ -94,8 +94,10 @@ class HostView:
         if lv is None:
             return unknown("libvirt was not consulted", not_applicable=self.image_mode)
         if not lv.ok:
+            # "not available" is a SKIP only for an image root (no libvirt there to ask); a live host's
+            # libvirt that was not asked is UNKNOWN (a crafted or partial snapshot must not skip to READY)
             return unknown(f"libvirt {lv.uri}: {lv.error or lv.status.value}",
-                           not_applicable=lv.status is Availability.NOT_AVAILABLE)
+                           not_applicable=lv.status is Availability.NOT_AVAILABLE and self.image_mode)
         return known(lv, f"libvirt {lv.uri}")
 
     @property

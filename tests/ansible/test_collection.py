@@ -130,7 +130,7 @@ def test_gather_through_ansible_local_connection_is_preflights_own_run(tmp_path:
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
     snap = HostSnapshot.from_dict(last["ansible_facts"]["preflight_snapshot"])
     assert (snap.spec, snap.mode.value, snap.role) == ("local", "local", "source")
-    assert snap.libvirt is not None and snap.libvirt.status is Availability.ERROR  # UNKNOWN, never SKIP
+    assert snap.libvirt is not None and snap.libvirt.status is Availability.NOT_AVAILABLE  # UNKNOWN live
     assert snap.libvirt.error == external.NOT_ASKED
     ours = run_gather(LocalAccess(), ["host2.example.com"], [], command_timeout=10)
     assert set(ours) <= set(snap.probes)  # every key preflight's own run has (the script ran to its end)
