@@ -7,6 +7,7 @@ user's text) and read back to check it names the host that is judged.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from preflight.access import AccessOptions, HostSpec, HostSpecError
 from preflight.access.spec import check_host, parse_host_spec
@@ -42,14 +43,18 @@ def image_name(root: str) -> str:
 
 
 def build(source: str, dests: list[str], source_libvirt: str | None, dest_libvirt: list[str],
-          options: AccessOptions) -> tuple[FleetHost, list[FleetHost]]:
+          options: AccessOptions, source_host: FleetHost | None = None) -> tuple[FleetHost, list[FleetHost]]:
     """The source and the destinations, keyed ``source``, ``dest1``...; HostSpecError (a ValueError) for
-    a spec or URI we refuse. --dest-libvirt values pair with --to values in order."""
+    a spec or URI we refuse. --dest-libvirt values pair with --to values in order. ``source_host``: the
+    source as an inventory built it (SOURCE named an inventory host)."""
     if dest_libvirt and len(dest_libvirt) != len(dests):
         raise HostSpecError(f"--dest-libvirt given {len(dest_libvirt)} time(s) for {len(dests)} destination(s): "
                             "give it once per --to, in the same order")
-    src_spec = parse_host_spec(source)
-    src = FleetHost(SOURCE, src_spec, source_libvirt, options, "", [])
+    if source_host is not None:
+        src = replace(source_host, name=SOURCE, libvirt=source_libvirt or source_host.libvirt, dest_uri="")
+    else:
+        src = FleetHost(SOURCE, parse_host_spec(source), source_libvirt, options, "", [])
+    src_spec = src.spec
     out: list[FleetHost] = []
     seen: dict[str, str] = {}
     for i, text in enumerate(dests):

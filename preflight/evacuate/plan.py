@@ -16,13 +16,14 @@ from preflight.rulekit import Rule
 
 @dataclass(frozen=True)
 class Dest:
-    """A destination as given: its name (dest1...), spec, DESTURI and snapshot (None: not gathered)."""
+    """A destination as given: its name (dest1...), spec, DESTURI, snapshot (None: not gathered)."""
 
     name: str
     spec: str
     dest_uri: str
     snapshot: HostSnapshot | None
     why_missing: str = ""
+    inventory_name: str = ""  # --to-group: the host's name in the inventory
 
 
 @dataclass(frozen=True)

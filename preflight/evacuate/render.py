@@ -45,7 +45,8 @@ def command(ev: Evacuation, guest: str, dest: str) -> tuple[list[str], str]:
 
 def _dest_label(ev: Evacuation, name: str) -> str:
     d = ev.dest(name)
-    return f"{name} ({safe.line(d.spec)})"
+    inv = f"{safe.line(d.inventory_name)}: " if d.inventory_name else ""
+    return f"{name} ({inv}{safe.line(d.spec)})"
 
 
 def to_dict(ev: Evacuation) -> dict[str, Any]:
@@ -57,6 +58,7 @@ def to_dict(ev: Evacuation) -> dict[str, Any]:
         snap = d.snapshot
         dests.append({
             "name": d.name, "spec": safe.line(d.spec), "dest_uri": safe.line(d.dest_uri),
+            "inventory_host": safe.line(d.inventory_name) or None,
             "inspected": snap is not None and snap.reachable,
             "reason": safe.line(d.why_missing or (snap.unreachable_reason or "" if snap is not None else "")) or None,
             "excluded": j.excluded if j is not None else True,
