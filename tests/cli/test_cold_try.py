@@ -66,3 +66,11 @@ def test_all_running_counts_every_running_guest_as_concurrent(tmp_path: Path) ->
     assert [f["status"] for f in ssh001] == ["fail"], ssh001
     assert ssh001[0]["evidence"]["concurrent"] == 12
     assert rc == 1 and data["verdict"] == "not-ready"
+
+
+def test_baseline_help_names_the_waivers_table() -> None:
+    """rich reads `[[waivers]]` as markup: `baseline --help` printed "(TOML, [])"."""
+    out = subprocess.run([sys.executable, "-m", "preflight.cli", "baseline", "--help"], capture_output=True, text=True,
+                         cwd=TOP, timeout=60, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "250"})
+    assert out.returncode == 0, out.stderr
+    assert "(TOML, [[waivers]])" in out.stdout
