@@ -42,6 +42,7 @@ RULE_MODULES = (
     "gst005_machine_type_on_dest",
     "gst006_emulator_on_dest",
     "gst007_kvm_on_dest",
+    "gst008_cpu_on_dest",
     "gst009_memory_on_dest",
     "gst010_migration_blockers",
     "sto001_disk_shared_on_source",

@@ -490,6 +490,62 @@ kvm_section() {
     end 0 ok
 }
 
+# cpumap_section: the x86 models of the host's libvirt CPU map, read from the files its index.xml
+# includes (by a safe name only: x86_NAME.xml in that directory), one line each, comments dropped:
+# "model NAME VENDOR|- BASE|- FEATURE..." (removed='yes' features left out, as libvirt leaves them
+# out of the model), then "vendors NAME..." and "features NAME..." (every feature name the map knows).
+cpumap_section() {
+    cm=/usr/share/libvirt/cpu_map
+    begin cmd:cpumap "awk over the x86_*.xml files $cm/index.xml includes"
+    if [ ! -f "$cm/index.xml" ]; then
+        printf '%s/index.xml: No such file or directory\n' "$cm" >"$ERR"
+        end 1 missing
+        return
+    fi
+    # shellcheck disable=SC2046 # the names are [A-Za-z0-9._-] only: one word each, no glob characters
+    set -- $(tmo sed -n 's/^[ 	]*<include filename=.\(x86_[A-Za-z0-9._-]*\.xml\).*/\1/p' "$cm/index.xml" 2>>"$ERR")
+    if [ $# = 0 ]; then
+        printf '%s/index.xml: includes no x86 file\n' "$cm" >>"$ERR"
+        end 1 error
+        return
+    fi
+    (cd "$cm" && tmo awk '
+    function attr(s, a) {  # a safe name attribute, or ""
+        if (!match(s, a "=[\047\"][A-Za-z0-9._-]+[\047\"]")) return ""
+        return substr(s, RSTART + length(a) + 2, RLENGTH - length(a) - 3)
+    }
+    function flush() {
+        if (model != "") print "model " model " " (mv == "" ? "-" : mv) " " (mb == "" ? "-" : mb) mf
+        model = ""
+    }
+    FNR == 1 { flush(); inc = 0 }
+    {
+        line = $0; out = ""
+        while (line != "") {  # drop comments, also those over several lines
+            if (inc) { i = index(line, "-->"); if (!i) break; line = substr(line, i + 3); inc = 0 }
+            else { i = index(line, "<!--"); if (!i) { out = out line; break }
+                   out = out substr(line, 1, i - 1); line = substr(line, i + 4); inc = 1 }
+        }
+    }
+    out ~ /<model[ \t]/ {
+        n = attr(out, "name")
+        if (n == "") next
+        if (model == "") { model = n; mv = ""; mb = ""; mf = ""; if (out ~ /\/>/) flush() }
+        else mb = n
+        next
+    }
+    out ~ /<\/model>/ { flush(); next }
+    out ~ /<vendor[ \t]/ { n = attr(out, "name"); if (n == "") next
+        if (model != "") mv = n; else vs = vs " " n; next }
+    out ~ /<feature[ \t]/ { n = attr(out, "name"); if (n == "" || out ~ /removed=[\047"]yes[\047"]/) next
+        if (model != "") mf = mf " " n; else fs = fs " " n; next }
+    END { flush(); print "vendors" vs; print "features" fs }
+    ' "$@" </dev/null) >"$OUT" 2>>"$ERR"
+    rc=$?
+    head -c $((MAXB + 1)) "$OUT"
+    if [ "$rc" = 0 ]; then end 0 ok; else end "$rc" error; fi
+}
+
 # --- main: the order of sections is the order of the catalogue ---
 ONLY_NAMES=
 SECTIONS=
@@ -615,10 +671,11 @@ if [ -z "$ONLY_NAMES" ]; then
     if want firewall; then job 7 firewall_job; fi
     if want pki; then job 8 pki_job; fi
     if want kvm; then job 9 kvm_section; fi
+    if want cpumap; then job 10 cpumap_section; fi
 fi
 job 5 names_job "$@"
 wait
-for n in 1 2 3 4 5 6 7 8 9; do
+for n in 1 2 3 4 5 6 7 8 9 10; do
     if [ -f "$W/job.$n" ]; then cat "$W/job.$n"; fi
 done
 printf '\n--%s DONE\n' "$TOK"

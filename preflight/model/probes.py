@@ -130,6 +130,11 @@ SPACE_PREFIX = "cmd:space:"
 # "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent),
 # "rdev<TAB>MAJOR:MINOR" in hex (`stat -L -c '%t:%T'`; "a:e8" = 10:232 is KVM; "-" not a char device).
 KVM = "cmd:kvm"
+# libvirt's x86 CPU map (/usr/share/libvirt/cpu_map: the x86_*.xml files its index.xml includes, by a
+# safe name only), comments dropped: one "model NAME VENDOR|- BASE|- FEATURE..." line per model
+# (features marked removed='yes' left out, as libvirt leaves them out of the model), then
+# "vendors NAME..." and "features NAME..." (every feature the map defines). MISSING without index.xml.
+CPU_MAP = "cmd:cpumap"
 
 
 def virt_admin_key(daemon: str) -> str:
@@ -219,6 +224,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(EMULATOR_ACCELS_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),
     Spec(SPACE_PREFIX, COMMAND, "paths", UNAVAILABLE, per="path"),  # d: words: each p: path's directory
     Spec(KVM, COMMAND, "kvm", UNAVAILABLE),
+    Spec(CPU_MAP, COMMAND, "cpumap", UNAVAILABLE),  # image: no host CPU to compare with (GST008 skips)
     Spec(file_key("/"), FILE, "sshd-files", READ, per="path"),  # each Include target SSHD_FILES lists
     # Written by the gatherer itself, not the script: our own connections sshd dropped.
     Spec(SSH_DROPPED, COMMAND, "ssh", UNAVAILABLE),
@@ -231,7 +237,7 @@ COMMAND_KEYS = tuple(s.key for s in SPECS if s.kind == COMMAND and not s.per and
 
 # gather.sh's selectable sections, in the order it prints them ("ssh" is the transport's own).
 SECTIONS = ("files", "sshd-files", "hostname", "mountinfo", "netdevs", "sshd", "packages", "daemons",
-            "names", "paths", "firewall", "pki", "kvm")
+            "names", "paths", "firewall", "pki", "kvm", "cpumap")
 
 
 def spec_of(key: str) -> Spec | None:
