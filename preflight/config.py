@@ -306,10 +306,14 @@ class _Checker:
         return out
 
     def peers(self, data: dict[str, Any], table: tuple[str | int, ...]) -> list[str] | None:
+        from preflight.access.spec import HostSpecError, check_host
+
         peers = self.strings(data, table, "peers")
         for p in peers or []:
-            if any(c.isspace() for c in p) or any(ord(c) < 32 or ord(c) == 127 for c in p):
-                raise self.fail(table, "peers", f"peers: {p!r} is not a host name or address")
+            try:  # as --peer: a peer goes into a pseudo-DESTURI
+                check_host(p.strip("[]"))
+            except HostSpecError as exc:
+                raise self.fail(table, "peers", f"peers: {escape_control(str(exc), keep_newlines=False)}") from None
         return peers
 
 

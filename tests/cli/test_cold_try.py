@@ -74,3 +74,14 @@ def test_baseline_help_names_the_waivers_table() -> None:
                          cwd=TOP, timeout=60, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "250"})
     assert out.returncode == 0, out.stderr
     assert "(TOML, [[waivers]])" in out.stdout
+
+
+def test_config_peer_that_is_not_a_host_name_names_file_and_line(tmp_path: Path) -> None:
+    """`peers = ["-oProxy"]` in preflight.toml is refused as --peer is, with the config's file:line
+    (README: bad values name file:line); it was an error naming no file."""
+    h1, _ = pair(tmp_path)
+    (tmp_path / "preflight.toml").write_text('concurrency = 2\npeers = ["host2.example.com", "-oProxy"]\n')
+    out = preflight("lint", str(h1), cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    where = tmp_path / "preflight.toml"
+    assert out.stderr.startswith(f"preflight: error: {where}:2: peers: '-oProxy': not a host name"), out.stderr
