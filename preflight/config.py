@@ -339,6 +339,11 @@ def _build(path: Path, text: str, data: dict[str, Any], prefix: tuple[str, ...])
             raise c.fail((), "baseline", "baseline must be a file name (relative to this file)")
         cfg.baseline = base / baseline
     cfg.paths = [_path_entry(c, base, entry, i) for i, entry in enumerate(_tables(c, data, "paths"))]
+    for i, entry in enumerate(cfg.paths):  # two entries for one root: which one's settings apply is a guess
+        first = next((e for e in cfg.paths[:i] if e.root == entry.root), None)
+        if first is not None:
+            raise c.fail(("paths", i), None, f"[[paths]] root {escape_control(str(entry.root), keep_newlines=False)} "
+                                             f"is already configured at {first.origin}: merge the two entries")
     cfg.waivers = waivers_from(c, base, _tables(c, data, "waivers"))
     return cfg
 

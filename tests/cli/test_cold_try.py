@@ -85,3 +85,16 @@ def test_config_peer_that_is_not_a_host_name_names_file_and_line(tmp_path: Path)
     assert out.returncode == 2, out.stderr
     where = tmp_path / "preflight.toml"
     assert out.stderr.startswith(f"preflight: error: {where}:2: peers: '-oProxy': not a host name"), out.stderr
+
+
+def test_config_two_paths_entries_for_one_root_is_an_error(tmp_path: Path) -> None:
+    """Two [[paths]] entries for the same root (written two ways): the second's concurrency = 50 was
+    silently ignored (the first won) and the root linted twice at 10, READY; now exit 2 naming both lines."""
+    pair(tmp_path)
+    (tmp_path / "preflight.toml").write_text('[[paths]]\nroot = "host1"\n\n[[paths]]\nroot = "./host1/"\n'
+                                             'concurrency = 50\n')
+    out = preflight("lint", cwd=tmp_path)
+    where = tmp_path / "preflight.toml"
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(f"preflight: error: {where}:4: [[paths]] root {tmp_path / 'host1'} is already "
+                                 f"configured at {where}:1"), out.stderr
