@@ -152,9 +152,11 @@ def verdict_line(run: LintRun, colour: bool = False) -> str:
     if colour:
         word = f"\033[1;{ {'READY': '32', 'NOT READY': '31', 'UNKNOWN': '35'}[word]}m{word}\033[0m"
     warnings = sum(1 for f in rep.findings if f.status is Status.FAIL and f.severity is not Severity.ERROR)
-    bad = sum(1 for h in run.hosts if h.report.verdict != Verdict.READY)
+    bad = sum(1 for h in run.hosts if h.report.verdict == Verdict.NOT_READY)
+    unseen = sum(1 for h in run.hosts if h.report.verdict == Verdict.UNKNOWN)  # not "not ready": it could not tell
+    bad_text = f"{bad} not ready" + (f", {unseen} unknown host(s)" if unseen else "")
     waived = f", {c['waived']} waived" if c.get("waived") else ""
-    return (f"{word}: lint of {len(run.hosts)} host(s), {bad} not ready — {len(rep.blocking_failures)} error(s), "
+    return (f"{word}: lint of {len(run.hosts)} host(s), {bad_text} — {len(rep.blocking_failures)} error(s), "
             f"{warnings} warning(s){waived}, {c['unknown']} unknown, {c['skip']} skipped, {c['pass']} passed")
 
 

@@ -98,3 +98,12 @@ def test_config_two_paths_entries_for_one_root_is_an_error(tmp_path: Path) -> No
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr.startswith(f"preflight: error: {where}:4: [[paths]] root {tmp_path / 'host1'} is already "
                                  f"configured at {where}:1"), out.stderr
+
+
+def test_lint_verdict_line_does_not_call_an_unreachable_host_not_ready(tmp_path: Path) -> None:
+    """An image root that passes and an ssh host that cannot be reached: the verdict is UNKNOWN, and the
+    line said "1 not ready" (the host was not judged at all); it counts it as unknown."""
+    h1, _ = pair(tmp_path)
+    out = preflight("lint", str(h1), "ssh://root@127.0.0.1:1", "--timeout", "5", "-q", cwd=tmp_path)
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert out.stdout.startswith("UNKNOWN: lint of 2 host(s), 0 not ready, 1 unknown host(s) — "), out.stdout
