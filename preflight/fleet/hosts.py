@@ -158,8 +158,11 @@ def _dest_uri(inv: Inventory, name: str, spec: HostSpec, port: int | None) -> st
     else:
         try:
             dest = check_host(name)
-        except HostSpecError:
-            dest = spec.host or "localhost"
+        except HostSpecError as exc:
+            if not spec.host:  # an image root or a local host: no other name to migrate to
+                raise InventoryError(f"{inv.hosts[name].defined}: host {name!r}: the name others migrate to "
+                                     f"(qemu+ssh://NAME/system): {exc}; set preflight_dest_name") from None
+            dest = spec.host
     try:  # never a URI that names another host than the one judged
         return migration_uri(HostSpec(kind="ssh", host=dest, port=port))
     except HostSpecError:
