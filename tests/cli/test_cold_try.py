@@ -107,3 +107,18 @@ def test_lint_verdict_line_does_not_call_an_unreachable_host_not_ready(tmp_path:
     out = preflight("lint", str(h1), "ssh://root@127.0.0.1:1", "--timeout", "5", "-q", cwd=tmp_path)
     assert out.returncode == 3, out.stdout + out.stderr
     assert out.stdout.startswith("UNKNOWN: lint of 2 host(s), 0 not ready, 1 unknown host(s) — "), out.stdout
+
+
+def test_test_uri_naming_a_non_xml_file_does_not_print_its_content(tmp_path: Path) -> None:
+    """`--source-libvirt test:///etc/shadow` (or preflight_libvirt in an inventory): libvirt's error quoted
+    the file's first line (root's password hash) in every report; only libvirt's first line is kept."""
+    h1, h2 = pair(tmp_path)
+    secret = tmp_path / "secret"
+    secret.write_text("root:$6$SECRET-HASH-42:20000:0:99999:7:::\n")
+    for fmt in ("text", "json"):
+        out = preflight("check", "--live", "guest1-rhel6-64", DEST, "--source", str(h1), "--source-libvirt",
+                        f"test://{secret}", "--dest", str(h2), "--dest-libvirt", f"test://{EXAMPLES / 'host2.xml'}",
+                        "--format", fmt)
+        assert out.returncode == 3, out.stdout + out.stderr
+        assert f"{secret}:1: Start tag expected" in out.stdout
+        assert "SECRET-HASH" not in out.stdout + out.stderr
