@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 import traceback
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, List, Optional  # noqa: UP035 - typer reads these at run time
@@ -509,7 +510,7 @@ def _date(value: Optional[str]) -> Optional[str]:
 def baseline_cmd(
     args: opt.GuestsAndUri,
     output: str = typer.Option(..., "--output", "-o", metavar="FILE", rich_help_panel=opt.OUTPUT,
-                               help="Baseline file to write (TOML, [[waivers]]); " + opt.OUTPUT_HOW),
+                               help="Baseline file to write (TOML, \\[\\[waivers]]); " + opt.OUTPUT_HOW),
     expires: Optional[str] = typer.Option(None, "--expires", metavar="YYYY-MM-DD", callback=_date,
                                           rich_help_panel=opt.POLICY,
                                           help="Every waiver written expires after this day."),
@@ -745,9 +746,60 @@ def _encodable_streams() -> None:
                 pass
 
 
+class _DeferredClass(type):
+    """The class of a stand-in for a rich class: attribute access and calls reach the real class,
+    imported then (see _defer_unused_rich)."""
+
+    _module: str
+    _name: str
+
+    def _real(cls) -> Any:
+        import importlib
+
+        if isinstance(sys.modules.get(cls._module), _DeferredModule):
+            del sys.modules[cls._module]
+        return getattr(importlib.import_module(cls._module), cls._name)
+
+    def __getattr__(cls, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(cls._real(), attr)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._real()(*args, **kwargs)
+
+
+class _DeferredModule(types.ModuleType):
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        if attr.startswith("__"):  # the import system asks for __path__ etc.: a plain module has none
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+# typer's help formatter (typer.rich_utils) imports these at module level but uses them only for
+# markup_mode="markdown" and for pretty tracebacks, both off here: ~30 ms of `--help` (markdown-it, pygments).
+UNUSED_RICH = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+
+
+def _defer_unused_rich() -> None:
+    """Stand-ins for UNUSED_RICH in sys.modules (the command-line process only, before typer.rich_utils is
+    imported): a module attribute or class used after all imports the real module then."""
+    for module, name in UNUSED_RICH.items():
+        if module in sys.modules:
+            continue
+        stand_in = _DeferredModule(module)
+        setattr(stand_in, name, _DeferredClass(name, (), {"_module": module, "_name": name}))
+        sys.modules[module] = stand_in
+
+
 def main() -> None:
     from preflight.access import cleanup
 
+    _defer_unused_rich()
     # SIGTERM/SIGHUP/SIGINT: close our ssh masters and remove their directories, exit 128+N
     cleanup.install_signal_handlers()
     _encodable_streams()

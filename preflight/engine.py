@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -109,6 +110,15 @@ def _to_finding(rule: Rule, outcome: Outcome, severity: dict[str, str] | None = 
     )
 
 
+def _concurrency_of_all_running(plan: MigrationPlan, source: HostSnapshot) -> MigrationPlan:
+    """--all-running without --concurrency: every running guest of the source migrates at once (the
+    default concurrency is the number of guests), not 1: the limits rules judge that many."""
+    if not plan.all_running or plan.concurrency is not None or source.libvirt is None or not source.libvirt.ok:
+        return plan
+    running = sum(1 for g in source.libvirt.guests if g.state == "running")
+    return dataclasses.replace(plan, concurrency=max(1, running, len(plan.guests)))
+
+
 def evaluate(
     plan: MigrationPlan,
     source: HostSnapshot,
@@ -119,6 +129,7 @@ def evaluate(
     """Every rule over both hosts; ``severity`` overrides a rule's severity by id (the config's [severity])."""
     from preflight.rules import ALL_RULES, REACHABILITY, find_rule
 
+    plan = _concurrency_of_all_running(plan, source)
     ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
     findings: list[Finding] = []
     chosen = list(rules if rules is not None else ALL_RULES)
