@@ -299,6 +299,9 @@ def timeline(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         segs.setdefault(name, []).append(round(value, 4))
 
     for r in rows:
+        if "marks" not in r.get("child", {}):  # a failed traced run: counted out (its stderr is in the JSON)
+            log(f"traced run without marks (rc {r.get('rc')}): {r.get('stderr_tail', '')[-300:]}")
+            continue
         c, m = r["child"], r["child"]["marks"]
         entered = m["A check() entered: typer parsed the arguments"][0]
         ins = m["B inspect_pair (gather, total)"]

@@ -257,7 +257,7 @@ def traced(spawned: float) -> dict[str, Any]:
     wrap(
         pair._Host,
         "gather",
-        lambda self, names, paths, names_only=False: (
+        lambda self, names, paths, names_only=False, **_: (
             f"{'3 late names' if names_only else '2 gather.sh'} {self.snap.role}"
         ),
     )
