@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 TOP = Path(__file__).resolve().parents[2]
 EXAMPLES = TOP / "examples"
 DEST = "qemu+ssh://host2.example.com/system"
@@ -68,12 +70,22 @@ def test_all_running_counts_every_running_guest_as_concurrent(tmp_path: Path) ->
     assert rc == 1 and data["verdict"] == "not-ready"
 
 
-def test_baseline_help_names_the_waivers_table() -> None:
-    """rich reads `[[waivers]]` as markup: `baseline --help` printed "(TOML, [])"."""
-    out = subprocess.run([sys.executable, "-m", "preflight.cli", "baseline", "--help"], capture_output=True, text=True,
+def help_text(*command: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "preflight.cli", *command, "--help"], capture_output=True, text=True,
                          cwd=TOP, timeout=60, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "250"})
     assert out.returncode == 0, out.stderr
-    assert "(TOML, [[waivers]])" in out.stdout
+    return out.stdout
+
+
+def test_baseline_help_names_the_waivers_table() -> None:
+    """rich reads `[[waivers]]` as markup: `baseline --help` printed "(TOML, [])"."""
+    assert "(TOML, [[waivers]])" in help_text("baseline")
+
+
+@pytest.mark.parametrize("command", ["check", "lint", "baseline", "fix"])
+def test_config_help_names_the_pyproject_table(command: str) -> None:
+    """rich ate `[tool.preflight]` as markup: --config's help said "preflight.toml, or  in pyproject.toml"."""
+    assert "preflight.toml, or [tool.preflight] in pyproject.toml" in help_text(command)
 
 
 def test_config_peer_that_is_not_a_host_name_names_file_and_line(tmp_path: Path) -> None:
