@@ -131,10 +131,14 @@ def _not_planted(path: Path) -> Path:
     owned by another user than us or root could waive every finding, so it is an error, not used. (A
     checkout owned by another user, as in a CI container, is fine; --config names a file on purpose.)"""
     try:
-        uid = path.stat().st_uid
+        st = path.stat()
+        uid = st.st_uid
         shared = bool(path.parent.stat().st_mode & 0o002)
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if st.st_mode & 0o002:  # anyone may rewrite it, whoever owns it
+        raise ConfigError(path, None, "found from the working directory upward, and world-writable: not used (name "
+                                      "it with --config FILE to use it, or pass --no-config)")
     if shared and uid not in (0, os.getuid()):
         raise ConfigError(path, None, f"found from the working directory upward, in a world-writable directory, "
                                       f"owned by uid {uid} (not you or root): not used (name it with --config FILE "

@@ -134,3 +134,18 @@ def test_test_uri_naming_a_non_xml_file_does_not_print_its_content(tmp_path: Pat
         assert out.returncode == 3, out.stdout + out.stderr
         assert f"{secret}:1: Start tag expected" in out.stdout
         assert "SECRET-HASH" not in out.stdout + out.stderr
+
+
+def test_a_world_writable_config_found_upward_is_refused(tmp_path: Path) -> None:
+    """A preflight.toml that anyone may rewrite (mode 0666, even if ours) could waive every finding: the
+    upward search refuses it as it refuses one planted by another user; --config still uses it."""
+    from preflight.config import ConfigError, load_config
+
+    config = tmp_path / "preflight.toml"
+    config.write_text('[[waivers]]\nrule = "SSH001"\nreason = "rewritten by anyone"\n')
+    config.chmod(0o644)
+    assert load_config(None, tmp_path).waivers[0].reason == "rewritten by anyone"
+    config.chmod(0o666)
+    with pytest.raises(ConfigError, match="world-writable: not used .*--config FILE"):
+        load_config(None, tmp_path)
+    assert load_config(config, tmp_path).waivers[0].reason == "rewritten by anyone"
