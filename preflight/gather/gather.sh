@@ -491,25 +491,31 @@ kvm_section() {
 }
 
 # cpumap_section: the x86 models of the host's libvirt CPU map, read from the files its index.xml
-# includes (by a safe name only: x86_NAME.xml in that directory), one line each, comments dropped:
+# includes (by a safe name only: x86_NAME.xml in that directory), or from the one cpu_map.xml of
+# libvirt before 4.7 (RHEL 7; its <arch name='x86'> only), one line each, comments dropped:
 # "model NAME VENDOR|- BASE|- FEATURE..." (removed='yes' features left out, as libvirt leaves them
 # out of the model), then "vendors NAME..." and "features NAME..." (every feature name the map knows).
 cpumap_section() {
     cm=/usr/share/libvirt/cpu_map
-    begin cmd:cpumap "awk over the x86_*.xml files $cm/index.xml includes"
-    if [ ! -f "$cm/index.xml" ]; then
-        printf '%s/index.xml: No such file or directory\n' "$cm" >"$ERR"
+    begin cmd:cpumap "awk over the x86_*.xml files $cm/index.xml includes (or $cm.xml)"
+    if [ -f "$cm/index.xml" ]; then
+        # shellcheck disable=SC2046 # the names are [A-Za-z0-9._-] only: one word each, no glob characters
+        set -- $(tmo sed -n 's/^[ 	]*<include filename=.\(x86_[A-Za-z0-9._-]*\.xml\).*/\1/p' "$cm/index.xml" 2>>"$ERR")
+        if [ $# = 0 ]; then
+            printf '%s/index.xml: includes no x86 file\n' "$cm" >>"$ERR"
+            end 1 error
+            return
+        fi
+        cmdir=$cm old=0
+    elif [ -f "$cm.xml" ]; then
+        set -- cpu_map.xml
+        cmdir=${cm%/*} old=1
+    else
+        printf '%s/index.xml: No such file or directory (nor %s.xml)\n' "$cm" "$cm" >"$ERR"
         end 1 missing
         return
     fi
-    # shellcheck disable=SC2046 # the names are [A-Za-z0-9._-] only: one word each, no glob characters
-    set -- $(tmo sed -n 's/^[ 	]*<include filename=.\(x86_[A-Za-z0-9._-]*\.xml\).*/\1/p' "$cm/index.xml" 2>>"$ERR")
-    if [ $# = 0 ]; then
-        printf '%s/index.xml: includes no x86 file\n' "$cm" >>"$ERR"
-        end 1 error
-        return
-    fi
-    (cd "$cm" && tmo awk '
+    (cd "$cmdir" && tmo awk -v old="$old" '
     function attr(s, a) {  # a safe name attribute, or ""
         if (!match(s, a "=[\047\"][A-Za-z0-9._-]+[\047\"]")) return ""
         return substr(s, RSTART + length(a) + 2, RLENGTH - length(a) - 3)
@@ -527,6 +533,9 @@ cpumap_section() {
                    out = out substr(line, 1, i - 1); line = substr(line, i + 4); inc = 1 }
         }
     }
+    old && out ~ /<arch[ \t]/ { flush(); x86 = (attr(out, "name") == "x86"); next }
+    old && out ~ /<\/arch>/ { flush(); x86 = 0; next }
+    old && !x86 { next }
     out ~ /<model[ \t]/ {
         n = attr(out, "name")
         if (n == "") next

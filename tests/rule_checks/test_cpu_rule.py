@@ -285,9 +285,9 @@ def test_this_machines_map_as_gathered_parses_and_matches_the_stored_one() -> No
         assert probe.text == CPU_MAP
 
 
-def hostile_gather(tmp_path: Path, files: dict[str, str | None]) -> tuple[Probe, float]:
-    """Run the real gather.sh (cpumap section only) with a map of our own bound over libvirt's, in a
-    private mount namespace; a None file is a FIFO (a read that would never end)."""
+def hostile_gather(tmp_path: Path, files: dict[str, str | None], target: str = CPU_MAP_DIR) -> tuple[Probe, float]:
+    """Run the real gather.sh (cpumap section only) with a directory of our own bound over ``target`` (libvirt's
+    map), in a private mount namespace; a None file is a FIFO (a read that would never end)."""
     import os
     import subprocess
     import time
@@ -295,8 +295,8 @@ def hostile_gather(tmp_path: Path, files: dict[str, str | None]) -> tuple[Probe,
     from preflight.gather.frames import parse_frames
     from preflight.gather.script import gather_args, gather_script
 
-    if os.geteuid() != 0 or not Path(CPU_MAP_DIR).is_dir():
-        skip_or_fail(f"needs root (unshare, mount) and {CPU_MAP_DIR} as a mount point")
+    if os.geteuid() != 0 or not Path(target).is_dir():
+        skip_or_fail(f"needs root (unshare, mount) and {target} as a mount point")
     d = tmp_path / "cpu_map"
     d.mkdir()
     for name, text in files.items():
@@ -310,7 +310,7 @@ def hostile_gather(tmp_path: Path, files: dict[str, str | None]) -> tuple[Probe,
     inner = 'mount --bind "$1" "$2" && shift 2 && exec sh "$@"'
     t0 = time.monotonic()
     out = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", inner, "-", str(d),
-                          CPU_MAP_DIR, str(script), *args], capture_output=True, text=True, timeout=60)
+                          target, str(script), *args], capture_output=True, text=True, timeout=60)
     found, done = parse_frames(out.stdout, "t0k")
     assert done, out.stderr
     return found[P.CPU_MAP], time.monotonic() - t0
@@ -351,3 +351,41 @@ def host_with(probe: Probe) -> HostView:
     _, d = hosts(HOST_MODEL_LIVE, dest_map=None)
     d.add(probe)
     return HostView(d)
+
+
+OLD_CPU_MAP = """<cpus>
+  <arch name='x86'>
+    <!-- vendor definitions -->
+    <vendor name='Intel' string='GenuineIntel'/>
+    <feature name='fpu'> <!-- CPUID_FP87 -->
+      <cpuid eax_in='0x01' edx='0x00000001'/>
+    </feature>
+    <feature name='sse'> <!-- CPUID_SSE -->
+      <cpuid eax_in='0x01' edx='0x02000000'/>
+    </feature>
+    <model name='486'>
+      <feature name='fpu'/>
+    </model>
+    <model name='pentium'>
+      <model name='486'/>
+      <vendor name='Intel'/>
+      <feature name='sse'/> <!-- a comment on the line -->
+    </model>
+  </arch>
+  <arch name='ppc64'>
+    <vendor name='IBM' string='IBM'/>
+    <model name='POWER8'>
+      <vendor name='IBM'/>
+    </model>
+  </arch>
+</cpus>
+"""
+
+
+def test_gather_reads_the_single_cpu_map_xml_of_libvirt_before_4_7(tmp_path: Path) -> None:
+    # RHEL 7 (libvirt 4.5): /usr/share/libvirt/cpu_map.xml, every arch in one file, models with a base model
+    probe, _ = hostile_gather(tmp_path, {"cpu_map.xml": OLD_CPU_MAP}, target=str(Path(CPU_MAP_DIR).parent))
+    assert probe.status is Availability.OK, probe
+    m = cpu_map_of(probe.text or "")
+    assert set(m.models) == {"486", "pentium"} and m.vendors == {"Intel"} and m.features == {"fpu", "sse"}
+    assert m.models["pentium"].base == "486" and m.expand("pentium") == {"fpu", "sse"}
