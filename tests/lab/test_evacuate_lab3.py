@@ -20,8 +20,8 @@ import time
 import pytest
 
 from .conftest import note
-from .files import SHARED_DIR, guest_xml
-from .lab import Lab
+from .files import HOSTS, HOSTS3, SHARED_DIR, etc_hosts, guest_xml
+from .lab import BRIDGE, Lab
 
 pytestmark = pytest.mark.lab
 
@@ -130,6 +130,33 @@ def check_drain(lab: Lab, code: int, report: dict) -> None:
         assert lab.domstate(host, "gnowhere") == ""
     assert lab.domstate("host1", "gnowhere") == "running"
     assert lab.domstate("host1", "goff") == "shut off"
+
+
+def test_three_hosts_are_up_distinct_and_reach_each_other_over_the_bridge(lab3: Lab) -> None:
+    uuids = set()
+    for h in HOSTS3:
+        routes = lab3.exec(h, "ip route; ip -6 route", check=True).stdout
+        assert "default" not in routes and "198.18.0.0/24" in routes  # no route out: only the lab's subnet
+        out = lab3.exec(h, "hostname; ip -4 -o addr show dev eth0; cat /etc/hosts; "
+                           f"findmnt -n -o FSTYPE {SHARED_DIR}; virsh -q -c qemu:///system capabilities", check=True)
+        text = out.stdout
+        assert text.splitlines()[0] == h and f"inet {lab3.host_addr(h)}/24" in text
+        assert etc_hosts(HOSTS3) in text and "fuse.glusterfs" in text
+        assert f"<uuid>{lab3.host_uuid(h)}</uuid>" in text
+        uuids.add(lab3.host_uuid(h))
+        for other in HOSTS3:  # ssh by key, host key known, by short name, FQDN and address
+            for name in (other, lab3.hostname(other), lab3.host_addr(other)):
+                got = lab3.exec(h, ["ssh", name, "hostname"], timeout=30)
+                assert got.stdout.strip() == other, (h, name, got.stderr)
+    assert len(uuids) == 3
+    ports = lab3.exec("host1", f"ip -o link show master {BRIDGE}", check=True).stdout
+    assert all(f"{BRIDGE}-{h}" in ports for h in HOSTS3)
+    assert lab3.exec("host2", "ip link show " + BRIDGE).returncode != 0  # the bridge is host1's only
+    lab3.write_file("host2", f"{SHARED_DIR}/probe3", "from host2\n")
+    assert lab3.read_file("host3", f"{SHARED_DIR}/probe3") == "from host2\n"
+    assert etc_hosts() == etc_hosts(HOSTS) and "host3" not in etc_hosts()  # the two-host lab's is unchanged
+    with pytest.raises(ValueError):
+        Lab("/nonexistent", hosts=("host1", "host3"))
 
 
 def test_drain_host1_to_two_destinations_following_the_plan(lab3: Lab) -> None:
