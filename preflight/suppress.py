@@ -19,6 +19,7 @@ from preflight.engine import Note
 from preflight.model.facts import HostMode, HostSnapshot
 from preflight.model.findings import Finding, Status, Waived
 from preflight.model.probes import file_key
+from preflight.rules import find_rule
 from preflight.textsafe import escape_control
 
 MARKER = re.compile(r"#\s*preflight:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$", re.IGNORECASE)
@@ -32,6 +33,7 @@ class Suppression:
     rules: tuple[str, ...]  # as written, upper-cased ids or lower-cased slugs compared
     reason: str  # escaped, bounded; "" = none given
     line: int
+    marker: str = "ignore"  # or "ignore-file", as written in the comment
 
     def covers(self, finding: Finding) -> bool:
         return any(r.upper() == finding.rule or r.lower() == finding.name for r in self.rules)
@@ -43,7 +45,8 @@ def parse_line(text: str, line: int, marker: re.Pattern[str] = MARKER) -> Suppre
         return None
     rules = tuple(escape_control(r.strip(), keep_newlines=False)[:40] for r in m.group(1).split(",") if r.strip())
     reason = escape_control(m.group(2), keep_newlines=False)[:MAX_REASON]
-    return Suppression(rules=rules, reason=reason, line=line)
+    kind = "ignore-file" if marker is FILE_MARKER else "ignore"
+    return Suppression(rules=rules, reason=reason, line=line, marker=kind)
 
 
 def near(text: str, line: int) -> list[Suppression]:
@@ -77,9 +80,15 @@ def _where(snap: HostSnapshot, file: str, line: int) -> str:
 
 def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot]) -> list[Note]:
     """Mark FAIL findings suppressed in their own file as waived ("inline: reason"); notes for
-    suppressions that name the finding's rule but give no reason (not applied)."""
+    suppressions that name the finding's rule but give no reason (not applied), and for those naming no rule."""
     notes: list[Note] = []
-    reported: set[str] = set()  # one note per comment, however many findings or roles point at it
+    reported: set[tuple[str, str]] = set()  # one note per comment and kind, however many findings point at it
+
+    def note(kind: str, where: str, message: str) -> None:
+        if (kind, where) not in reported:
+            reported.add((kind, where))
+            notes.append(Note(level="warning", kind=kind, where=where, message=f"{where}: {message}"))
+
     for f in findings:
         if f.status is not Status.FAIL or f.waived is not None or not f.file:
             continue
@@ -90,15 +99,17 @@ def apply_inline(findings: list[Finding], snapshots: Mapping[str, HostSnapshot])
         if not probe.ok or probe.text is None:
             continue
         for s in (near(probe.text, f.line) if f.line else []) + whole_file(probe.text):
+            where = _where(snap, f.file, s.line)
+            written = f"`preflight: {s.marker}[{', '.join(s.rules)}]`"
+            unknown = [r for r in s.rules if find_rule(r) is None]
+            if unknown:  # a typo leaves the finding failing with no word why
+                note("suppression-unknown-rule", where, f"{written} names no rule {', '.join(map(repr, unknown))} "
+                                                        "(`preflight rules` lists them)")
             if not s.covers(f):
                 continue
-            where = _where(snap, f.file, s.line)
             if s.reason:
                 f.waived = Waived(kind="inline", reason=f"inline: {s.reason}", origin=where)
                 break
-            if where not in reported:
-                reported.add(where)
-                notes.append(Note(level="warning", kind="suppression-without-reason", where=where,
-                                  message=f"{where}: `preflight: ignore[{', '.join(s.rules)}]` without a reason is not "
-                                          f"applied; say why after the bracket (# preflight: ignore[{f.rule}] why)"))
+            note("suppression-without-reason", where, f"{written} without a reason is not applied; say why after "
+                                                      f"the bracket (# preflight: {s.marker}[{f.rule}] why)")
     return notes

@@ -149,3 +149,22 @@ def test_a_world_writable_config_found_upward_is_refused(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="world-writable: not used .*--config FILE"):
         load_config(None, tmp_path)
     assert load_config(config, tmp_path).waivers[0].reason == "rewritten by anyone"
+
+
+def test_inline_suppression_naming_no_rule_is_reported(tmp_path: Path) -> None:
+    """`# preflight: ignore-file[SSH01] ...` (a typo) left SSH001 failing with no word why; it is now a
+    warning naming the comment's file:line. The note for a missing reason quotes ignore-file as written
+    (it said `ignore[...]`)."""
+    h1, h2 = pair(tmp_path)
+    with (h2 / "etc/ssh/sshd_config").open("a") as f:
+        f.write("# preflight: ignore-file[SSH01] ticket OPS-1\n# preflight: ignore-file[SSH001]\n")
+    lines = len((h2 / "etc/ssh/sshd_config").read_text().splitlines())
+    out = preflight("check", "--live", "guest1-rhel6-64", DEST, "--concurrency", "12", "--source", str(h1),
+                    "--source-libvirt", f"test://{EXAMPLES / 'host1.xml'}", "--dest", str(h2), "--dest-libvirt",
+                    f"test://{EXAMPLES / 'host2.xml'}")
+    assert out.returncode == 1, out.stdout + out.stderr
+    where = h2 / "etc/ssh/sshd_config"
+    assert (f"preflight: warning: {where}:{lines - 1}: `preflight: ignore-file[SSH01]` names no rule 'SSH01' "
+            "(`preflight rules` lists them)") in out.stderr.splitlines(), out.stderr
+    assert (f"preflight: warning: {where}:{lines}: `preflight: ignore-file[SSH001]` without a reason is not applied; "
+            "say why after the bracket (# preflight: ignore-file[SSH001] why)") in out.stderr.splitlines(), out.stderr
