@@ -130,10 +130,11 @@ SPACE_PREFIX = "cmd:space:"
 # "mode<TAB>OCTAL OWNER GROUP" of /dev/kvm (`stat -L -c '%a %U %G'`, "-" when absent),
 # "rdev<TAB>MAJOR:MINOR" in hex (`stat -L -c '%t:%T'`; "a:e8" = 10:232 is KVM; "-" not a char device).
 KVM = "cmd:kvm"
-# libvirt's x86 CPU map (/usr/share/libvirt/cpu_map: the x86_*.xml files its index.xml includes, by a
-# safe name only), comments dropped: one "model NAME VENDOR|- BASE|- FEATURE..." line per model
-# (features marked removed='yes' left out, as libvirt leaves them out of the model), then
-# "vendors NAME..." and "features NAME..." (every feature the map defines). MISSING without index.xml.
+# libvirt's x86 CPU map: the x86_*.xml files /usr/share/libvirt/cpu_map/index.xml includes (safe names
+# only), or before libvirt 4.7 the <arch name='x86'> of /usr/share/libvirt/cpu_map.xml; comments dropped.
+# One "model NAME VENDOR|- BASE|- FEATURE..." line per model (removed='yes' features left out, as libvirt
+# leaves them out of the model), then "vendors NAME..." and "features NAME..." (every feature defined).
+# MISSING when neither layout exists.
 CPU_MAP = "cmd:cpumap"
 
 
