@@ -389,3 +389,26 @@ def test_gather_reads_the_single_cpu_map_xml_of_libvirt_before_4_7(tmp_path: Pat
     m = cpu_map_of(probe.text or "")
     assert set(m.models) == {"486", "pentium"} and m.vendors == {"Intel"} and m.features == {"fpu", "sse"}
     assert m.models["pentium"].base == "486" and m.expand("pentium") == {"fpu", "sse"}
+
+
+# --- end to end on real facts: this machine gathered as the destination (real libvirtd, real gather.sh) ------
+def test_real_destination_gather_judges_a_host_model_guest_and_an_unusable_model(tmp_path: Path) -> None:
+    from preflight.access.spec import parse_host_spec
+    from preflight.gather.pair import gather_host
+    from tests.support.libvirtd_server import start_libvirtd
+
+    with start_libvirtd(tmp_path) as lv:
+        d = gather_host(parse_host_spec("local"), role="destination", libvirt_uri=lv.ro_uri)
+    assert d.libvirt is not None and d.libvirt.capabilities and P.CPU_MAP in d.probes
+    s, _ = hosts(HOST_MODEL_LIVE)
+    verdicts = {}
+    # the running host-model guest captured here; a model this CPU lacks (an AMD one: svm, sse4a, ...);
+    # one the destination's map does not know
+    for name, xml in (("host-model", HOST_MODEL_LIVE), ("EPYC", custom("EPYC")), ("unknown", custom("Nope-9"))):
+        assert s.libvirt is not None
+        s.libvirt.guests[0].xml = xml
+        [f] = of(report(s, d), "GST008")
+        verdicts[name] = (f.status, f.message)
+    assert verdicts["host-model"][0] is Status.PASS, verdicts
+    assert verdicts["EPYC"][0] is Status.FAIL and "svm" in verdicts["EPYC"][1], verdicts
+    assert verdicts["unknown"][0] is Status.FAIL and "Unknown CPU model Nope-9" in verdicts["unknown"][1]
