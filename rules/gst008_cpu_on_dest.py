@@ -23,10 +23,16 @@ What it checks
       as is an ``--offline`` migration (the destination only defines it).
 
     Each finding says what judged it. The method is the one
-    virConnectCompareCPU uses (the capabilities' host CPU); at migration
-    the destination's libvirt compares with what its QEMU/KVM can offer
-    (domain capabilities, which a read-only connection cannot ask for),
-    which can be less on a nested or firmware-limited host. Facts missing
+    virConnectCompareCPU uses (the capabilities' host CPU; 406 model and
+    policy cases agreed with it on a real libvirtd), which is also what
+    libvirt checks before starting a ``check='partial'`` guest (measured:
+    qemu64 and Skylake-Client-noTSX-IBRS refused with the same features).
+    A ``check='full'`` guest (a running host-model one) is also verified
+    against what QEMU/KVM gave it, which can be less than the CPU's CPUID
+    on a nested or firmware-limited host: measured on a nested host whose
+    KVM withholds SSE3, every ``check='full'`` custom model failed to
+    start while the capabilities listed it. Only domain capabilities show
+    that, and a read-only connection cannot ask for them. Facts missing
     (capabilities XML, the CPU map) are UNKNOWN, never a pass.
 
 Why it breaks a migration
