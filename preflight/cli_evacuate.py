@@ -21,8 +21,8 @@ FORMATS = ("text", "json")
 
 Hosts = Annotated[List[str], typer.Argument(  # noqa: UP006 - typer reads it at run time
     metavar="SOURCE [DEST...]", show_default=False,
-    help="The host to empty (local | ssh://\\[user@]host\\[:port] | image root); words after it are more "
-         "destinations.")]
+    help="The host to empty (local | ssh://\\[user@]host\\[:port] | image root | with -i, an inventory host); "
+         "words after it are more destinations.")]
 To = Annotated[List[str], typer.Option(  # noqa: UP006
     "--to", metavar="DEST", rich_help_panel=EVAC,
     help="A destination: ssh://\\[user@]host\\[:port] or an image root (repeatable; `--to A B C` works too). "
