@@ -283,7 +283,8 @@ class Lab:
         return pid
 
     def is_up(self) -> bool:
-        return all(self._alive(h) for h in self.hosts)
+        """All our hosts alive, and no other (a three-host lab's directory is not a two-host lab)."""
+        return all(self._alive(h) for h in self.hosts) and set(self._load_state()) <= set(self.hosts)
 
     def status(self) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}
@@ -475,8 +476,9 @@ class Lab:
         t0 = time.monotonic()
         # SIGKILL to a host's init ends its PID namespace (all its processes; then its mount and network
         # namespaces, FUSE mount and veth go too); its unshare parent then reaps it and exits.
-        inits = [p for p in (self._alive(h) for h in self.hosts) if p]
-        parents = [p for p in (self._alive(h, "unshare") for h in self.hosts) if p]
+        names = list(dict.fromkeys([*self.hosts, *self._load_state()]))  # every host state.json records
+        inits = [p for p in (self._alive(h) for h in names) if p]
+        parents = [p for p in (self._alive(h, "unshare") for h in names) if p]
         for pid in inits:
             os.kill(pid, signal.SIGKILL)
         for proc in self._procs:
