@@ -20,6 +20,7 @@ How to fix it
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
@@ -49,13 +50,14 @@ def check(ctx: Context) -> Iterator[Outcome]:
         elif guest.state in MIGRATABLE:
             yield passed(SRC, f"guest {name!r} is {guest.state}", subject=name)
         else:
-            dest = ctx.plan.dest_uri
+            # the name comes from a hostile host: one shell word in the commands we suggest
+            dest, word, xml = ctx.plan.dest_uri, shlex.quote(name), shlex.quote(f"{name}.xml")
             yield failed(
                 SRC,
                 f"guest {name!r} is {guest.state}: virsh migrate fails with 'domain is not running'",
-                f"Start it (virsh start {name}), or move its definition: virsh dumpxml {name} > {name}.xml; "
-                f"virsh -c {dest} define {name}.xml; virsh undefine {name}  (or virsh migrate --offline "
-                f"--persistent {name} {dest})",
+                f"Start it (virsh start {word}), or move its definition: virsh dumpxml {word} > {xml}; "
+                f"virsh -c {dest} define {xml}; virsh undefine {word}  (or virsh migrate --offline "
+                f"--persistent {word} {dest})",
                 subject=name,
                 evidence={"state": guest.state},
             )

@@ -16,6 +16,7 @@ How to fix it
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from preflight.model.findings import Scope, Severity
@@ -43,7 +44,8 @@ def check(ctx: Context) -> Iterator[Outcome]:
         elif mine is not None and there.uuid != mine.uuid:
             yield failed(DST, f"the destination already has a guest {name!r} with another UUID ({there.uuid}): "
                          f"libvirt fails with \"domain '{name}' already exists with uuid\"",
-                         f"Inspect it (virsh -c {ctx.plan.dest_uri} dumpxml {name}), then rename or undefine it",
+                         f"Inspect it (virsh -c {ctx.plan.dest_uri} dumpxml {shlex.quote(name)}), then rename or "
+                         "undefine it",
                          subject=name, evidence={"dest_uuid": there.uuid, "source_uuid": mine.uuid})
         elif there.state in ("running", "paused"):
             yield failed(DST, f"guest {name!r} is already {there.state} on the destination",

@@ -19,6 +19,7 @@ How to fix it
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from preflight.known import Known
@@ -50,8 +51,9 @@ def check(ctx: Context) -> Iterator[Outcome]:
             what = f"{name}: {nic.type} {nic.source!r}"
             if nic.type == "network":
                 nets: Known[list[str]] = dest_lv.map(lambda lv: lv.networks, "libvirt could not list its networks")
-                fix = (f"On the destination: virsh net-define {nic.source}.xml; virsh net-start {nic.source}; "
-                       f"virsh net-autostart {nic.source}")
+                net = shlex.quote(nic.source)  # from the guest's XML: one shell word in the commands we suggest
+                fix = (f"On the destination: virsh net-define {shlex.quote(nic.source + '.xml')}; "
+                       f"virsh net-start {net}; virsh net-autostart {net}")
                 missing_msg = "Network not found"
             else:
                 nets = ctx.dest.netdevs

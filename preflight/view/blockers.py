@@ -11,6 +11,7 @@ Before 8.6 libvirt refused every host device but USB itself.
 
 from __future__ import annotations
 
+import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -83,7 +84,8 @@ VFIO = "cannot migrate domain: VFIO device doesn't support migration"
 
 def _hostdev(el: ET.Element, name: str, lib_version: str | None) -> Blocker | None:
     mode, kind = el.get("mode", "subsystem"), el.get("type", "")
-    detach = f"Detach it before migrating (virsh detach-device {name} HOSTDEV.xml --live) and attach the " \
+    word = shlex.quote(name)  # a hostile host's guest name: one shell word in the commands we suggest
+    detach = f"Detach it before migrating (virsh detach-device {word} HOSTDEV.xml --live) and attach the " \
              "destination's own device afterwards"
     if mode == "capabilities":
         return Blocker(f"hostdev mode='capabilities' type='{_q(kind)}'",
@@ -101,7 +103,7 @@ def _hostdev(el: ET.Element, name: str, lib_version: str | None) -> Blocker | No
         return Blocker(dev, "libvirt migrates USB host devices, but the destination's QEMU must find the same "
                        "device (else the incoming guest fails to start)",
                        "Plug the same USB device into the destination (or give it startupPolicy='optional'), "
-                       f"or detach it first (virsh detach-device {name} HOSTDEV.xml --live)", warning=True)
+                       f"or detach it first (virsh detach-device {word} HOSTDEV.xml --live)", warning=True)
     if kind == "pci":
         if _transient_teaming(el):
             return None  # QEMU unplugs it during the migration (virtio-net failover)
@@ -150,7 +152,8 @@ def hostdev_blockers(guest: GuestFact, lib_version: str | None) -> Known[list[Bl
             f"interface hostdev {_pci_addr(el.find('source/address'))}"
             + (f" (mac {_q(mac.get('address'))})" if mac is not None else ""),
             _either(lib_version, "cannot migrate a domain with <interface type='hostdev'>", VFIO),
-            f"Detach the VF before migrating (virsh detach-interface {guest.name} hostdev --mac MAC --live), or "
+            f"Detach the VF before migrating (virsh detach-interface {shlex.quote(guest.name)} hostdev --mac MAC "
+            "--live), or "
             "pair it with a virtio NIC (<teaming type='transient'>) so QEMU unplugs it during the migration"))
     return known(out, GUEST_XML)
 
@@ -239,11 +242,12 @@ def snapshot_blocker(guest: GuestFact, reason: str = "") -> Known[list[Blocker]]
     n = guest.snapshots
     if n <= 0:
         return known([], "virDomainSnapshotNum")
+    word = shlex.quote(guest.name)
     return known([Blocker(
         f"{n} snapshot{'s' if n != 1 else ''}", f"cannot migrate domain with {n} snapshots",
-        f"Keep each snapshot's XML (virsh snapshot-dumpxml {guest.name} SNAP > SNAP.xml), drop libvirt's metadata "
-        f"(virsh snapshot-delete {guest.name} SNAP --metadata: the data stays in the image), migrate, then "
-        f"redefine them on the destination (virsh snapshot-create {guest.name} SNAP.xml --redefine); or delete "
+        f"Keep each snapshot's XML (virsh snapshot-dumpxml {word} SNAP > SNAP.xml), drop libvirt's metadata "
+        f"(virsh snapshot-delete {word} SNAP --metadata: the data stays in the image), migrate, then "
+        f"redefine them on the destination (virsh snapshot-create {word} SNAP.xml --redefine); or delete "
         "the snapshots")], "virDomainSnapshotNum")
 
 
@@ -251,7 +255,8 @@ def blockjob_blockers(guest: GuestFact, reason: str = "") -> Known[list[Blocker]
     """Each disk with an active block job (copy, commit, pull)."""
     if guest.block_jobs is None:
         return unknown(f"{guest.name}: block jobs not seen" + (f" ({reason})" if reason else ""))
+    word = shlex.quote(guest.name)
     return known([Blocker(
         f"block job on {_q(job)}", "domain has active block job",
-        f"Let the job finish, or end it: virsh blockjob {guest.name} {_q(job.split(':')[0])} --abort (or --pivot for "
-        "a copy in its ready phase)") for job in guest.block_jobs], "virDomainGetBlockJobInfo")
+        f"Let the job finish, or end it: virsh blockjob {word} {shlex.quote(_q(job.split(':')[0]))} --abort (or "
+        "--pivot for a copy in its ready phase)") for job in guest.block_jobs], "virDomainGetBlockJobInfo")

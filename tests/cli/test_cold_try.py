@@ -168,3 +168,30 @@ def test_inline_suppression_naming_no_rule_is_reported(tmp_path: Path) -> None:
             "(`preflight rules` lists them)") in out.stderr.splitlines(), out.stderr
     assert (f"preflight: warning: {where}:{lines}: `preflight: ignore-file[SSH001]` without a reason is not applied; "
             "say why after the bracket (# preflight: ignore-file[SSH001] why)") in out.stderr.splitlines(), out.stderr
+
+
+def test_remediation_commands_quote_names_from_the_guest_xml(tmp_path: Path) -> None:
+    """Guest and network names come from the (hostile) source's XML; the fix commands printed for a person
+    to copy pasted them raw: `virsh detach-device x $(id) ;y HOSTDEV.xml --live` ran `id` when copied.
+    Each is now one shell word (GST002, GST004, NET004; GST003 and GST010 build theirs the same way)."""
+    h1, h2 = pair(tmp_path)
+    src = (EXAMPLES / "host1.xml").read_text()
+    domain = re.search(r"<domain.*?</domain>", src, re.S)
+    assert domain is not None
+    hostile = domain.group(0).replace("guest1-rhel6-64</name>", "x $(id) ;y</name>").replace(
+        "</devices>", "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' "
+        "bus='0x06' slot='0x00' function='0x0'/></source></hostdev><interface type='network'><source "
+        "network='n $(id)'/></interface></devices>")
+    stopped = domain.group(0).replace("guest1-rhel6-64</name>", "off $(id)</name>").replace(
+        "1d2b3e4f5a61", "1d2b3e4f5a62").replace("52:54:00:6b:3c:58", "52:54:00:6b:3c:59").replace(
+        "<domain type='kvm'>", "<domain type='kvm' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+        "<test:runstate>5</test:runstate>")
+    xml = tmp_path / "h1.xml"
+    xml.write_text(f"<node>\n{hostile}\n{stopped}\n</node>\n")
+    rc, data = check_json("--live", "x $(id) ;y", "off $(id)", DEST, "--source", str(h1), "--source-libvirt",
+                          f"test://{xml}", "--dest", str(h2), "--dest-libvirt", f"test://{EXAMPLES / 'host2.xml'}")
+    assert rc == 1
+    fixes = {f["rule"]: f["remediation"] for f in data["findings"] if f["status"] == "fail"}
+    assert "virsh detach-device 'x $(id) ;y' HOSTDEV.xml --live" in fixes["GST004"]
+    assert "virsh start 'off $(id)'" in fixes["GST002"] and "> 'off $(id).xml'" in fixes["GST002"]
+    assert "virsh net-define 'n $(id).xml'; virsh net-start 'n $(id)'" in fixes["NET004"]
