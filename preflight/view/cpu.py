@@ -185,7 +185,8 @@ def compare(host: HostCpu, guest: GuestCpu, cmap: CpuMap) -> Known[Verdict]:
     if have is None:
         return unknown(f"the destination's host CPU model {escape_control(host.model or '')} is not in its "
                        "own CPU map as gathered")
-    assert guest.model is not None
+    if guest.model is None:
+        return unknown(f"a {escape_control(guest.mode)} CPU without a model")
     if guest.model not in cmap.models:
         return known(Verdict(False, f"Unknown CPU model {guest.model} (the destination's libvirt CPU map does "
                                     "not have it)"), "x86Compute")

@@ -412,3 +412,10 @@ def test_real_destination_gather_judges_a_host_model_guest_and_an_unusable_model
     assert verdicts["host-model"][0] is Status.PASS, verdicts
     assert verdicts["EPYC"][0] is Status.FAIL and "svm" in verdicts["EPYC"][1], verdicts
     assert verdicts["unknown"][0] is Status.FAIL and "Unknown CPU model Nope-9" in verdicts["unknown"][1]
+
+
+def test_a_mode_libvirt_does_not_know_without_a_model_is_unknown_not_a_crash() -> None:
+    odd = custom("Broadwell").replace("mode='custom'", "mode='bogus'").replace(
+        "<model fallback='forbid'>Broadwell</model>", "")
+    status, msg, _ = one(report(*hosts(odd)))
+    assert status is Status.UNKNOWN and "bogus" in msg
