@@ -195,3 +195,21 @@ def test_remediation_commands_quote_names_from_the_guest_xml(tmp_path: Path) -> 
     assert "virsh detach-device 'x $(id) ;y' HOSTDEV.xml --live" in fixes["GST004"]
     assert "virsh start 'off $(id)'" in fixes["GST002"] and "> 'off $(id).xml'" in fixes["GST002"]
     assert "virsh net-define 'n $(id).xml'; virsh net-start 'n $(id)'" in fixes["NET004"]
+
+
+@pytest.mark.parametrize("option", ["--output", "--output-format"])
+def test_report_written_over_a_saved_snapshot_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    """`--save-facts DIR --output-format json:DIR/source.json`: the report silently replaced the saved
+    snapshot (a later --source-facts DIR/source.json was then refused); like a path written twice by
+    --output-format, it is exit 2 before any host is read, and nothing is written."""
+    h1, h2 = pair(tmp_path)
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    where = str(facts / "source.json")
+    out = preflight("check", "--live", "guest1-rhel6-64", DEST, "--source", str(h1), "--source-libvirt",
+                    f"test://{EXAMPLES / 'host1.xml'}", "--dest", str(h2), "--dest-libvirt",
+                    f"test://{EXAMPLES / 'host2.xml'}", "--save-facts", str(facts),
+                    option, where if option == "--output" else f"json:{where}")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "written twice" in out.stderr or "--save-facts" in out.stderr, out.stderr
+    assert list(facts.iterdir()) == []
