@@ -118,6 +118,11 @@ def fleet(
     _check_flags(flags, fail_usage)
     base = AccessOptions(timeout=timeout, sudo=sudo, ssh_config=str(ssh_config) if ssh_config else None)
     setup = _load(inventory, limit, group, base, fail_usage)
+    if save_dir is not None and out_path is not None:  # the report written over a saved snapshot would replace it
+        from preflight.fleet.facts import file_name
+
+        if out_path.resolve() in {(save_dir / file_name(h)).resolve() for h in setup.hosts}:
+            raise fail_usage(f"{output}: written twice in one run (--save-facts {save_facts} writes it too)")
     loaded = None
     if facts is not None:
         from preflight.fleet.facts import FactsError

@@ -35,3 +35,24 @@ def test_image_host_whose_name_is_no_host_name_is_refused_not_judged_as_localhos
         "kvm_02 preflight_root=host2 preflight_libvirt=test://host2.xml preflight_dest_name=host2.example.com\n")
     out = run("fleet", "-i", "hosts.ini", "-q", cwd=tmp_path)
     assert out.returncode in (0, 1), out.stderr
+
+
+def test_report_written_over_a_saved_snapshot_is_a_usage_error(tmp_path: Path) -> None:
+    """`fleet --save-facts DIR -o DIR/host1.json`: the report replaced host1's snapshot (a later `--facts
+    DIR` was refused); it is exit 2 before any host is gathered, nothing written. Another name is fine."""
+    for h in ("host1", "host2"):
+        shutil.copytree(EXAMPLES / h, tmp_path / h)
+        shutil.copy(EXAMPLES / f"{h}.xml", tmp_path / f"{h}.xml")
+    (tmp_path / "hosts.ini").write_text(
+        "[kvm]\nhost1 preflight_root=host1 preflight_libvirt=test://host1.xml\n"
+        "host2 preflight_root=host2 preflight_libvirt=test://host2.xml\n")
+    (tmp_path / "facts").mkdir()
+    out = run("fleet", "-i", "hosts.ini", "--save-facts", "facts", "--format", "json", "-o", "facts/host1.json",
+              cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "facts/host1.json: written twice in one run (--save-facts facts writes it too)" in out.stderr
+    assert list((tmp_path / "facts").iterdir()) == []
+    out = run("fleet", "-i", "hosts.ini", "--save-facts", "facts", "--format", "json", "-o", "facts/report.json",
+              cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert run("fleet", "-i", "hosts.ini", "--facts", "facts", "-q", cwd=tmp_path).returncode == 1
