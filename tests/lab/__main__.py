@@ -1,4 +1,4 @@
-"""python -m tests.lab up | down | reset | status | exec HOST -- CMD...  (state in $PREFLIGHT_LAB_DIR)"""
+"""python -m tests.lab [--hosts 2|3] up | down | reset | status | exec HOST -- CMD...  (state in $PREFLIGHT_LAB_DIR)"""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import json
 import os
 import sys
 
+from .files import HOSTS, HOSTS3
 from .lab import Lab, LabError, clean_env
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.lab", description=__doc__)
+    ap.add_argument("--hosts", type=int, choices=(2, 3), default=2, help="two hosts, or three joined by a bridge")
     sub = ap.add_subparsers(dest="action", required=True)
     for name in ("up", "down", "reset", "status"):
         sub.add_parser(name)
@@ -19,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("host")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
     args = ap.parse_args(argv)
-    lab = Lab()
+    lab = Lab(hosts=HOSTS3 if args.hosts == 3 else HOSTS)
     try:
         if args.action == "exec":
             cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd

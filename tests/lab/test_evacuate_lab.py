@@ -3,7 +3,7 @@ host1, its printed plan's `virsh migrate` commands are run for real, wave by wav
 plan placed lands on host2 and runs; a guest it refused (a NIC on a bridge host2 lacks: NET004) is one
 whose real migration fails.
 
-The issue's second case (two destinations, with a third lab host) is not built: the lab has two hosts.
+The two-destination drain, with a third lab host, is tests/lab/test_evacuate_lab3.py.
 Here a second destination that cannot be inspected (a name host1 cannot resolve: no packet leaves) is
 excluded and reported while host2 takes every guest; two inspected destinations are covered offline
 (tests/evacuate/).
