@@ -195,6 +195,8 @@ def parse_toml(path: Path, text: str) -> dict[str, Any]:
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
             raise ConfigError(path, int(m.group(1)) if m else None, f"not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            raise ConfigError(path, None, "not valid TOML for preflight: arrays or tables nested too deeply") from None
     raise ConfigError(path, None, "config and baseline files need Python 3.11 or newer (tomllib); "
                                   "pass --no-config to run without it")
 

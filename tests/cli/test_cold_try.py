@@ -213,3 +213,15 @@ def test_report_written_over_a_saved_snapshot_is_a_usage_error(tmp_path: Path, o
     assert out.returncode == 2, out.stdout + out.stderr
     assert "written twice" in out.stderr or "--save-facts" in out.stderr, out.stderr
     assert list(facts.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["preflight.toml", "baseline.toml"])
+def test_deeply_nested_toml_is_a_config_error_not_an_internal_error(tmp_path: Path, where: str) -> None:
+    """`x = [[[[...]]]]` 5000 deep: tomllib recursed past Python's limit and the run ended as an internal
+    error (exit 4); it is a bad config (or baseline) file, exit 2 naming it."""
+    h1, _ = pair(tmp_path)
+    (tmp_path / where).write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    out = preflight("lint", str(h1), *(["--baseline", where] if where == "baseline.toml" else []), cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr == f"preflight: error: {tmp_path / where if where == 'preflight.toml' else where}: not valid " \
+                         "TOML for preflight: arrays or tables nested too deeply\n"
