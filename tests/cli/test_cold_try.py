@@ -225,3 +225,15 @@ def test_deeply_nested_toml_is_a_config_error_not_an_internal_error(tmp_path: Pa
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr == f"preflight: error: {tmp_path / where if where == 'preflight.toml' else where}: not valid " \
                          "TOML for preflight: arrays or tables nested too deeply\n"
+
+
+def test_baseline_expiring_in_the_past_is_a_usage_error(tmp_path: Path) -> None:
+    """`baseline --expires 2020-01-01` wrote waivers that had already expired (never applied, each reported
+    as expired on every later run): a date before today is a usage error and nothing is written."""
+    h1, h2 = pair(tmp_path)
+    out = preflight("baseline", "--live", "guest1-rhel6-64", DEST, "--concurrency", "12", "--source", str(h1),
+                    "--source-libvirt", f"test://{EXAMPLES / 'host1.xml'}", "--dest", str(h2), "--dest-libvirt",
+                    f"test://{EXAMPLES / 'host2.xml'}", "-o", "b.toml", "--expires", "2020-01-01", cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "--expires 2020-01-01" in out.stderr and "past" in out.stderr, out.stderr
+    assert not (tmp_path / "b.toml").exists()
