@@ -86,13 +86,15 @@ def inventory(lab: Lab, n: int, group: int) -> str:
 
 
 def timed_fleet(lab: Lab, args: list[str]) -> dict[str, Any]:
-    """`preflight fleet ARGS` inside host2 under /usr/bin/time: wall seconds, peak RSS (KiB), exit code."""
-    script = ("/usr/bin/time -f 'TIME %e %M' preflight fleet " + " ".join(args)
+    """`preflight fleet ARGS` inside host2 under /usr/bin/time: wall seconds, peak RSS, CPU, exit code."""
+    script = ("/usr/bin/time -f 'TIME %e %M %U %S' preflight fleet " + " ".join(args)
               + " >/root/fleet200.out 2>/root/fleet200.err; echo RC $?; tail -n 1 /root/fleet200.err")
     out = lab.exec("host2", script, timeout=900)
     rc = int(out.stdout.split("RC ", 1)[1].split()[0])
-    _, wall, rss = next(line for line in out.stdout.splitlines() if line.startswith("TIME ")).split()
-    return {"rc": rc, "wall_s": float(wall), "peak_rss_mib": round(int(rss) / 1024, 1)}
+    _, wall, rss, user, system = next(line for line in out.stdout.splitlines() if line.startswith("TIME ")).split()
+    # CPU of preflight and the children it waited for (ssh sessions, not the daemonized masters)
+    return {"rc": rc, "wall_s": float(wall), "peak_rss_mib": round(int(rss) / 1024, 1),
+            "controller_cpu_s": round(float(user) + float(system), 2)}
 
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:

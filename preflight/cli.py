@@ -473,6 +473,13 @@ def judged(args: list[str], flags: dict[str, object], source: str, dest: str | N
     except OutputError as exc:
         raise fail_usage(str(exc)) from None
     files.extra = output_formats(output_format or [], files.output)
+    if files.facts_dir is not None:  # a report over a snapshot --save-facts writes: refused, as a path written twice
+        saved = {os.path.abspath(files.facts_dir / name) for name in ("source.json", "destination.json")}
+        reports = [("--output", files.output)] if files.output is not None else []
+        for flag, path in reports + [("--output-format", p) for _, p in files.extra]:
+            if os.path.abspath(path) in saved:
+                raise fail_usage(f"{flag} {path}: --save-facts {save_facts} writes that file too "
+                                 "(a path written twice in one run)")
     cfg, waivers = load_policy(config_file, no_config, baseline, config_baseline)
     chosen: list[Any] | None = None  # None: every rule, imported while the hosts are gathered
     left_out: list[dict[str, str]] = []

@@ -200,7 +200,7 @@ POLICY = "Policy (config, waivers, gate)"
 ConfigFile = Annotated[Optional[Path], typer.Option(
     "--config", metavar="FILE", rich_help_panel=POLICY,
     help="Config file (TOML) instead of the one found from the current directory upward: preflight.toml, "
-         "or [tool.preflight] in pyproject.toml.")]
+         "or \\[tool.preflight] in pyproject.toml.")]
 NoConfig = Annotated[bool, typer.Option("--no-config", rich_help_panel=POLICY,
                                         help="Use no config file (nor its baseline).")]
 Baseline = Annotated[Optional[Path], typer.Option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from preflight.known import Unseen
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Severity, Status
 from preflight.model.plan import MigrationPlan
-from preflight.report.words import human, opt_human
+from preflight.report.words import human
 from preflight.rulekit import Context, Outcome, Rule, not_seen
 from preflight.view import HostView
 
@@ -92,6 +93,12 @@ class Report:
         return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> str:
+    """human(text), remembered: a fleet's pairs repeat the same messages thousands of times."""
+    return human(text)
+
+
 def _to_finding(rule: Rule, outcome: Outcome, severity: dict[str, str] | None = None) -> Finding:
     override = (severity or {}).get(rule.ID)
     return Finding(
@@ -100,14 +107,29 @@ def _to_finding(rule: Rule, outcome: Outcome, severity: dict[str, str] | None = 
         status=outcome.status,
         severity=Severity(override) if override else outcome.severity or rule.SEVERITY,
         host=outcome.host,
-        message=human(outcome.message),  # no probe keys, the RHEL guide named: every consumer reads words
+        message=_words(outcome.message),  # no probe keys, the RHEL guide named: every consumer reads words
         file=outcome.file,
         line=outcome.line,
-        remediation=opt_human(outcome.remediation),
+        remediation=None if outcome.remediation is None else _words(outcome.remediation),
         subject=outcome.subject,
         evidence=outcome.evidence,
         seed=rule.SEED,
     )
+
+
+class Views:
+    """The HostViews of many evaluations (fleet, evacuate: one host in many pairs), so that a host's
+    files are parsed once, not once per pair. Keyed by the snapshot object itself: a snapshot must not
+    change after it was judged through this cache (the rules only read it)."""
+
+    def __init__(self) -> None:
+        self._views: dict[int, tuple[HostSnapshot, HostView]] = {}
+
+    def of(self, snap: HostSnapshot) -> HostView:
+        hit = self._views.get(id(snap))
+        if hit is None or hit[0] is not snap:  # the snapshot is kept, so its id is never reused meanwhile
+            hit = self._views[id(snap)] = (snap, HostView(snap))
+        return hit[1]
 
 
 def _concurrency_of_all_running(plan: MigrationPlan, source: HostSnapshot) -> MigrationPlan:
@@ -125,12 +147,15 @@ def evaluate(
     dest: HostSnapshot,
     rules: Iterable[Rule] | None = None,
     severity: dict[str, str] | None = None,
+    views: Views | None = None,
 ) -> Report:
-    """Every rule over both hosts; ``severity`` overrides a rule's severity by id (the config's [severity])."""
+    """Every rule over both hosts; ``severity`` overrides a rule's severity by id (the config's [severity]);
+    ``views``: the hosts' views shared with other evaluations (each host's files parsed once)."""
     from preflight.rules import ALL_RULES, REACHABILITY, find_rule
 
     plan = _concurrency_of_all_running(plan, source)
-    ctx = Context(plan=plan, source=HostView(source), dest=HostView(dest))
+    view = views.of if views is not None else HostView
+    ctx = Context(plan=plan, source=view(source), dest=view(dest))
     findings: list[Finding] = []
     chosen = list(rules if rules is not None else ALL_RULES)
     if REACHABILITY not in chosen:  # never hidden by a selection: an unreachable host hides everything
