@@ -24,6 +24,6 @@ def test_help_paragraphs_reflow_to_the_terminal() -> None:
     assert any("`check --live GUEST qemu+ssh://DEST/system` would judge it" in line for line in text.splitlines())
     lines = [line.strip() for line in text.splitlines()]
     # a line break is the docstring's own when the next word would still have fitted on the line
-    broken = [a for a, b in zip(lines, lines[1:])
+    broken = [a for a, b in zip(lines, lines[1:], strict=False)
               if a and b and not a.startswith("Usage:") and len(a) + 1 + len(b.split()[0]) < 250 - 4]
     assert broken == [], broken
