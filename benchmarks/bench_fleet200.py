@@ -1,6 +1,6 @@
 """200 hosts gathered over real ssh and judged (issue 11 item 4): `preflight fleet`, wall time and peak RSS.
 
-    .venv/bin/python -m benchmarks.bench_fleet200 [--hosts 200] [--group 20] [--forks 8 16] [--runs 1]
+    .venv/bin/python -m benchmarks.bench_fleet200 [--hosts 200] [--group 20] [--forks 8 [16 ...]] [--runs 1]
 
 The endpoints: one lab (tests/lab: namespaces, 198.18.0.x, no route out) in its own state directory
 ($PREFLIGHT_LAB_FLEET_DIR, default /run/preflight-lab-fleet200, so the pytest lab is not touched), and in
@@ -65,6 +65,16 @@ def stop_endpoints(lab: Lab, pids: list[int]) -> None:
     """End exactly the sshd listeners this benchmark started (PIDs inside host1's PID namespace)."""
     for i in range(0, len(pids), 100):
         lab.exec("host1", ["kill", *map(str, pids[i:i + 100])], timeout=60)
+
+
+def endpoint_cpu(lab: Lab, pids: list[int]) -> float:
+    """CPU seconds the endpoints' side has used so far: the sshd listeners' reaped children (every
+    session, gather.sh and virt-ssh-helper under them: cutime + cstime) plus host1's libvirtd."""
+    script = ("t=0; for p in " + " ".join(map(str, pids)) + " $(pidof libvirtd); do "
+              "set -- $(sed 's/.*) //' /proc/$p/stat); t=$((t + ${12} + ${13} + ${14} + ${15})); done; "
+              "echo $t $(getconf CLK_TCK)")
+    ticks, hz = lab.exec("host1", script, timeout=60, check=True).stdout.split()
+    return int(ticks) / int(hz)
 
 
 def trust_endpoints(lab: Lab, n: int) -> None:
@@ -134,8 +144,10 @@ def run(n: int, group: int, forks: list[int], runs: int) -> dict[str, Any]:
         for r in range(runs):
             for f in forks:
                 key = f"gather+judge --forks {f}"
+                before = endpoint_cpu(lab, pids)
                 res = timed_fleet(lab, ["-i", INVENTORY, "--format", "json", "-o", "/root/fleet200.json", "-q",
                                         "--forks", str(f), "--save-facts", FACTS])
+                res["endpoints_cpu_s"] = round(endpoint_cpu(lab, pids) - before, 2)
                 res.update(summary(json.loads(lab.read_file("host2", "/root/fleet200.json"))))
                 results.setdefault(key, []).append(res)
                 log(f"run {r + 1}: {key}: {res}")
@@ -163,7 +175,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--group", type=int, default=20)
-    ap.add_argument("--forks", type=int, nargs="+", default=[8, 16])
+    ap.add_argument("--forks", type=int, nargs="+", default=[8])
     ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
     why = missing_prerequisites()
