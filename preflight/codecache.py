@@ -21,6 +21,7 @@ from typing import Any
 
 _codes: dict[str, types.CodeType] = {}
 _new: dict[str, types.CodeType] = {}
+_used: set[str] = set()  # the texts this run asked for: what a rewritten file keeps
 _path: str | None = None
 MAX_ENTRIES = 4096  # more than any release of ours makes: a growing file starts over
 # dataclasses._create_fn's parameters on 3.10-3.12 (the hook is replaced only when they match)
@@ -83,6 +84,7 @@ def _create_fn(name: str, args: list[str], body: list[str], *, globals: dict[str
     txt = f" def {name}({joined_args}){return_annotation}:\n{joined_body}"
     local_vars = ", ".join(locals.keys())
     txt = f"def __create_fn__({local_vars}):\n{txt}\n return {name}"
+    _used.add(txt)
     code = _codes.get(txt)
     if code is None:
         code = _codes[txt] = _new[txt] = compile(txt, "<string>", "exec", dont_inherit=True)  # no __future__ of ours
@@ -103,8 +105,11 @@ def install() -> bool:
 
 
 def save() -> None:
-    """Write the cache if this run compiled something new (atomically; a failure is ignored)."""
-    if _path is None or not _new:
+    """Write the cache (atomically; a failure is ignored) if this run compiled something new or a
+    quarter of it went unused (classes since changed): it holds what this run used, so loading it
+    stays ~1 ms."""
+    stale = len(_codes) - len(_used)
+    if _path is None or not _used or (not _new and stale * 4 <= len(_codes)):
         return
     directory = os.path.dirname(_path)
     tmp = f"{_path}.{os.getpid()}.tmp"
@@ -112,7 +117,7 @@ def save() -> None:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         if not _private(os.stat(directory), True):
             return
-        data = dict(_codes) if len(_codes) <= MAX_ENTRIES else dict(_new)
+        data = {txt: _codes[txt] for txt in _used if txt in _codes}
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
             marshal.dump(data, f)

@@ -95,3 +95,18 @@ def test_the_command_line_fills_and_uses_the_cache(tmp_path: Path) -> None:
                              cwd=REPO, env=env, timeout=60, check=False)
         assert out.returncode == 0 and "SSH001" in out.stdout, out.stderr
     assert [p.name for p in (tmp_path / "preflight").iterdir()] == [Path(codecache.cache_path()).name]
+
+
+def test_entries_no_run_uses_are_dropped(tmp_path: Path) -> None:
+    """A cache grown by older class definitions is rewritten with what this run used (loading stays cheap)."""
+    import marshal
+
+    first = describe("patched", tmp_path)
+    path = tmp_path / "preflight" / Path(codecache.cache_path()).name
+    used = marshal.loads(path.read_bytes())
+    assert len(used) == first["compiled"]
+    stale = {f"def __create_fn__():\n def f{i}(): pass\n return f{i}": compile("pass", "<string>", "exec")
+             for i in range(len(used))}
+    path.write_bytes(marshal.dumps({**used, **stale}))
+    assert describe("patched", tmp_path)["compiled"] == 0
+    assert marshal.loads(path.read_bytes()).keys() == used.keys()
