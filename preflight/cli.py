@@ -729,16 +729,13 @@ def explain(rule: str = typer.Argument(..., help="Rule id (NET001) or slug (dest
 
 # Commands in modules of their own (they use the helpers above): NAME -> the module whose register(app)
 # adds it. Imported only when NAME is the command run, or for the whole list (--help, completion), so
-# that `check` does not pay for lint's or fleet's imports. (A module registered eagerly, as
+# that `check` does not pay for lint's, fleet's or evacuate's imports. (A module registered eagerly, as
 # `from preflight import cli_x; cli_x.register(app)`, works too: it is in app.registered_commands.)
 LAZY_COMMANDS: dict[str, str] = {
     "lint": "preflight.cli_lint",
     "fleet": "preflight.cli_fleet",
+    "evacuate": "preflight.cli_evacuate",
 }
-
-from preflight import cli_evacuate  # noqa: E402 - `evacuate` uses the helpers above
-
-cli_evacuate.register(app)
 
 
 def _encodable_streams() -> None:

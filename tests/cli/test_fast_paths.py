@@ -60,7 +60,7 @@ def test_help_skips_the_engine_and_unused_rich_and_is_unchanged(args: tuple[str,
 
 def test_top_level_help_lists_the_lazily_registered_commands() -> None:
     out, _ = run_main("--help")
-    for command in ("check", "baseline", "fix", "facts", "rules", "explain", "lint", "fleet"):
+    for command in ("check", "baseline", "fix", "facts", "rules", "explain", "lint", "fleet", "evacuate"):
         assert f" {command} " in out.stdout, command
 
 
@@ -71,7 +71,8 @@ def test_check_does_not_import_lint_or_fleet() -> None:
         "--dest", str(EXAMPLES / "host2"), "--dest-libvirt", f"test://{EXAMPLES / 'host2.xml'}", "--no-config")
     assert out.returncode == 1, out.stderr  # the example is NOT READY
     assert "NOT READY" in out.stdout
-    assert not modules & {"preflight.cli_lint", "preflight.cli_fleet", "preflight.fleet", "markdown_it"}
+    assert not modules & {"preflight.cli_lint", "preflight.cli_fleet", "preflight.fleet", "preflight.cli_evacuate",
+                          "markdown_it"}
 
 
 def test_lint_runs_though_registered_lazily() -> None:
