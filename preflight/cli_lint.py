@@ -22,7 +22,9 @@ from preflight.lint_context import DEFAULT_CONCURRENCY, TRANSPORTS, LintSettings
 
 if TYPE_CHECKING:
     from preflight.config import Config
+    from preflight.engine import Note
     from preflight.lint import HostLint, LintRun
+    from preflight.model.findings import Finding
 
 LINT = "Lint (what each host must carry)"
 Specs = Annotated[list[str] | None, typer.Argument(
@@ -41,7 +43,19 @@ Transport = Annotated[str, typer.Option("--transport", click_type=click.Choice(T
 
 
 def _split(values: list[str]) -> list[str]:
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+    """--peer's names (repeatable, comma-separated); an empty one (``--peer ''``, ``a,,b``) is a usage error:
+    it would silently judge fewer peers than the user meant."""
+    from preflight.cli import fail_usage
+    from preflight.textsafe import escape_control
+
+    out = []
+    for item in values:
+        for v in item.split(","):
+            if not v.strip():
+                raise fail_usage(escape_control(f"--peer {item!r}: an empty peer name (name a host, or leave "
+                                                "--peer out)", keep_newlines=False))
+            out.append(v.strip())
+    return out
 
 
 def settings_for(spec: str, cfg: Config, concurrency: int | None, peers: list[str], transport: str,
@@ -79,6 +93,14 @@ def check_peers(peers: list[str]) -> None:
             check_host(p.strip("[]"))
         except HostSpecError as exc:
             raise fail_usage(f"peer: {exc}") from None
+
+
+def same_host_notes(same: list[list[str]]) -> list[Note]:
+    """A note per host named more than once: which specs were that host, and which spelling was judged."""
+    from preflight.engine import Note
+
+    return [Note("note", "same-host", ", ".join(g), f"{', '.join(repr(s) for s in g)} name the same host: "
+                 f"judged once, as {g[0]!r}") for g in same]
 
 
 # --- rendering: check's renderers per host, merged ---------------------------------------------------------
@@ -198,6 +220,7 @@ def to_sarif(run: LintRun) -> str:
     """One SARIF run: every host's results (check's), each naming its host; fingerprints per host."""
     import hashlib
 
+    from preflight.model.findings import Status
     from preflight.report import safe, sarif
     from preflight.report.locations import host_key
 
@@ -209,8 +232,10 @@ def to_sarif(run: LintRun) -> str:
         doc = json.loads(sarif.to_sarif(h.report))
         hrun = doc["runs"][0]
         spec, hkey = safe.line(h.snapshot.spec), host_key(h.snapshot)  # hkey: not the checkout's path
-        for res in hrun["results"]:
+        shown = [f for f in h.report.findings if f.status in (Status.FAIL, Status.UNKNOWN)]  # sarif's results
+        for res, f in zip(hrun["results"], shown, strict=True):
             res["properties"]["spec"] = spec
+            _lint_roles(res, f)
             for loc in res.get("locations", []):
                 for logical in loc.get("logicalLocations", []):
                     logical["name"] = logical["fullyQualifiedName"] = f"{spec}/{logical['name']}"
@@ -230,10 +255,36 @@ def to_sarif(run: LintRun) -> str:
     inv.pop("toolExecutionNotifications", None)
     if notes:
         inv["toolExecutionNotifications"] = notes
+    config = [{"level": n.level if n.level in ("none", "note", "warning", "error") else "warning",
+               "message": {"text": safe.line(n.message)}, "properties": {"kind": n.kind, "where": safe.line(n.where)}}
+              for n in run.notes]  # the run's notes (a waiver unused on every host, same-host specs), not host 1's
+    inv.pop("toolConfigurationNotifications", None)
+    if config:
+        inv["toolConfigurationNotifications"] = config
     out_run["invocations"] = [inv]
     out_run["properties"] = {"verdict": rep.verdict, "command": "lint",
                              "hosts": [safe.line(h.snapshot.spec) for h in run.hosts]}
     return json.dumps(merged, indent=2) + "\n"
+
+
+def _lint_roles(res: dict[str, Any], f: Finding) -> None:
+    """Every role the finding was judged in (a finding "as destination and source" is not only the
+    destination's): in properties.lint_roles, the message's "[...]" and the logical location's name."""
+    roles = list(f.evidence.get("lint_roles") or [])
+    if not roles:
+        return
+    res["properties"]["lint_roles"] = roles
+    words = _roles(f)
+    text = res["message"]["text"]
+    tag = f"[{f.host.value}] "
+    if tag in text:
+        res["message"]["text"] = text.replace(tag, f"[as {words}] ", 1)
+    joined = "+".join("source-to-peers" if r == "peers" else r for r in roles)
+    for loc in res.get("locations", []):
+        for logical in loc.get("logicalLocations", []):
+            name = logical["name"]
+            if name == f.host.value or name.startswith(f"{f.host.value}/"):
+                logical["name"] = logical["fullyQualifiedName"] = joined + name[len(f.host.value):]
 
 
 def to_junit(run: LintRun) -> str:
@@ -345,7 +396,7 @@ def lint_command(
     Exit codes: 0 every host ready, 1 a failing finding, 2 usage or configuration error, 3 a host could not be inspected (and nothing failed), 4 internal error.
     """
     from preflight.cli import fail_usage, load_policy, output_formats, print_notes, progress_shown, selection
-    from preflight.lint import apply_policy, gather_all, lint, lint_rules
+    from preflight.lint import apply_policy, distinct, gather_all, lint, lint_rules
     from preflight.report.output import OutputError, output_file
 
     try:  # before any host is contacted
@@ -362,6 +413,10 @@ def lint_command(
     targets = list(specs or []) or [str(p.root) for p in cfg.paths]
     if not targets:
         raise fail_usage("name at least one SPEC (an image root, local or ssh://host), or [[paths]] in the config")
+    try:  # before any host is contacted
+        targets, same = distinct(targets)
+    except ValueError as exc:  # a bad spec (HostSpecError)
+        raise fail_usage(f"SPEC: {exc}") from None
     peers = _split(peer)
     check_peers(peers + list(cfg.peers) + [p for e in cfg.paths for p in (e.peers or [])])
     settings = [settings_for(t, cfg, concurrency, peers, transport, tls) for t in targets]
@@ -373,6 +428,7 @@ def lint_command(
         raise fail_usage(f"SPEC: {exc}") from None
     run = lint(snaps, settings, chosen, cfg.severity)
     apply_policy(run, cfg, waivers, fail_on, left_out)
+    run.notes = same_host_notes(same) + run.notes
     render(run, fmt, out_path, verbose, color, quiet, extra)
     print_notes(run.combined, quiet, verbose)
     raise typer.Exit(0 if exit_zero else int(run.combined.exit_code))

@@ -197,6 +197,30 @@ def pair_only(left_out: list[dict[str, str]], judged: set[str]) -> list[Rule]:
     return [r for r in ALL_RULES if r.ID not in judged and r.ID not in out]
 
 
+def host_key(spec: str) -> tuple[str, ...]:
+    """What makes two specs the same host: an image root's real path (``host1``, ``./host1/`` and a symlink
+    to it are one), an ssh spec's user, host (case-insensitive, as DNS) and port; HostSpecError for a bad one."""
+    import os
+
+    from preflight.access import parse_host_spec
+
+    parsed = parse_host_spec(spec)
+    if parsed.kind == "image":
+        return ("image", os.path.realpath(parsed.root or spec))
+    if parsed.kind == "ssh":
+        return ("ssh", parsed.user or "", (parsed.host or "").lower(), str(parsed.port or ""))
+    return (parsed.kind,)
+
+
+def distinct(specs: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """Each host once (its first spelling), and the groups of specs that named one host (HostSpecError for a
+    bad spec, before any host is contacted)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for spec in specs:
+        groups.setdefault(host_key(spec), []).append(spec)
+    return [g[0] for g in groups.values()], [g for g in groups.values() if len(g) > 1]
+
+
 def gather_all(specs: Sequence[str], peers: Sequence[Sequence[str]], *, timeout: float = 10.0, sudo: bool = False,
                ssh_config: str | None = None) -> list[HostSnapshot]:
     """Every host's snapshot, gathered at once (an unreachable host is a snapshot saying so, never an
