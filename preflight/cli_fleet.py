@@ -94,7 +94,7 @@ def fleet(
 
     The inventory is read as Ansible reads it: groups, \\[g:children], \\[g:vars], host ranges, host:port, group_vars/ and host_vars/ beside it, Ansible's variable precedence. Pairs: every ordered pair of hosts sharing a group (every group but all; --group to choose). Each host is also judged alone (as lint).
 
-    Hosts: ansible_host / ansible_user / ansible_port (validated: a value ssh could read as an option is refused with its file:line), ansible_connection=local, ansible_become (sudo). preflight_root=DIR judges an image root instead (CI), with preflight_libvirt=test:///FILE.xml.
+    Hosts: ansible_host / ansible_user / ansible_port (validated: a value ssh could read as an option is refused with its file:line), ansible_connection=local, ansible_become (sudo). preflight_root=DIR judges an image root instead (CI), with preflight_libvirt=test:///FILE.xml. Never used (a warning names each with its file:line): ansible_ssh_common_args / _extra_args, private keys, passwords, ansible_ssh_executable: put ProxyJump / IdentityFile in an ssh config file and pass --ssh-config FILE.
 
     Each pair is judged as `check --live GUESTS qemu+ssh://DEST/system` with every running guest of the source (DEST: the inventory name, or preflight_dest_name).
 
@@ -205,12 +205,30 @@ def _load(path: str, limit: str | None, groups: list[str], base: AccessOptions, 
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise fail_usage("; ".join(problems[:5]) + more)
+    _warn_ignored(built)
     pairing = pairing_groups(inv, groups)
     pairs = ordered_pairs(inv, names, pairing)
     if not pairs:
         raise fail_usage(f"{path}: no two selected hosts share a group: no pair to judge "
                          "(--group all pairs every host with every other)")
     return _Setup(path, limit, inv, built, pairs, pairing, unmatched)
+
+
+def _warn_ignored(hosts: dict[str, FleetHost]) -> None:
+    """One warning per ignored variable and file:line, naming its hosts (a group's var: one line, not 200)."""
+    from preflight.textsafe import escape_control
+
+    by: dict[tuple[str, str], list[str]] = {}
+    advice: dict[tuple[str, str], str] = {}
+    for name, fh in hosts.items():
+        for i in fh.ignored:
+            by.setdefault((i.variable, i.where), []).append(name)
+            advice[(i.variable, i.where)] = i.advice
+    for (variable, where), names in by.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        sys.stderr.write(escape_control(f"preflight: warning: {where}: {variable} (host(s) {shown}) is ignored: "
+                                        f"its value is never read nor passed to ssh; "
+                                        f"{advice[(variable, where)]}\n"))
 
 
 def _gather_and_judge(setup: _Setup, flags: PlanFlags, forks: int, rules: list[Any], quiet: bool,

@@ -11,12 +11,20 @@ Our own: ``preflight_root`` (an image root directory, relative to the inventory'
 offline use), ``preflight_libvirt`` (with ``preflight_root`` only: ``test:///FILE.xml``, relative to the
 inventory), ``preflight_dest_name`` (the name in ``qemu+ssh://NAME/system`` when others migrate to this
 host; default the inventory name when it is a host name, else the address gathered).
+
+``ansible_port`` is validated for every kind of host (1-65535, with its file:line); an image root's or a
+local host's valid port stays in the DESTURI others migrate to (``qemu+ssh://NAME:PORT/system``).
+
+Variables that change how Ansible reaches a host (a bastion in ``ansible_ssh_common_args``, a key, a
+password, another ssh program) are never used: their values are hostile input and never reach ssh.
+Each one set for an ssh host is an :class:`Ignored` note (the variable, its file:line, what to do
+instead: an ssh config file passed with ``--ssh-config``); a host that then fails says so in its reason.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from preflight.access import AccessOptions, HostSpec, HostSpecError
 from preflight.access.spec import check_host, check_port, check_user
@@ -27,6 +35,34 @@ SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh")
 TRUE = ("yes", "on", "true", "1", "y", "t")
 FALSE = ("no", "off", "false", "0", "n", "f", "")
 
+_SSH_CONFIG = "put its options (ProxyJump, IdentityFile, ...) in an ssh config file and pass --ssh-config FILE"
+_KEY = "put IdentityFile in an ssh config file and pass --ssh-config FILE (or load the key into ssh-agent)"
+_PASSWORD = ("preflight logs in with keys only (ssh BatchMode): load a key into ssh-agent, or put IdentityFile "
+             "in an ssh config file and pass --ssh-config FILE")
+# Ansible's ssh connection variables preflight does not use (ansible-core's ssh plugin), and what to do instead
+IGNORED_SSH = {
+    "ansible_ssh_args": _SSH_CONFIG, "ansible_ssh_common_args": _SSH_CONFIG, "ansible_ssh_extra_args": _SSH_CONFIG,
+    "ansible_ssh_executable": "preflight runs the ssh on PATH; " + _SSH_CONFIG,
+    "ansible_private_key_file": _KEY, "ansible_ssh_private_key_file": _KEY,
+    "ansible_private_key": _KEY, "ansible_ssh_private_key": _KEY, "ansible_ssh_pkcs11_provider": _SSH_CONFIG,
+    "ansible_password": _PASSWORD, "ansible_ssh_pass": _PASSWORD, "ansible_ssh_password": _PASSWORD,
+}
+IGNORED_SUDO = {k: "preflight runs sudo -n (never a password): allow the login user passwordless sudo (NOPASSWD)"
+                for k in ("ansible_become_password", "ansible_become_pass", "ansible_sudo_pass")}
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An inventory variable preflight does not use for this host (its value is never read nor shown)."""
+
+    variable: str
+    where: str  # file:line
+    advice: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.where}: {self.variable} is ignored (its value is never read nor passed to ssh): {self.advice}"
+
 
 @dataclass
 class FleetHost:
@@ -36,6 +72,14 @@ class FleetHost:
     options: AccessOptions
     dest_uri: str  # qemu+ssh://NAME[:port]/system, what a source's `virsh migrate` would name
     groups: list[str]
+    ignored: list[Ignored] = field(default_factory=list)  # connection variables set for it that are not used
+
+    def unreachable_hint(self) -> str:
+        """What a failed gather's reason adds: the connection variables the inventory set and preflight ignored."""
+        if not self.ignored:
+            return ""
+        named = ", ".join(f"{i.variable} ({i.where})" for i in self.ignored)
+        return f" (the inventory sets {named}, which preflight ignores: {self.ignored[0].advice})"
 
 
 def _var(inv: Inventory, host: str, *keys: str) -> tuple[Var, str]:
@@ -84,7 +128,8 @@ def build(inv: Inventory, name: str, base: AccessOptions) -> FleetHost:
                             strict_host_key_checking=base.strict_host_key_checking,
                             control_persist=base.control_persist)
     libvirt: str | None = None
-    port: int | None = None
+    port = _port(inv, name)  # every kind: an image root's port is its DESTURI's
+    ignored: list[Ignored] = []
     if root_var.where is not None:
         spec = _image_spec(inv, _text(root_var, root_key, name), root_var, root_key, name)
         if lv_var.where is not None:
@@ -95,17 +140,44 @@ def build(inv: Inventory, name: str, base: AccessOptions) -> FleetHost:
     elif connection == "local":
         spec = HostSpec(kind="local")
     elif connection in SSH_CONNECTIONS:
-        spec, port = _ssh_spec(inv, name)
+        spec = _ssh_spec(inv, name, port)
+        ignored = _ignored(inv, name, {**IGNORED_SSH, **(IGNORED_SUDO if sudo else {})})
     else:
         raise InventoryError(f"{_at(conn_var, conn_key, name)}={connection[:40]!r} is not supported "
                              f"(ssh, local, or preflight_root)")
-    return FleetHost(name, spec, libvirt, options, _dest_uri(inv, name, spec, port), inv.host_groups(name))
+    return FleetHost(name, spec, libvirt, options, _dest_uri(inv, name, spec, port), inv.host_groups(name),
+                     ignored)
 
 
-def _ssh_spec(inv: Inventory, name: str) -> tuple[HostSpec, int | None]:
+def _ignored(inv: Inventory, name: str, variables: dict[str, str]) -> list[Ignored]:
+    """The variables of ``variables`` set for ``name`` (where Ansible would take them from): never their values."""
+    out = []
+    for key, advice in variables.items():
+        var = inv.var(name, key)
+        if var.where is not None:
+            out.append(Ignored(key, str(var.where), advice))
+    return out
+
+
+def _port(inv: Inventory, name: str) -> int | None:
+    """``ansible_port`` (``ansible_ssh_port``) as a port number 1-65535, None when unset; InventoryError with its
+    file:line for anything else."""
+    var, key = _var(inv, name, "ansible_port", "ansible_ssh_port")
+    if var.where is None:
+        return None
+    raw = var.value
+    text = str(raw) if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 5):
+        raise InventoryError(f"{_at(var, key, name)}: {str(raw)[:40]!r} is not a port number")
+    try:
+        return check_port(int(text))
+    except HostSpecError as exc:
+        raise InventoryError(f"{_at(var, key, name)}: {exc}") from None
+
+
+def _ssh_spec(inv: Inventory, name: str, port: int | None) -> HostSpec:
     host_var, host_key = _var(inv, name, "ansible_host", "ansible_ssh_host")
     user_var, user_key = _var(inv, name, "ansible_user", "ansible_ssh_user")
-    port_var, port_key = _var(inv, name, "ansible_port", "ansible_ssh_port")
     try:
         address = check_host(_text(host_var, host_key, name)) if host_var.where else check_host(name)
     except HostSpecError as exc:
@@ -117,17 +189,7 @@ def _ssh_spec(inv: Inventory, name: str) -> tuple[HostSpec, int | None]:
             user = check_user(_text(user_var, user_key, name))
         except HostSpecError as exc:
             raise InventoryError(f"{_at(user_var, user_key, name)}: {exc}") from None
-    port = None
-    if port_var.where is not None:
-        raw = port_var.value
-        text = str(raw) if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
-        if not (text.isascii() and text.isdigit() and len(text) <= 5):
-            raise InventoryError(f"{_at(port_var, port_key, name)}: {str(raw)[:40]!r} is not a port number")
-        try:
-            port = check_port(int(text))
-        except HostSpecError as exc:
-            raise InventoryError(f"{_at(port_var, port_key, name)}: {exc}") from None
-    return HostSpec(kind="ssh", user=user, host=address, port=port), port
+    return HostSpec(kind="ssh", user=user, host=address, port=port)
 
 
 def _image_spec(inv: Inventory, path: str, var: Var, key: str, name: str) -> HostSpec:

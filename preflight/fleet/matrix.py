@@ -199,6 +199,9 @@ def to_json(res: FleetResult, verbose: bool = False) -> str:
         "unmatched_patterns": [safe.line(p) for p in res.unmatched],
         "seconds": round(res.seconds, 3),
         "counts": {"pairs": by, "hosts": {s: states.count(s) for s in ("gathered", "failed", "interrupted")}},
+        "notes": [{"level": "warning", "kind": "ignored-variable", "host": safe.line(name),
+                   "variable": i.variable, "where": safe.line(i.where), "message": safe.line(i.message)}
+                  for name, fh in res.hosts.items() for i in fh.ignored],
         "hosts": hosts,
         "pairs": [_pair_dict(p, verbose) for p in res.pairs],
     }

@@ -197,6 +197,9 @@ class FleetGather:
                 host.gather(learned, (), names_only=True)
         finally:
             snap = host.finish()
+            hint = self.hosts[name].unreachable_hint()
+            if hint and not snap.reachable:  # a bastion or key the inventory set and preflight ignored: say so
+                snap.unreachable_reason = (snap.unreachable_reason or "unreachable") + hint
             with self.lock:
                 self.snapshots[name] = snap
             self._set(name, "done" if snap.reachable else "failed")
