@@ -95,3 +95,17 @@ def test_sarif_carries_every_role_a_finding_was_judged_in(tmp_path: Path) -> Non
     assert results["NET001"]["message"]["text"].startswith("[as source to peers] ")
     text = preflight("lint", str(h), "--concurrency", "12", "--peer", PEER, "--no-config", cwd=tmp_path).stdout
     assert "LIM001 client-slots (as destination and source)" in text  # what the text said all along
+
+
+def test_sarif_notes_are_the_runs_not_the_first_hosts(tmp_path: Path) -> None:
+    """A waiver used on h2 only: JSON says only the stale one is unused; SARIF said host 1's view (both
+    unused), now the run's."""
+    from tests.cli.test_lint import repo
+
+    top = repo(tmp_path, '[[waivers]]\nrule = "SSH001"\nhost = "images/h2"\nreason = "one at a time there"\n'
+                         '[[waivers]]\nrule = "SSH002"\nhost = "images/h1"\nreason = "stale"\n')
+    doc = json.loads(preflight("lint", "--format", "sarif", cwd=top).stdout)
+    validate(doc)
+    notes = doc["runs"][0]["invocations"][0]["toolConfigurationNotifications"]
+    assert [n["properties"]["kind"] for n in notes] == ["unused-waiver"], notes
+    assert "SSH002" in notes[0]["message"]["text"]
