@@ -36,6 +36,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -142,8 +143,9 @@ def fmt(s: dict[str, float], unit: str = "s", digits: int = 3) -> str:
 
 
 # ---- the run ------------------------------------------------------------------------------------------
-def run(runs: int, bashrc_runs: int) -> dict[str, Any]:
+def run(runs: int, bashrc_runs: int, rev_tree: str | None = None) -> dict[str, Any]:
     lab = Lab(state_dir=STATE_DIR)
+    variants = VARIANTS + (("check_rev",) if rev_tree else ())
     data: dict[str, Any] = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "state_dir": STATE_DIR,
@@ -166,17 +168,19 @@ def run(runs: int, bashrc_runs: int) -> dict[str, Any]:
         inhost(lab, "save-facts")
         data["importtime"] = inhost(lab, "importtime")
 
-        rows: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
+        if rev_tree:
+            inhost(lab, "timed", "check_rev", rev_tree)  # its .pyc files
+        rows: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
         for i in range(runs):
-            for v in VARIANTS:
+            for v in variants:
                 before = sshd_counts(lab)["accepted"]
-                r = inhost(lab, "timed", v)
+                r = inhost(lab, "timed", v, *([rev_tree] if v == "check_rev" and rev_tree else []))
                 r["accepted_publickey"] = sshd_counts(lab)["accepted"] - before
                 rows[v].append(r)
             c = rows["check"][-1]
             log(
                 f"round {i + 1}/{runs}: "
-                + ", ".join(f"{v} {rows[v][-1]['wall']:.3f}" for v in VARIANTS)
+                + ", ".join(f"{v} {rows[v][-1]['wall']:.3f}" for v in variants)
                 + f" (check verdict {c.get('child', {}).get('verdict')})"
             )
         data["rows"] = rows
@@ -279,6 +283,8 @@ def summarize(data: dict[str, Any]) -> dict[str, Any]:
     gmax = [max(c["hosts"][h]["gather_seconds"] for h in ("source", "destination")) for c in chk]
     s["ratios"] = {
         "check/floor (wall)": paired("check", "floor"),
+        **({"check_rev/floor (wall): the --rev revision": paired("check_rev", "floor"),
+            "check/check_rev (wall)": paired("check", "check_rev")} if "check_rev" in rows else {}),
         "check/floor_literal (wall)": paired("check", "floor_literal"),
         "gather/floor (gather_seconds max / floor inner)": paired(
             "", "", gmax, [r["child"]["inner"] for r in rows["floor"]]
@@ -381,8 +387,9 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         "hosts in parallel + same libvirt reads",
         "traced": "the check run in-process with timers (instrumentation run, for the breakdown)",
         "python_startup": "`python -c pass` (interpreter start, for reference)",
+        "check_rev": f"the same check by revision {data.get('rev')} (its git worktree), for a before/after",
     }
-    for v in VARIANTS:
+    for v in (v for v in (*VARIANTS, "check_rev") if v in w):
         a(f"| {v} | {desc[v]} | {fmt(w[v])} |")
     a(f"| check: gather_seconds (JSON) | source | {fmt(s['gather_src'])} |")
     a(f"| | destination | {fmt(s['gather_dst'])} |")
@@ -406,7 +413,7 @@ def markdown(data: dict[str, Any], s: dict[str, Any]) -> str:
         "naive inner/gather (naive inner / gather_seconds max)": (">= 10", lambda x: x >= 10),
     }
     for k, r in s["ratios"].items():
-        t, ok = targets[k]
+        t, ok = targets.get(k, ("–", lambda x: True))
         a(f"| {k} | {r['median']:.2f} [{r['min']:.2f}–{r['max']:.2f}] | {t} | {'yes' if ok(r['median']) else 'NO'} |")
     a("")
     a("### SSH connections and remote commands per run (host2)")
@@ -484,10 +491,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=7, help="interleaved rounds (>= 5 for the issue) [7]")
     ap.add_argument("--bashrc-runs", type=int, default=5, help="rounds of the .bashrc experiment (0: skip) [5]")
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch RESULTS.md/results.json")
+    ap.add_argument("--rev", help="also time the check of this git revision (a temporary worktree), interleaved")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be >= 1")
-    data = run(args.runs, args.bashrc_runs)
+    tree = None
+    if args.rev:
+        tree = f"/tmp/bench-check-rev-{os.getpid()}"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", tree, args.rev], check=True,
+                       capture_output=True)
+    try:
+        data = run(args.runs, args.bashrc_runs, tree)
+    finally:
+        if tree:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tree], check=False,
+                           capture_output=True)
+    if args.rev:
+        data["rev"] = args.rev
     s = summarize(data)
     md = markdown(data, s)
     print(md)

@@ -1,6 +1,7 @@
 """The pieces of the benchmark that run INSIDE lab host1 (started by benchmarks/bench_check.py).
 
-    python benchmarks/inhost.py timed VARIANT   time one variant as a child process; print one JSON line
+    python benchmarks/inhost.py timed VARIANT [TREE]   time one variant as a child process (check_rev: run
+                                                    from the git worktree TREE); print one JSON line
     python benchmarks/inhost.py floor [--literal] | naive | traced | importtime | save-facts   (the children)
 
 Every child prints one JSON line on stdout. `timed` measures the child's wall time from here (inside
@@ -313,6 +314,8 @@ def importtime() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 def child_argv(variant: str) -> list[str]:
     me = os.path.abspath(__file__)
+    if variant == "check_rev":  # the same check, run by another revision's code (cwd and PYTHONPATH: its tree)
+        return [PY, "-c", "from preflight.cli import main; main()", *CHECK_ARGV[1:]]
     return {
         "check": CHECK_ARGV,
         "check_replay": CHECK_ARGV
@@ -325,17 +328,18 @@ def child_argv(variant: str) -> list[str]:
     }[variant]
 
 
-def timed(variant: str) -> dict[str, Any]:
+def timed(variant: str, tree: str = REPO) -> dict[str, Any]:
     argv = child_argv(variant)
     s = pc()
     spawned = time.monotonic()
+    extra = {"PYTHONPATH": tree} if tree != REPO else {}
     res = subprocess.run(
         argv,
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=tree,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "BENCH_SPAWNED": repr(spawned)},
+        env={**os.environ, "BENCH_SPAWNED": repr(spawned), **extra},
     )
     wall = pc() - s
     out: dict[str, Any] = {"variant": variant, "wall": round(wall, 4), "rc": res.returncode}
@@ -344,7 +348,7 @@ def timed(variant: str) -> dict[str, Any]:
             out["child"] = _json_tail(res.stdout)
         except ValueError:
             out["stdout_tail"] = res.stdout[-500:]
-    if variant != "check" and res.returncode or not res.stdout.strip():
+    if variant not in ("check", "check_rev") and res.returncode or not res.stdout.strip():
         out["stderr_tail"] = res.stderr[-1500:]
     return out
 
@@ -352,7 +356,7 @@ def timed(variant: str) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     mode = argv[0] if argv else ""
     if mode == "timed":
-        print(json.dumps(timed(argv[1])))
+        print(json.dumps(timed(argv[1], *argv[2:3])))
     elif mode == "floor":
         print(json.dumps(floor("--literal" in argv)))
     elif mode == "naive":
