@@ -506,10 +506,14 @@ def _date(value: Optional[str]) -> Optional[str]:
 
     if value is not None:
         try:
-            datetime.date.fromisoformat(value)
+            day = datetime.date.fromisoformat(value)
         except ValueError:
             typer.echo(f"preflight: error: --expires takes a date YYYY-MM-DD, got {value!r}", err=True)
             raise typer.Exit(2) from None
+        if day < datetime.date.today():  # waivers that never apply, each reported expired on every run
+            typer.echo(f"preflight: error: --expires {value} is in the past: its waivers would never apply",
+                       err=True)
+            raise typer.Exit(2)
     return value
 
 
