@@ -805,10 +805,8 @@ def _defer_unused_rich() -> None:
 
 
 def main() -> None:
-    from preflight import codecache
     from preflight.access import cleanup
 
-    codecache.install()  # the dataclasses' generated functions compiled once per user, not per run
     _defer_unused_rich()
     # SIGTERM/SIGHUP/SIGINT: close our ssh masters and remove their directories, exit 128+N
     cleanup.install_signal_handlers()
@@ -825,7 +823,6 @@ def main() -> None:
             code = 1
         sys.stdout.flush()
         sys.stderr.flush()
-        codecache.save()  # only when this run compiled something new
         os._exit(code or 0)
     finally:
         cleanup.close_all()  # a traceback: nothing may outlive us either
