@@ -448,18 +448,24 @@ emulator_section() {
         end 126 error
         return
     fi
+    # What this binary offers, asked of it rather than of libvirt's cache (machine types, accelerators):
+    # asked while -version runs (each QEMU start is ~10-40 ms; none has side effects), kept only if it ran.
+    EN=$((EN + 1))
+    e=$W/emu.$EN
+    ( ERR=$e.m.err OUT=$e.m.out; emulator_help "cmd:emulator-machines:$1" "$1" -machine help ) >"$e.m" 2>/dev/null &
+    pm=$!
+    ( ERR=$e.a.err OUT=$e.a.out; emulator_help "cmd:emulator-accels:$1" "$1" -accel help ) >"$e.a" 2>/dev/null &
+    pa=$!
     tmo "$1" -version </dev/null >"$OUT" 2>>"$ERR"
     rc=$?
+    wait "$pm" "$pa"
     if [ "$rc" = 0 ]; then
         head -n 1 <"$OUT"
         end 0 ok
+        cat "$e.m" "$e.a"
     else
         end "$rc" error
-        return
     fi
-    # what this binary offers, asked of it rather than of libvirt's cache: machine types and accelerators
-    emulator_help "cmd:emulator-machines:$1" "$1" -machine help
-    emulator_help "cmd:emulator-accels:$1" "$1" -accel help
 }
 
 emulator_help() {  # emulator_help KEY PATH ARG...: the binary's own list, no side effects
@@ -556,6 +562,7 @@ cpumap_section() {
 }
 
 # --- main: the order of sections is the order of the catalogue ---
+EN=0  # emulator_section's counter (its temporary files)
 ONLY_NAMES=
 SECTIONS=
 for a in "$@"; do
