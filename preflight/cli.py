@@ -701,10 +701,11 @@ def list_rules() -> None:
     """List every rule: id, slug, severity, fix (safe / unsafe / display-only), one-line summary.
 
     Example: preflight rules | grep SSH"""
+    from preflight.report.ruledocs import plain_doc
     from preflight.rules import ALL_RULES
 
     for r in ALL_RULES:
-        summary = (r.__doc__ or "").strip().splitlines()[0].split(" — ", 1)[-1]
+        summary = plain_doc((r.__doc__ or "").strip().splitlines()[0].split(" — ", 1)[-1])
         severities = "/".join(sev.value for sev in r.SEVERITIES)
         typer.echo(f"{r.ID:<7} {r.NAME:<30} {severities:<13} {r.FIX.value:<12} {summary}")
 

@@ -111,6 +111,7 @@ def test_unreachable_destination_exits_3_with_reason() -> None:
 def test_rules_and_explain() -> None:
     listing = preflight("rules")
     assert listing.returncode == 0 and "NET001" in listing.stdout and "sshd-max-startups" in listing.stdout
+    assert "``" not in listing.stdout and "with --tls," in listing.stdout  # summaries as plain text, like explain
     doc = preflight("explain", "sshd-max-startups")
     assert doc.returncode == 0 and "Why it breaks a migration" in doc.stdout and "How to fix it" in doc.stdout
 
