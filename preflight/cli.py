@@ -628,8 +628,9 @@ def fix(
 
     Example: preflight fix --live guest1 qemu+ssh://host2/system --source IMG1 --dest IMG2 --diff --host source | patch -p1 -d IMG1
 
-    Exit codes: 0 nothing left to change, 1 changes to apply (or not written, or an answer fix will not guess,
-    e.g. --dest-address), 2 usage, 3 could not inspect, 4 internal error."""
+    A finding the config waives (or a baseline, or an inline suppression) is left as it is, as check counts it waived.
+
+    Exit codes: 0 nothing left to change and the check after the fix says READY, 1 changes to apply (or not written, or an answer fix will not guess, e.g. --dest-address, or findings fix cannot change still block), 2 usage, 3 could not inspect, 4 internal error."""
     from preflight.fix.command import FixOptions, run, target_for
     from preflight.fix.context import POLICIES
 
@@ -637,7 +638,7 @@ def fix(
         raise fail_usage(f"--policy must be one of {', '.join(POLICIES)}")
     if diff and fmt != "text":
         raise fail_usage("--diff prints a plain diff; it does not combine with --format json (which holds the diffs)")
-    cfg, _ = load_policy(config_file, no_config, None, config_baseline=False)  # select/ignore/severity/concurrency
+    cfg, waivers = load_policy(config_file, no_config, None)  # selection, severity, concurrency, waivers
     chosen, _ = selection(select, ignore, cfg)
     plan, src_snap, dst_snap = plan_and_snapshots(
         args, dict(live=live, p2p=p2p, tunnelled=tunnelled, tls=tls, copy_storage_all=copy_storage_all,
@@ -648,9 +649,16 @@ def fix(
     targets = {"source": target_for("source", src_snap.spec, source_facts is not None),
                "destination": target_for("destination", dst_snap.spec, dest_facts is not None)}
     report = evaluate(plan, src_snap, dst_snap, chosen, severity=cfg.severity)
+    from preflight.waivers import apply_policy
+
+    def policy_of(rep: Report) -> None:  # the same waivers as check: a waived finding is left as it is
+        apply_policy(rep, cfg, waivers)
+
+    policy_of(report)
     options = FixOptions(diff=diff, fmt=fmt, verbose=verbose, host=host, write=write, policy=policy,
                          output_dir=str(output_dir) if output_dir else None,
-                         backup_dir=str(backup_dir) if backup_dir else None, dest_address=dest_address, rules=chosen)
+                         backup_dir=str(backup_dir) if backup_dir else None, dest_address=dest_address, rules=chosen,
+                         apply_policy=policy_of)
     raise typer.Exit(run(report, targets, options))
 
 

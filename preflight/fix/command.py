@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -64,6 +64,9 @@ class FixOptions:
     backup_dir: str | None = None
     dest_address: str | None = None
     rules: list[Rule] | None = None  # the rules judged before and after (None: all)
+    # the gate policy (config waivers, baseline, inline suppressions) applied to the check after the fix
+    # too, so a waived finding counts there as it does in `check`
+    apply_policy: Callable[[Report], None] | None = None
 
 
 @dataclass
@@ -106,6 +109,8 @@ def run(report: Report, targets: dict[str, Target], opts: FixOptions | None = No
     plan.changes = [c for c in plan.changes if c.host in roles]
     plan.not_fixed = [n for n in plan.not_fixed if n.finding.host.value in roles or n.finding.host.value not in ROLES]
     predicted = predict(report, plan, opts.rules)
+    if opts.apply_policy is not None:
+        opts.apply_policy(predicted)
     changes = plan.effective
     if opts.diff and len({c.host for c in changes}) > 1:
         err.write("preflight: error: --diff: both hosts have changes and each diff applies to its own root: "

@@ -19,13 +19,17 @@ from preflight.view.daemons import daemon_for_path
 
 def plan_fixes(report: Report, policy: str | None = None, dest_address: str | None = None) -> FixPlan:
     src, dst = report.snapshots["source"], report.snapshots["destination"]
-    fc = FixContext(Context(report.plan, HostView(src), HostView(dst)), report.findings, policy, dest_address)
+    # a waived finding (config, baseline, inline) was accepted on purpose: fix leaves its setting alone
+    open_findings = [f for f in report.findings if f.waived is None]
+    fc = FixContext(Context(report.plan, HostView(src), HostView(dst)), open_findings, policy, dest_address)
     out = FixPlan()
     for fixer in FIXERS:
         fixer.run(fc, out)
     refused = [n.finding for n in out.not_fixed]
     for f in report.findings:
-        if f.status is Status.FAIL and not any(f is h for h in fc.handled + refused):
+        if f.status is Status.FAIL and f.waived is not None:
+            out.not_fixed.append(NotFixed(f, f"waived ({f.waived.reason}): left as it is"))
+        elif f.status is Status.FAIL and not any(f is h for h in fc.handled + refused):
             out.not_fixed.append(NotFixed(f, f.remediation or "no mechanical fix"))
     return out
 

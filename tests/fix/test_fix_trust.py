@@ -329,3 +329,22 @@ def test_fix_exits_1_when_what_it_cannot_change_still_blocks(example: Path) -> N
     assert doc["exit_code"] == done.returncode == 1, done.stderr
     healthy = preflight("fix", *plan_args(EXAMPLES.parent / "examples"), "--select", "GST003")
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+
+
+def test_fix_leaves_a_waived_finding_alone(example: Path) -> None:
+    """A finding the config waives (accepted on purpose, with a reason) is not 'fixed' behind the operator's
+    back: its file is not changed, fix says why, and the check after the fix counts it as waived, as check does."""
+    (example / "preflight.toml").write_text(
+        '[[waivers]]\nrule = "SSH001"\nreason = "host2 takes 5 migrations at once, ticket OPS-7"\n')
+    done = subprocess.run([sys.executable, "-m", "preflight.cli", "fix", *plan_args(example), "--format", "json"],
+                          capture_output=True, text=True, cwd=example, timeout=120,
+                          env={"PATH": "/usr/sbin:/usr/bin:/bin", "NO_COLOR": "1"})
+    doc = json.loads(done.stdout)
+    paths = [f["path"] for h in doc["hosts"].values() for f in h["files"]]
+    assert "/etc/ssh/sshd_config" not in paths and "/etc/hosts" in paths, paths
+    [waived] = [n for n in doc["not_fixed"] if n["rule"] == "SSH001"]
+    assert "waived" in waived["why"] and "OPS-7" in waived["why"]
+    assert doc["verdict_after"] == "ready" and doc["exit_code"] == done.returncode == 1  # changes not written yet
+    unwaived = preflight("fix", *plan_args(example), "--format", "json", "--no-config")
+    assert "/etc/ssh/sshd_config" in [f["path"] for h in json.loads(unwaived.stdout)["hosts"].values()
+                                      for f in h["files"]]
