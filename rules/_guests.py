@@ -10,10 +10,11 @@ DST = Scope.DESTINATION
 
 
 def guests_on_runnable_dest(
-    ctx: Context, what: str, test_driver: str, image: str
+    ctx: Context, what: str, test_driver: str, image: str, offline: str | None = None
 ) -> tuple[list[GuestFact], Outcome | None]:
     """The planned guests the source knows, or the one outcome that stops the rule: the source's libvirt
-    unseen (UNKNOWN), a test-driver or image-root destination (nothing there can run: SKIP)."""
+    unseen (UNKNOWN), a test-driver or image-root destination (nothing there can run: SKIP), and, when
+    ``offline`` says why the rule does not apply to an --offline migration, that SKIP."""
     src = ctx.source.libvirt
     if src is None:
         return [], not_seen(DST, what, ctx.source.libvirt_reason())
@@ -21,4 +22,6 @@ def guests_on_runnable_dest(
         return [], skipped(DST, test_driver)
     if ctx.dest.image_mode:
         return [], skipped(DST, image)
+    if offline is not None and ctx.plan.offline:
+        return [], skipped(DST, f"--offline: {offline}")
     return [g for g in (src.guest(n) for n in ctx.guests) if g is not None], None

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 
 from preflight.known import Known, unknown
 from preflight.model.findings import Scope, Severity
-from preflight.rulekit import Context, Outcome, failed, not_seen, passed, skipped
+from preflight.rulekit import Context, Outcome, failed, not_seen, passed
 from preflight.rules._guests import guests_on_runnable_dest
 from preflight.view.memory import (
     KIB,
@@ -70,12 +70,10 @@ SPREAD = ("Migrate fewer guests to this destination (spread them over several ho
 
 def check(ctx: Context) -> Iterator[Outcome]:
     guests, stop = guests_on_runnable_dest(ctx, "guest memory", "the libvirt test driver models no host memory",
-                                           "an image root has no memory to look at")
+                                           "an image root has no memory to look at",
+                                           "the destination only defines the guests (memory is needed at start)")
     if stop is not None:
         yield stop
-        return
-    if ctx.plan.offline:
-        yield skipped(DST, "--offline: the destination only defines the guests (memory is needed at start)")
         return
     if not guests:
         return

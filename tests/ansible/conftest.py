@@ -10,38 +10,21 @@ tear it down after this module, before tests/lab (collected after tests/ansible)
 from __future__ import annotations
 
 import fcntl
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.lab.conftest import TEST_DIR, require_lab
+from tests.lab.conftest import lock_held_by_this_process as lock_held
 from tests.lab.lab import Lab
 
 LOCK = f"{TEST_DIR}.lock"
 
 
-def _lock_held_by_this_process() -> bool:
-    """Whether this process holds the lab's lock (tests/lab's session lab is up in it): /proc/locks
-    names each flock's holder pid and the file's device:inode."""
-    try:
-        inode = os.stat(LOCK).st_ino
-        lines = open("/proc/locks").read().splitlines()  # noqa: SIM115 - a short read
-    except OSError:
-        return False
-    for line in lines:
-        parts = line.split()
-        if "->" in parts or len(parts) < 6 or parts[1] != "FLOCK":
-            continue  # "->": a waiter, not the holder
-        if parts[4] == str(os.getpid()) and parts[5].rsplit(":", 1)[-1] == str(inode):
-            return True
-    return False
-
-
 @pytest.fixture(scope="module")
 def lab_module() -> Iterator[Lab]:
     require_lab()
-    if _lock_held_by_this_process():
+    if lock_held(LOCK):
         theirs = Lab(TEST_DIR)  # a second handle on tests/lab's running lab (its state is in TEST_DIR)
         theirs.dirty = True  # reset before our first test: theirs may have changed anything
         yield theirs  # torn down by tests/lab's session fixture, which owns it

@@ -70,7 +70,7 @@ def lab(lab_session: Lab) -> Iterator[Lab]:
     yield lab_session
 
 
-def _lock_held_by_this_process(lock: str) -> bool:
+def lock_held_by_this_process(lock: str) -> bool:
     """Whether this process holds the flock on `lock` (/proc/locks names each holder's pid and inode)."""
     try:
         inode = os.stat(lock).st_ino
@@ -96,7 +96,7 @@ def lab3_module() -> Iterator[Lab]:
     lock_path = f"{TEST_DIR}.lock"
     TEST_DIR.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        if not _lock_held_by_this_process(lock_path):
+        if not lock_held_by_this_process(lock_path):
             lock = stack.enter_context(open(lock_path, "w"))  # noqa: SIM115 - held for the module
             fcntl.flock(lock, fcntl.LOCK_EX)
         lab = Lab(TEST_DIR3, hosts=HOSTS3)
