@@ -123,9 +123,14 @@ class SshAccess(HostAccess):
         with self._lock:
             if not os.path.exists(path):
                 opts = [self._ssh, *self._fixed_options(), "-o", "ControlMaster=no"]
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o700)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(f'#!/bin/sh\nexec {shlex.join(opts)} "$@"\n')
+                # Written by a child shell, never through a descriptor of ours: a process another thread
+                # forks meanwhile would inherit it, and libvirt's exec of the file would then fail with
+                # "Text file busy" (ETXTBSY, seen in the lab under load). set -C: O_EXCL, as before.
+                made = subprocess.run(["/bin/sh", "-c", 'umask 077 && set -C && cat >"$1" && chmod 700 "$1"',
+                                       "write-wrapper", path], input=f'#!/bin/sh\nexec {shlex.join(opts)} "$@"\n',
+                                      text=True, capture_output=True, timeout=30, check=False)
+                if made.returncode != 0:
+                    raise OSError(f"{path}: cannot write the ssh wrapper: {made.stderr.strip()}")
         return path
 
     # --- connection -----------------------------------------------------------------------
