@@ -9,8 +9,13 @@ failed, and every rule the scenario names in `expect` failed at error severity
 agrees with anything: a tool that could not see has not predicted the failure.
 The table is written to out/agreement.md and printed at the end of the session.
 
-`run_scenario(lab, sc)` is importable: other files (test_agreement_ssh.py,
-test_agreement_tls.py) declare their own `Scenario`s and run them the same way.
+`run_scenario(lab, sc)` is importable: other files declare their own `Scenario`s and run them the
+same way, into the same table: test_agreement_ssh.py, test_agreement_tls.py, and the destination
+running the guest — test_agreement_storage.py (--copy-storage-*: "Storage pool not found", STO004),
+test_agreement_emulator.py (QEMU that does not run, GST006; no usable /dev/kvm, GST007),
+test_agreement_devices.py (GST010) and test_agreement_guestfit.py (GST008, GST009), each failing
+case with its healthy twin. They keep their own files because their faults need their own undo
+(bind mounts, huge page pools) after each scenario.
 """
 
 from __future__ import annotations
