@@ -159,7 +159,7 @@ def _missing(ctx: Context, what: str, disk: DiskFact, demands: dict[str, Demand]
                      subject=what, evidence={"directory": d, "inactive_pools": [p.name for p in pools.get()]})
         return
     pool = active[0]
-    if disk.capacity is None:
+    if disk.capacity is None or disk.capacity < 0:  # below zero: a crafted snapshot, not a size
         yield not_seen(DST, f"{what}: the size of the volume pool {pool.name} would pre-create", NO_CAPACITY,
                        subject=what)
         return
@@ -199,7 +199,7 @@ def _existing(ctx: Context, what: str, disk: DiskFact, demands: dict[str, Demand
                      f"{disk.capacity or 'SIZE'}), or remove it and start a storage pool on {disk_dir(path)}",
                      subject=what, evidence={"destination_format": img.format, "format": want})
         return
-    if disk.capacity is None:
+    if disk.capacity is None or disk.capacity < 0:
         yield not_seen(DST, f"{what}: virtual size", NO_CAPACITY, subject=what)
         return
     if img.virtual_size != disk.capacity:

@@ -240,7 +240,9 @@ def snapshot_blocker(guest: GuestFact, reason: str = "") -> Known[list[Blocker]]
     if guest.snapshots is None:
         return unknown(f"{guest.name}: snapshots not counted" + (f" ({reason})" if reason else ""))
     n = guest.snapshots
-    if n <= 0:
+    if n < 0:  # libvirt never counts below zero: a crafted snapshot, not a guest without snapshots
+        return unknown(f"{guest.name}: snapshot count {n} is not a count")
+    if n == 0:
         return known([], "virDomainSnapshotNum")
     word = shlex.quote(guest.name)
     return known([Blocker(

@@ -20,7 +20,7 @@ from preflight.parsers.commands import PathStat
 from preflight.view.host import HostView
 
 QCOW2_CLUSTER = 65536  # qemu-img's default cluster size: what a pre-created qcow2 uses
-_SPACE = re.compile(r"avail\t(\d{1,20})")
+_SPACE = re.compile(r"avail\t([0-9]{1,20})")  # not \d: it takes any script's digits
 
 
 def guest_disks(facts: LibvirtFacts | None, guests: Iterable[str]) -> Iterator[tuple[str, DiskFact]]:

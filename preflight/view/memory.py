@@ -48,10 +48,12 @@ GUEST_XML = "the guest's XML"
 
 def scaled(value: str | None, unit: str | None, default_unit: str = "KiB") -> int | None:
     """Bytes of a libvirt scaled integer (``<memory unit='MiB'>64</memory>``); None when it is not one."""
-    if value is None or not value.strip().isdigit():
+    digits = (value or "").strip()
+    # ASCII only and bounded: str.isdigit() takes '²' and '١٢', and int() refuses > 4300 digits
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
         return None
     factor = UNITS.get((unit or default_unit).strip().lower())
-    return int(value.strip()) * factor if factor is not None else None
+    return int(digits) * factor if factor is not None else None
 
 
 def overhead(memory: int) -> int:
@@ -84,8 +86,9 @@ def guest_memory(guest: GuestFact) -> Known[GuestMemory]:
         if el is not None:
             size = scaled(el.text, el.get("unit"))
             if size is None:
+                shown = escape_control((el.text or "").strip()[:40])  # bounded: the XML is hostile
                 return unknown(f"{guest.name}: <{tag}> is not a size: "
-                               f"{escape_control((el.text or '').strip())!r} {escape_control(el.get('unit') or '')}")
+                               f"{shown!r} {escape_control(el.get('unit') or '')[:20]}")
             break
     else:
         return unknown(f"{guest.name}: the guest XML has no <currentMemory> or <memory>")
@@ -97,7 +100,7 @@ def guest_memory(guest: GuestFact) -> Known[GuestMemory]:
             kib = scaled(page.get("size"), page.get("unit"))
             if kib is None:
                 return unknown(f"{guest.name}: a huge page size that is not a size: "
-                               f"{escape_control(page.get('size') or '')!r}")
+                               f"{escape_control(page.get('size') or '')[:40]!r}")
             sizes.append(kib // KIB)
         pages = tuple(sorted(set(sizes)))
     return known(GuestMemory(guest.name, size, tag, pages), GUEST_XML)
@@ -144,7 +147,7 @@ def hugetlbfs_sizes(host: HostView) -> Known[list[int]]:
         size = opts.get("pagesize", "")
         num, unit = size[:-1], size[-1:].upper()
         factor = {"K": 1, "M": 1024, "G": 1024 * 1024}.get(unit)
-        if num.isdigit() and factor:
+        if num.isascii() and num.isdigit() and len(num) <= 20 and factor:
             sizes.append(int(num) * factor)
         else:
             sizes.append(0)  # mounted, size not shown: the system default

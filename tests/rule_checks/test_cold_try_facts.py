@@ -1,0 +1,71 @@
+"""Hostile values in a snapshot's newer fields (a cold try with crafted --source-facts/--dest-facts):
+each test failed before its fix (a wrong READY, or an internal error instead of UNKNOWN)."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight.model import probes as P
+from preflight.model.findings import Status
+from preflight.view.memory import scaled
+from tests.rule_checks.factory import baseline, guest, run, statuses
+from tests.rule_checks.test_copy_storage import DISK, LOCAL, file_disk, hosts, judge, plan, pool
+
+XML = ("<domain type='qemu'><name>g1</name><currentMemory unit='KiB'>{v}</currentMemory>"
+       "<os><type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type></os><devices/></domain>")
+
+
+@pytest.mark.parametrize("value", ["\u0661\u0662", "\uff11\uff12", "\u00b2", "9" * 5000])
+def test_memory_that_is_not_ascii_digits_is_not_a_size(value: str) -> None:
+    """str.isdigit() took Arabic-Indic and full-width digits (READY on 12 KiB) and '²' (int() then raised:
+    an internal error in GST009, a traceback in `evacuate`); 5000 digits passed isdigit and int() refused them."""
+    assert scaled(value, "KiB") is None
+    src, dst = baseline()
+    src.guests = [guest(xml=XML.format(v=value))]
+    report = run(src, dst)
+    gst009 = [f for f in report.findings if f.rule == "GST009"]
+    assert [f.status for f in gst009] == [Status.UNKNOWN], gst009
+    assert "not a size" in gst009[0].message and "internal error" not in gst009[0].message
+
+
+def test_hugetlbfs_pagesize_in_other_digits_is_not_an_internal_error() -> None:
+    src, dst = baseline()
+    hp = XML.format(v="65536").replace("<devices/>", "<memoryBacking><hugepages/></memoryBacking><devices/>")
+    src.guests = [guest(xml=hp)]
+    dst.cmds[P.MOUNTINFO] += "50 22 0:50 / /dev/hugepages rw,relatime - hugetlbfs hugetlbfs rw,pagesize=\u00b2M\n"
+    report = run(src, dst)
+    assert not any("internal error" in f.message for f in report.findings if f.rule == "GST009")
+
+
+def test_negative_snapshot_count_is_unknown_not_ready() -> None:
+    """libvirt never counts below zero: a crafted -3 was taken as "no snapshot" and GST010 passed."""
+    src, dst = baseline()
+    src.guests[0].snapshots = -3
+    assert statuses(run(src, dst), "GST010") == {Status.UNKNOWN}
+
+
+@pytest.mark.parametrize("capacity", [-1, -(10**30)])
+def test_negative_capacity_is_not_a_size_to_precreate(capacity: int) -> None:
+    """A negative capacity made the pre-created volume need negative bytes: STO004 passed (READY)."""
+    src, dst = hosts(file_disk(DISK, format="qcow2", capacity=capacity, allocation=capacity))
+    report = judge(src, dst, pools=[pool()])
+    sto = [f for f in report.findings if f.rule == "STO004" and f.status is not Status.PASS]
+    assert [f.status for f in sto] == [Status.UNKNOWN] and "capacity is not known" in sto[0].message, sto
+    assert report.verdict != "ready"
+
+
+def test_free_space_in_other_digits_is_not_understood() -> None:
+    """`\\d` took '١٢' as 12 bytes free; the probe prints ASCII digits only."""
+    src, dst = hosts()
+    dst.cmds[P.space_key(LOCAL)] = "avail\t\u0661\u0662\n"
+    report = judge(src, dst, pools=[pool(available=None)])
+    sto = [f for f in report.findings if f.rule == "STO004" and f.status is not Status.PASS]
+    assert [f.status for f in sto] == [Status.UNKNOWN] and "unexpected free-space output" in sto[0].message, sto
+
+
+
+def test_the_copy_storage_fixture_is_ready_with_a_real_capacity() -> None:
+    """The fixture above judges a real --copy-storage-all plan: READY once the capacity is a size."""
+    src, dst = hosts()
+    report = judge(src, dst, pools=[pool()])
+    assert statuses(report, "STO004") == {Status.PASS} and plan().copy_storage_all
