@@ -98,7 +98,7 @@ def guest_memory(guest: GuestFact) -> Known[GuestMemory]:
         sizes = []
         for page in hp.findall("page"):
             kib = scaled(page.get("size"), page.get("unit"))
-            if kib is None:
+            if kib is None or kib < KIB:  # no page is under 1 KiB: 0 would divide the page count by zero
                 return unknown(f"{guest.name}: a huge page size that is not a size: "
                                f"{escape_control(page.get('size') or '')[:40]!r}")
             sizes.append(kib // KIB)

@@ -69,3 +69,17 @@ def test_the_copy_storage_fixture_is_ready_with_a_real_capacity() -> None:
     src, dst = hosts()
     report = judge(src, dst, pools=[pool()])
     assert statuses(report, "STO004") == {Status.PASS} and plan().copy_storage_all
+
+
+@pytest.mark.parametrize("page", ["<page size='0'/>", "<page size='512' unit='b'/>"])
+def test_huge_page_size_below_a_kib_is_not_a_size(page: str) -> None:
+    """A page size of 0 KiB (or 512 bytes) divided the guest's page count by zero: an internal error."""
+    src, dst = baseline()
+    xml = XML.format(v="65536").replace("<devices/>", f"<memoryBacking><hugepages>{page}</hugepages>"
+                                        "</memoryBacking><devices/>")
+    src.guests = [guest(xml=xml)]
+    dst.memory.free_pages = {"0": 5}  # type: ignore[union-attr]
+    dst.cmds[P.MOUNTINFO] += "50 22 0:50 / /dev/hugepages rw,relatime - hugetlbfs hugetlbfs rw\n"
+    gst009 = [f for f in run(src, dst).findings if f.rule == "GST009"]
+    assert [f.status for f in gst009] == [Status.UNKNOWN], gst009
+    assert "a huge page size that is not a size" in gst009[0].message
