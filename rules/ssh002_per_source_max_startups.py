@@ -50,7 +50,7 @@ def check(ctx: Context) -> Iterator[Outcome]:
     n = ctx.plan.n_concurrent
     raw = (v.value or "none").lower()
     where = {"file": v.file or "/etc/ssh/sshd_config", "line": v.line}
-    if raw == "none" or not raw.isdigit():
+    if raw == "none" or not (raw.isascii() and raw.isdigit()):  # isdigit alone takes "²": int() fails
         yield passed(DST, f"PerSourceMaxStartups {raw} ({v.where()}): no per-source limit", **where)
     elif int(raw) < n:
         yield failed(DST, f"PerSourceMaxStartups {raw} ({v.where()}) < {n} concurrent migrations from one "

@@ -48,7 +48,7 @@ class OsRelease:
 
     def _part(self, index: int) -> int | None:
         parts = (self.version_id or "").split(".")
-        if index < len(parts) and parts[index].isdigit():
+        if index < len(parts) and parts[index].isascii() and parts[index].isdigit():
             return int(parts[index])
         return None
 

@@ -79,7 +79,7 @@ def max_startups_target(current: tuple[int, int, int], n: int, cap: int = MAX_ST
 def per_source_limit(value: SshdValue) -> int | None:
     """An effective PerSourceMaxStartups as a number; None: no per-source limit ("none", unset)."""
     raw = (value.value or "none").lower()
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() else None  # isdigit alone takes "²"
 
 
 def per_source_target(n: int) -> int:

@@ -39,7 +39,7 @@ def transport_port(host: HostView, transport: str) -> int:
     """tls_port / tcp_port of the listening daemon's file, else the default."""
     for daemon in listener_daemons(host, transport):
         value = conf_value(host, daemon, f"{transport}_port").value
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit():
             return int(value)
     return DEFAULT_PORTS[transport]
 
@@ -52,7 +52,7 @@ def parse_listening(text: str) -> set[int]:
         if len(cols) < 4 or cols[0] in ("Active", "Proto"):
             continue
         port = cols[3].rsplit(":", 1)[-1]
-        if port.isdigit():
+        if port.isascii() and port.isdigit():  # isdigit alone takes "²": int() fails
             ports.add(int(port))
     return ports
 

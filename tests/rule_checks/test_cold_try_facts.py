@@ -83,3 +83,22 @@ def test_huge_page_size_below_a_kib_is_not_a_size(page: str) -> None:
     gst009 = [f for f in run(src, dst).findings if f.rule == "GST009"]
     assert [f.status for f in gst009] == [Status.UNKNOWN], gst009
     assert "a huge page size that is not a size" in gst009[0].message
+
+
+SUPERSCRIPT_TWO = "\u00b2"  # str.isdigit() says yes, int() says no
+
+
+@pytest.mark.parametrize(("rule", "key", "text"), [
+    ("SSH002", P.SSHD_T, f"port 22\nmaxstartups 10:30:100\npersourcemaxstartups {SUPERSCRIPT_TWO}\n"),
+    ("SEC001", P.LISTENING, f"LISTEN 0 128 0.0.0.0:{SUPERSCRIPT_TWO} 0.0.0.0:*\n"),
+    ("OS001", P.OS_RELEASE, f'ID="rhel"\nVERSION_ID="{SUPERSCRIPT_TWO}.4"\n'),
+])
+def test_probe_numbers_in_other_digits_are_not_internal_errors(rule: str, key: str, text: str) -> None:
+    """Each of these took '²' for a number (str.isdigit) and int() raised: 'internal error in rule'."""
+    src, dst = baseline()
+    if key == P.OS_RELEASE:
+        dst.files[key] = text
+    else:
+        dst.cmds[key] = text
+    found = [f for f in run(src, dst).findings if f.rule == rule]
+    assert found and not any("internal error" in f.message for f in found), found
