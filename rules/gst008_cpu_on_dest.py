@@ -116,6 +116,11 @@ def _map(ctx: Context, scope: Scope) -> Known[CpuMap]:
     return cpu_map(ctx.host(scope))
 
 
+def shown(cpu: HostCpu) -> str:
+    """Vendor and model, e.g. Intel Broadwell; a capabilities XML may name neither (never "None None")."""
+    return " ".join(x for x in (cpu.vendor, cpu.model) if x) or "CPU (no vendor or model in its capabilities XML)"
+
+
 def _custom(ctx: Context, name: str, cpu: GuestCpu, dest: HostCpu) -> Outcome:
     cmap = _map(ctx, DST)
     if not cmap.ok:
@@ -127,13 +132,13 @@ def _custom(ctx: Context, name: str, cpu: GuestCpu, dest: HostCpu) -> Outcome:
     ev = {"guest_model": cpu.model, "guest_vendor": cpu.vendor, "guest_mode": "custom", "check": cpu.check,
           "dest_model": dest.model, "dest_vendor": dest.vendor, "judged_by": "capabilities XML + CPU map"}
     if v.usable:
-        return passed(DST, f"{name}: CPU {v.why} on the destination's {dest.vendor} {dest.model}; {BY_MAP}",
+        return passed(DST, f"{name}: CPU {v.why} on the destination's {shown(dest)}; {BY_MAP}",
                       subject=name, evidence=ev)
     if v.missing:
         ev["features"] = ", ".join(v.missing)
     lost = " (check='none': libvirt will not refuse, the guest loses these features under it)" \
         if cpu.check == "none" else ""
-    return failed(DST, f"{name}: CPU {cpu.model} is not usable on the destination's {dest.vendor} {dest.model}: "
+    return failed(DST, f"{name}: CPU {cpu.model} is not usable on the destination's {shown(dest)}: "
                   f"{v.why}{lost}; {BY_MAP}", BASELINE, subject=name, evidence=ev)
 
 
@@ -149,9 +154,9 @@ def _passthrough(ctx: Context, name: str, cpu: GuestCpu, dest: HostCpu) -> Outco
                         unknown(got.reason + (f" ({why})" if why else "")), subject=name)
     d = got.get()
     s = src.get()
-    ev = {"guest_mode": cpu.mode, "source": f"{s.vendor} {s.model} {s.signature}".strip(),
-          "destination": f"{dest.vendor} {dest.model} {dest.signature}".strip(), "judged_by": "capabilities XML"}
-    what = f"{name}: host-passthrough guest (it sees the source's {s.vendor} {s.model})"
+    ev = {"guest_mode": cpu.mode, "source": f"{shown(s)} {s.signature}".strip(),
+          "destination": f"{shown(dest)} {dest.signature}".strip(), "judged_by": "capabilities XML"}
+    what = f"{name}: host-passthrough guest (it sees the source's {shown(s)})"
     fix = ("Migrate host-passthrough guests only between hosts with identical CPUs, or give the guest a named "
            "CPU model both hosts support (virsh cpu-baseline over both hosts' capabilities)")
     if d.missing or s.vendor != dest.vendor:

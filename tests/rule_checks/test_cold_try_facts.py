@@ -8,6 +8,7 @@ import pytest
 from preflight.model import probes as P
 from preflight.model.findings import Status
 from preflight.view.memory import scaled
+from tests.rule_checks import test_cpu_rule as C
 from tests.rule_checks.factory import MOUNTINFO, baseline, guest, run, statuses
 from tests.rule_checks.test_copy_storage import DISK, LOCAL, file_disk, hosts, judge, plan, pool
 
@@ -102,3 +103,13 @@ def test_probe_numbers_in_other_digits_are_not_internal_errors(rule: str, key: s
         dst.cmds[key] = text
     found = [f for f in run(src, dst).findings if f.rule == rule]
     assert found and not any("internal error" in f.message for f in found), found
+
+
+
+@pytest.mark.parametrize("guest_xml", [C.HOST_MODEL_LIVE, C.PASSTHROUGH], ids=["custom", "passthrough"])
+def test_a_host_cpu_without_vendor_or_model_is_not_shown_as_none(guest_xml: str) -> None:
+    """A capabilities XML whose host/cpu names no vendor and no model printed "the destination's None None"."""
+    s, d = C.hosts(guest_xml, dest_caps="<capabilities><host><cpu><arch>x86_64</arch></cpu></host></capabilities>")
+    found = C.report(s, d).findings
+    assert found and all("None" not in f.message for f in found), found
+    assert "no vendor or model in its capabilities XML" in found[0].message + str(found[0].evidence.get("destination"))
