@@ -113,3 +113,20 @@ def test_a_host_cpu_without_vendor_or_model_is_not_shown_as_none(guest_xml: str)
     found = C.report(s, d).findings
     assert found and all("None" not in f.message for f in found), found
     assert "no vendor or model in its capabilities XML" in found[0].message + str(found[0].evidence.get("destination"))
+
+
+@pytest.mark.parametrize("line", ["garbage\n", "/a\t1\t2\t3\t4\t5\t-\tabc\n",
+                                  f"/a\t{SUPERSCRIPT_TWO}\t2\t3\t4\t5\t-\n"])
+def test_a_path_probe_line_not_understood_is_unknown_not_an_internal_error(line: str) -> None:
+    """A crafted `cmd:path` line (odd hex in the 8th column, a non-number) made parse_path_stat raise
+    out of the view: STO001-STO003 said 'internal error in rule'."""
+    from tests.rule_checks.factory import SHARED_DISK
+
+    src, dst = baseline()
+    src.cmds[P.path_key(SHARED_DISK)] = line
+    dst.cmds[P.path_key(SHARED_DISK)] = line
+    report = run(src, dst)
+    for rule in ("STO001", "STO002", "STO003"):
+        found = [f for f in report.findings if f.rule == rule]
+        assert [f.status for f in found] == [Status.UNKNOWN], found
+        assert "output not understood" in found[0].message and "internal error" not in found[0].message
