@@ -185,10 +185,11 @@ def parse_path_stat(text: str) -> PathStat:
     if len(parts) != 7:
         raise ValueError(f"not a path stat line: {line!r}")
     rp, dev, inode, size, mtime, ctime, sha = parts
-    try:
-        nums = [int(x) for x in (dev, inode, size, mtime, ctime)]
-    except ValueError:
-        raise ValueError(f"not a path stat line: {line!r}") from None
+    fields = (dev, inode, size, mtime, ctime)
+    # ASCII digits only: int() also takes '١٢', '1_000' and ' 12 ', which stat never prints
+    if not all(x.isascii() and x.removeprefix("-").isdigit() for x in fields):
+        raise ValueError(f"not a path stat line: {line!r}")
+    nums = [int(x) for x in fields]
     dev_n, inode_n, size_n, mtime_n, ctime_n = nums
     return PathStat(rp, dev_n, inode_n, size_n, mtime_n, ctime_n, None if sha in ("", "-") else sha, header)
 

@@ -116,7 +116,8 @@ def test_a_host_cpu_without_vendor_or_model_is_not_shown_as_none(guest_xml: str)
 
 
 @pytest.mark.parametrize("line", ["garbage\n", "/a\t1\t2\t3\t4\t5\t-\tabc\n",
-                                  f"/a\t{SUPERSCRIPT_TWO}\t2\t3\t4\t5\t-\n"])
+                                  f"/a\t{SUPERSCRIPT_TWO}\t2\t3\t4\t5\t-\n", "/a\t1\t2\t\u0661\u0662\t4\t5\t-\n",
+                                  "/a\t1\t2\t1_000\t4\t5\t-\n"])
 def test_a_path_probe_line_not_understood_is_unknown_not_an_internal_error(line: str) -> None:
     """A crafted `cmd:path` line (odd hex in the 8th column, a non-number) made parse_path_stat raise
     out of the view: STO001-STO003 said 'internal error in rule'."""
