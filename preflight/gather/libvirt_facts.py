@@ -26,6 +26,7 @@ from preflight.model.facts import (
     PoolFact,
 )
 from preflight.versions import from_libvirt_int
+from preflight.xmlsafe import parse_xml
 
 T = TypeVar("T")
 
@@ -138,7 +139,7 @@ def _hostdev(el: ET.Element) -> str:
 
 
 def guest_from_xml(name: str, uuid: str, state: str, persistent: bool, xml: str) -> GuestFact:
-    root = ET.fromstring(xml)
+    root = parse_xml(xml)
     os_type = root.find("os/type")
     cpu = root.find("cpu")
     devices = root.find("devices")
@@ -194,7 +195,7 @@ def _pool(pool: Any, errors: dict[str, str]) -> PoolFact:
     fact = PoolFact(name=name, type="", active=bool(_try(errors, f"pool:{name}:active", pool.isActive)))
     xml = _try(errors, f"pool:{name}:xml", lambda: pool.XMLDesc(0))
     if xml:
-        root = _try(errors, f"pool:{name}:xml", lambda: ET.fromstring(xml))
+        root = _try(errors, f"pool:{name}:xml", lambda: parse_xml(xml))
         if root is not None:
             fact.type = root.get("type", "")
             fact.target = (root.findtext("target/path") or "").strip() or None
@@ -213,9 +214,9 @@ def _memory(conn: Any, errors: dict[str, str], caps: str | None) -> MemoryFact:
     stats = _try(errors, "memory:stats", lambda: conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS))
     if stats and "free" in stats:
         mem.available = sum(int(stats.get(k, 0)) for k in ("free", "buffers", "cached")) * 1024  # KiB
-    sizes = sorted({int(p.get("size", "0")) for p in ET.fromstring(caps).iterfind("host/topology/cells/cell/pages")
+    sizes = sorted({int(p.get("size", "0")) for p in parse_xml(caps).iterfind("host/topology/cells/cell/pages")
                     if p.get("unit", "KiB") == "KiB"} - {0, 4}) if caps else []
-    cells = len(ET.fromstring(caps).findall("host/topology/cells/cell")) if caps else 0
+    cells = len(parse_xml(caps).findall("host/topology/cells/cell")) if caps else 0
     if sizes and cells:
         pages = _try(errors, "memory:free_pages", lambda: conn.getFreePages(sizes, 0, cells))
         for per_size in (pages or {}).values():
@@ -226,7 +227,7 @@ def _memory(conn: Any, errors: dict[str, str], caps: str | None) -> MemoryFact:
 
 def machine_types(caps_xml: str) -> list[str]:
     """Every machine type in the capabilities, aliases ("pc") and canonical names ("pc-i440fx-7.2")."""
-    root = ET.fromstring(caps_xml)
+    root = parse_xml(caps_xml)
     names: set[str] = set()
     for machine in root.iterfind("guest/arch/machine"):
         if machine.text:
@@ -258,7 +259,7 @@ def _collect(uri: str) -> LibvirtFacts:
         caps = _try(errors, "host_uuid", conn.getCapabilities)
         facts.capabilities = caps or None
         if caps:
-            facts.host_uuid = _try(errors, "host_uuid", lambda: ET.fromstring(caps).findtext("host/uuid"))
+            facts.host_uuid = _try(errors, "host_uuid", lambda: parse_xml(caps).findtext("host/uuid"))
             facts.machine_types = _try(errors, "machine_types", lambda: machine_types(caps))
             if not facts.host_uuid:
                 errors.setdefault("host_uuid", "the capabilities XML has no host/uuid")

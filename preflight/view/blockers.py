@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from preflight.known import Known, known, unknown
 from preflight.model.facts import GuestFact
 from preflight.textsafe import escape_control
+from preflight.xmlsafe import parse_xml
 
 GUEST_XML = "the guest's live XML"
 QEMU_DECIDES = (8, 6, 0)  # libvirt asks QEMU for blockers (and skips its own hostdev check) from here on
@@ -35,7 +36,7 @@ def _root(guest: GuestFact) -> Known[ET.Element]:
     if not guest.xml:
         return unknown(f"{guest.name}: the source's libvirt gave no guest XML")
     try:
-        return known(ET.fromstring(guest.xml), GUEST_XML)
+        return known(parse_xml(guest.xml), GUEST_XML)
     except ET.ParseError as exc:
         return unknown(f"{guest.name}: the guest XML does not parse: {exc}")
 

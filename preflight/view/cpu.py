@@ -20,6 +20,7 @@ from preflight.model import probes as P
 from preflight.model.facts import GuestFact
 from preflight.textsafe import escape_control
 from preflight.view.host import HostView
+from preflight.xmlsafe import parse_xml
 
 X86 = ("x86_64", "i686")
 CPU_MAP_DIR = "/usr/share/libvirt/cpu_map"
@@ -104,7 +105,7 @@ def host_cpu(host: HostView) -> Known[HostCpu]:
     if not facts.capabilities:
         return unknown(f"libvirt {facts.uri}: no capabilities XML ({facts.errors.get('host_uuid', 'not read')})")
     try:
-        cpu = ET.fromstring(facts.capabilities).find("host/cpu")
+        cpu = parse_xml(facts.capabilities).find("host/cpu")
     except ET.ParseError as exc:
         return unknown(f"libvirt {facts.uri}: the capabilities XML does not parse: {exc}")
     if cpu is None:
@@ -138,7 +139,7 @@ def guest_cpu(guest: GuestFact) -> Known[GuestCpu]:
     if not guest.xml:
         return unknown(f"{guest.name}: no guest XML")
     try:
-        root = ET.fromstring(guest.xml)
+        root = parse_xml(guest.xml)
     except ET.ParseError as exc:
         return unknown(f"{guest.name}: guest XML does not parse: {exc}")
     vtype = root.get("type", "")

@@ -17,6 +17,7 @@ from preflight.model import probes as P
 from preflight.model.facts import Availability, GuestFact
 from preflight.textsafe import escape_control
 from preflight.view.host import HostView
+from preflight.xmlsafe import parse_xml
 
 GUEST_XML = "the guest's XML"
 
@@ -25,7 +26,7 @@ def _root(guest: GuestFact) -> Known[ET.Element]:
     if not guest.xml:
         return unknown(f"{guest.name}: no guest XML")
     try:
-        return known(ET.fromstring(guest.xml), GUEST_XML)
+        return known(parse_xml(guest.xml), GUEST_XML)
     except ET.ParseError as exc:
         return unknown(f"{guest.name}: guest XML does not parse: {exc}")
 

@@ -17,6 +17,7 @@ from preflight.model import probes as P
 from preflight.model.facts import GuestFact, MemoryFact
 from preflight.textsafe import escape_control
 from preflight.view.host import HostView
+from preflight.xmlsafe import parse_xml
 
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 
@@ -78,7 +79,7 @@ def guest_memory(guest: GuestFact) -> Known[GuestMemory]:
     if not guest.xml:
         return unknown(f"{guest.name}: no guest XML")
     try:
-        root = ET.fromstring(guest.xml)
+        root = parse_xml(guest.xml)
     except ET.ParseError as exc:
         return unknown(f"{guest.name}: guest XML does not parse: {exc}")
     for tag in ("currentMemory", "memory"):

@@ -131,3 +131,37 @@ def test_a_path_probe_line_not_understood_is_unknown_not_an_internal_error(line:
         found = [f for f in report.findings if f.rule == rule]
         assert [f.status for f in found] == [Status.UNKNOWN], found
         assert "output not understood" in found[0].message and "internal error" not in found[0].message
+
+
+DTD = '<!DOCTYPE d [<!ENTITY a "' + "A" * 150 + '">]>'
+
+
+def test_xml_with_a_doctype_is_refused_before_its_entities_expand() -> None:
+    """expat expands internal entities up to 100x the input: 9 MB of '&a;' in a crafted snapshot took 1 GB.
+    libvirt never writes a DOCTYPE: refused (here 3 MB that would expand to 150 MB)."""
+    import resource
+    import time
+    import xml.etree.ElementTree as ET
+
+    from preflight.xmlsafe import parse_xml
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(ET.ParseError, match="DOCTYPE"):
+        parse_xml(DTD + "<capabilities><host><cpu><model>" + "&a;" * 1_000_000 + "</model></cpu></host></capabilities>")
+    assert time.monotonic() - start < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB: no 150 MB string
+    assert parse_xml("<a><b c='1'>&amp;&#x41;</b></a>").findtext("b") == "&A"
+
+
+def test_capabilities_or_guest_xml_with_a_doctype_is_unknown() -> None:
+    s, d = C.hosts(DTD + C.HOST_MODEL_LIVE)
+    found = C.report(s, d).findings
+    assert [f.status for f in found] == [Status.UNKNOWN] and "DOCTYPE" in found[0].message, found
+    s, d = C.hosts(C.HOST_MODEL_LIVE, dest_caps=DTD + C.CAPS)
+    found = C.report(s, d).findings
+    assert [f.status for f in found] == [Status.UNKNOWN] and "DOCTYPE" in found[0].message, found
+    src, dst = baseline()
+    src.guests = [guest(xml=DTD + XML.format(v="65536"))]
+    gst009 = [f for f in run(src, dst).findings if f.rule == "GST009"]
+    assert [f.status for f in gst009] == [Status.UNKNOWN] and "DOCTYPE" in gst009[0].message, gst009
