@@ -252,7 +252,8 @@ def _demand(ctx: Context, disk: DiskFact, dest_size: int, fmt: str, demands: dic
         return
     dem = demands.setdefault(disk_dir(path), Demand())
     dem.disks.append(label_of(disk))
-    alloc = disk.allocation if disk.allocation is not None else disk.capacity or 0
+    # a negative allocation is a crafted snapshot's: take the capacity, as when it is not known
+    alloc = disk.allocation if disk.allocation is not None and disk.allocation >= 0 else max(disk.capacity or 0, 0)
     if fmt == "qcow2":
         dem.need += max(0, alloc - dest_size)  # a qcow2 file's size is what it holds
     else:

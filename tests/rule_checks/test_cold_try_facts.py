@@ -165,3 +165,16 @@ def test_capabilities_or_guest_xml_with_a_doctype_is_unknown() -> None:
     src.guests = [guest(xml=DTD + XML.format(v="65536"))]
     gst009 = [f for f in run(src, dst).findings if f.rule == "GST009"]
     assert [f.status for f in gst009] == [Status.UNKNOWN] and "DOCTYPE" in gst009[0].message, gst009
+
+
+
+def test_negative_allocation_does_not_cancel_an_existing_raw_files_demand() -> None:
+    """A raw file's allocation is what the copy may write; a crafted -1 TiB made the demand negative and
+    STO004 passed with 1 MiB free for a 16 MiB disk (the warning it gives without the allocation)."""
+    from tests.rule_checks.test_copy_storage import CAP, MIB, stat_line
+
+    src, dst = hosts(file_disk(DISK, format="raw", capacity=CAP, allocation=-(1 << 40)))
+    dst.cmds[P.path_key(DISK)] = stat_line(DISK, CAP, "00" * 32)
+    dst.cmds[P.space_key(LOCAL)] = f"avail\t{MIB}\n"
+    sto = [f for f in judge(src, dst, missing=()).findings if f.rule == "STO004" and f.status is not Status.PASS]
+    assert [(f.status, f.severity.value) for f in sto] == [(Status.FAIL, "warning")], sto
