@@ -178,3 +178,14 @@ def test_negative_allocation_does_not_cancel_an_existing_raw_files_demand() -> N
     dst.cmds[P.space_key(LOCAL)] = f"avail\t{MIB}\n"
     sto = [f for f in judge(src, dst, missing=()).findings if f.rule == "STO004" and f.status is not Status.PASS]
     assert [(f.status, f.severity.value) for f in sto] == [(Status.FAIL, "warning")], sto
+
+
+
+def test_a_crafted_kvm_line_is_bounded_in_the_finding() -> None:
+    """cmd:kvm's rdev of 5000 hex digits was pasted whole into GST007's message."""
+    from tests.rule_checks import test_guest_host_rules as G
+
+    s, d = G.hosts(G.domain_xml(), G.runs(), kvm_text=G.KVM_OK + "rdev\t" + "f" * 5000 + ":1\n")
+    found = [f for f in G.report(s, d).findings if f.rule == "GST007"]
+    assert [f.status for f in found] == [Status.FAIL] and "f" * 41 not in found[0].message, found
+    assert len(found[0].message) < 1000
