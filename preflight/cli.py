@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import traceback
 import types
@@ -813,6 +814,12 @@ def _defer_unused_rich() -> None:
         sys.modules[module] = stand_in
 
 
+def _stdout_closed_early() -> bool:
+    """Whether the report's reader went away (EPIPE): click/typer then swap stdout for a wrapper that
+    swallows the error and exit 1. Told by that wrapper's class name (click renamed it across releases)."""
+    return type(sys.stdout).__name__.endswith("PacifyFlushWrapper")
+
+
 def main() -> None:
     from preflight.access import cleanup
 
@@ -830,6 +837,8 @@ def main() -> None:
         if isinstance(code, str):
             print(code, file=sys.stderr)
             code = 1
+        if _stdout_closed_early():  # `preflight check … | head`: not a verdict (1 would read as NOT READY)
+            code = 128 + signal.SIGPIPE
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code or 0)

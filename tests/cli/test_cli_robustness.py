@@ -214,3 +214,20 @@ def test_internal_error_is_one_line_exit_4(debug: bool) -> None:
 def test_bad_uri_words_are_usage_errors() -> None:
     for args in (["check", "g", "qemu+ssh:///system"], ["check", "g", URI, "--concurrency", "-3"]):
         _usage_error(preflight(*args))
+
+
+def test_a_reader_that_goes_away_is_exit_141_not_a_verdict() -> None:
+    """`preflight … | head -1` under `set -o pipefail`: a report cut short by its reader must not exit 1,
+    which means NOT READY; it exits as a process killed by SIGPIPE would (128 + 13), silently."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte: every write is EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "preflight.cli", "rules"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr == "", (done.returncode, done.stderr)
