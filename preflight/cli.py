@@ -99,7 +99,7 @@ app = _App(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     help="Will `virsh migrate --live GUEST DESTURI` work? Inspects both hosts, says why not, writes the fix.\n\n"
-    "Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 could not inspect, 4 internal error.",
+    "Exit codes: 0 ready, 1 not ready, 2 usage or configuration error, 3 could not inspect, 4 internal error; 141 the output's reader went away (| head).",
 )
 
 FORMATS = opt.FORMATS
