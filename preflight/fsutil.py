@@ -178,3 +178,17 @@ def atomic_write(
         except FileNotFoundError:
             pass
         raise
+
+
+def git_top(start: str) -> str | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (a directory or a worktree's file), or
+    None. Walked, never asked of git: ``git -C DIR`` would read DIR's own .git/config, and a hostile one
+    (an image root's) can name programs git runs."""
+    here = start
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent

@@ -71,16 +71,8 @@ class Target:
 def git_work_tree(path: str) -> str | None:
     """The top of the git work tree holding ``path`` (a ``.git`` found walking up), or None.
 
-    Walked, not asked of git: ``git -C ROOT`` would read the image's own .git/config (a hostile one can
-    name programs that git runs)."""
-    current = os.path.realpath(path)
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+    Symlinks resolved first (where a backup would really land); see fsutil.git_top."""
+    return fsutil.git_top(os.path.realpath(path))
 
 
 def state_backup_dir(stamp: str) -> str:

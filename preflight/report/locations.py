@@ -15,20 +15,14 @@ import os
 import posixpath
 from urllib.parse import quote
 
+from preflight.fsutil import git_top
 from preflight.model.facts import HostMode, HostSnapshot
 
 
 def source_root(cwd: str | None = None) -> str:
     """The top of the git work tree holding ``cwd`` (a ``.git`` directory or file), else ``cwd``."""
-    start = os.path.abspath(cwd or os.getcwd())
-    here = start
-    while True:
-        if os.path.lexists(os.path.join(here, ".git")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return start
-        here = parent
+    start = os.path.abspath(cwd or os.getcwd())  # as spelt, not resolved: URIs relative to what the user typed
+    return git_top(start) or start
 
 
 def host_path(path: str) -> str:
