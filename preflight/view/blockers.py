@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from preflight.known import Known, known, unknown
 from preflight.model.facts import GuestFact
 from preflight.textsafe import escape_control
-from preflight.xmlsafe import parse_xml
+from preflight.view.guests import guest_root
 
 GUEST_XML = "the guest's live XML"
 QEMU_DECIDES = (8, 6, 0)  # libvirt asks QEMU for blockers (and skips its own hostdev check) from here on
@@ -30,15 +30,6 @@ class Blocker:
     error: str  # the text `virsh migrate` fails with
     remedy: str
     warning: bool = False  # libvirt lets it migrate, but the destination must offer something
-
-
-def _root(guest: GuestFact) -> Known[ET.Element]:
-    if not guest.xml:
-        return unknown(f"{guest.name}: the source's libvirt gave no guest XML")
-    try:
-        return known(parse_xml(guest.xml), GUEST_XML)
-    except ET.ParseError as exc:
-        return unknown(f"{guest.name}: the guest XML does not parse: {exc}")
 
 
 def _q(text: str | None) -> str:
@@ -137,7 +128,7 @@ def _hostdev(el: ET.Element, name: str, lib_version: str | None) -> Blocker | No
 def hostdev_blockers(guest: GuestFact, lib_version: str | None) -> Known[list[Blocker]]:
     """Each ``<hostdev>`` and ``<interface type='hostdev'>`` (SR-IOV VF) that stops or conditions the
     migration (a PCI device with ``<teaming type='transient'>`` is unplugged by QEMU: not listed)."""
-    root = _root(guest)
+    root = guest_root(guest)
     if root.value is None:
         return unknown(root.reason)
     out: list[Blocker] = []
@@ -201,7 +192,7 @@ def _shmem(el: ET.Element, lib_version: str | None) -> Blocker | None:
 def xml_blockers(guest: GuestFact, lib_version: str | None) -> Known[list[Blocker]]:
     """The devices and features of the live XML that libvirt 9.0's migration check refuses (host
     devices apart: :func:`hostdev_blockers`)."""
-    root = _root(guest)
+    root = guest_root(guest)
     if root.value is None:
         return unknown(root.reason)
     r = root.value

@@ -19,6 +19,7 @@ from preflight.known import Known, known, unknown
 from preflight.model import probes as P
 from preflight.model.facts import GuestFact
 from preflight.textsafe import escape_control
+from preflight.view.guests import guest_root
 from preflight.view.host import HostView
 from preflight.xmlsafe import parse_xml
 
@@ -136,12 +137,10 @@ class GuestCpu:
 def guest_cpu(guest: GuestFact) -> Known[GuestCpu]:
     """The guest's ``<cpu>``, from the XML the source's libvirt reported (the live one for a running
     guest: a host-model CPU there is already expanded into a custom model and features)."""
-    if not guest.xml:
-        return unknown(f"{guest.name}: no guest XML")
-    try:
-        root = parse_xml(guest.xml)
-    except ET.ParseError as exc:
-        return unknown(f"{guest.name}: guest XML does not parse: {exc}")
+    parsed = guest_root(guest)
+    if parsed.value is None:
+        return unknown(parsed.reason)
+    root = parsed.value
     vtype = root.get("type", "")
     arch = (root.find("os/type").get("arch", "") if root.find("os/type") is not None else "")  # type: ignore[union-attr]
     cpu = root.find("cpu")

@@ -22,7 +22,8 @@ from preflight.xmlsafe import parse_xml
 GUEST_XML = "the guest's XML"
 
 
-def _root(guest: GuestFact) -> Known[ET.Element]:
+def guest_root(guest: GuestFact) -> Known[ET.Element]:
+    """The guest's XML element tree (the live XML for a running guest), parsed hostile-safe, or why not."""
     if not guest.xml:
         return unknown(f"{guest.name}: no guest XML")
     try:
@@ -33,7 +34,7 @@ def _root(guest: GuestFact) -> Known[ET.Element]:
 
 def emulator_of(guest: GuestFact) -> Known[str]:
     """The guest's ``<devices><emulator>`` path, as the source's libvirt reports it."""
-    root = _root(guest)
+    root = guest_root(guest)
     el = root.value.find("devices/emulator") if root.value is not None else None
     if el is None or not (el.text or "").strip():
         return unknown(root.reason or f"{guest.name}: the guest XML names no emulator")
@@ -42,7 +43,7 @@ def emulator_of(guest: GuestFact) -> Known[str]:
 
 def virt_type_of(guest: GuestFact) -> Known[str]:
     """The domain type (``<domain type='kvm'>``: kvm, qemu, ...)."""
-    root = _root(guest)
+    root = guest_root(guest)
     if root.value is None:
         return unknown(root.reason)
     dtype = root.value.get("type")

@@ -9,15 +9,14 @@ its hugetlbfs mounts (mountinfo).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from preflight.known import Known, known, unknown
 from preflight.model import probes as P
 from preflight.model.facts import GuestFact, MemoryFact
 from preflight.textsafe import escape_control
+from preflight.view.guests import guest_root
 from preflight.view.host import HostView
-from preflight.xmlsafe import parse_xml
 
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 
@@ -76,12 +75,10 @@ class GuestMemory:
 
 
 def guest_memory(guest: GuestFact) -> Known[GuestMemory]:
-    if not guest.xml:
-        return unknown(f"{guest.name}: no guest XML")
-    try:
-        root = parse_xml(guest.xml)
-    except ET.ParseError as exc:
-        return unknown(f"{guest.name}: guest XML does not parse: {exc}")
+    parsed = guest_root(guest)
+    if parsed.value is None:
+        return unknown(parsed.reason)
+    root = parsed.value
     for tag in ("currentMemory", "memory"):
         el = root.find(tag)
         if el is not None:
